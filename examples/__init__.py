@@ -1,0 +1,1 @@
+"""The bundled example repositories, installed as jobshare_sync.examples (data only)."""

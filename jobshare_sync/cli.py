@@ -1,0 +1,422 @@
+"""The `jobshare` command: parse options, call one function, render its result, exit.
+
+Exit codes: 0 success; 1 the command ran and found something for the user to handle
+(invalid records, conflicts); 2 bad usage; 3 and up, one per error class (see errors.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__, records, render, schema, workspace
+from .errors import InvalidRecordError, JobshareError, RecordError
+from .records import Label
+from .store import Store
+
+CONTACT_KINDS = ("recruiter", "client", "agency", "service-business", "freelancer", "other")
+
+
+class JobshareGroup(click.Group):
+    """Turns the library's errors into one line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JobshareError as e:
+            click.echo(f"jobshare: {e}", err=True)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("jobshare: interrupted", err=True)
+            ctx.exit(130)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined: the tour's order
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (a versioned envelope) for scripts."
+    )(f)
+
+
+def open_store(ctx: click.Context) -> Store:
+    return Store.open(ctx.obj["dir"])
+
+
+def finish(code: int) -> NoReturn:
+    sys.exit(code)
+
+
+@click.group(cls=JobshareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "directory",
+    default=".",
+    metavar="PATH",
+    help="Run as if started in PATH (like git -C).",
+)
+@click.version_option(__version__, prog_name="jobshare")
+@click.pass_context
+def cli(ctx: click.Context, directory: str) -> None:
+    """Share job sources with friends over git, merged record by record.
+
+    Contacts (recruiters, clients, agencies, service businesses) and referrals are
+    YAML files in your own git repository. jobshare checks them against a schema,
+    merges friends' repositories field by field, and shows every change as a
+    record-level diff.
+
+    \b
+    Start here:
+      jobshare init --handle alice
+      jobshare add contact --name "Acme Recruiting" --kind agency
+      jobshare list
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["dir"] = directory
+
+
+# --- init -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--handle", help="Short name friends know you by (default: from your email).")
+@click.option("--name", help="Your full name (default: git's user.name).")
+@click.option("--email", help="Your email (default: git's user.email).")
+@json_option
+@click.pass_context
+def init(
+    ctx: click.Context,
+    path: str | None,
+    handle: str | None,
+    name: str | None,
+    email: str | None,
+    as_json: bool,
+) -> None:
+    """Create (or adopt) a jobshare repository; running it twice is harmless.
+
+    \b
+    Example:
+      jobshare init ~/jobshare --handle alice --name "Alice Example" --email alice@example.com
+    """
+    target = path if path is not None else ctx.obj["dir"]
+    result = workspace.init_repository(target, handle, name, email)
+    if as_json:
+        click.echo(
+            render.envelope(
+                "init",
+                {
+                    "root": str(result.root),
+                    "handle": result.handle,
+                    "created_repo": result.created_repo,
+                    "created_config": result.created_config,
+                    "commit": result.commit,
+                },
+            )
+        )
+        return
+    if result.created_config:
+        click.echo(f"Created a jobshare repository for '{result.handle}' in {result.root}")
+    elif result.commit:
+        click.echo(f"Updated the jobshare files in {result.root}")
+    else:
+        click.echo(
+            f"{result.root} is already a jobshare repository (owner '{result.handle}'); nothing to do"
+        )
+
+
+# --- adding, editing, removing -------------------------------------------------------
+
+
+@cli.group()
+def add() -> None:
+    """Add a record (a contact) and commit it."""
+
+
+@add.command("contact")
+@click.option("--name", required=True, help="The person's or organisation's name.")
+@click.option(
+    "--kind",
+    type=click.Choice(CONTACT_KINDS),
+    default="other",
+    show_default=True,
+    help="What sort of job source.",
+)
+@click.option(
+    "--organization", "--org", "organization", help="The organisation a person works for."
+)
+@click.option("--role", help="The person's role, e.g. 'Tech recruiter'.")
+@click.option("--email", "emails", multiple=True, help="An email address (repeat for more).")
+@click.option("--phone", "phones", multiple=True, help="A phone number (repeat for more).")
+@click.option("--website", help="Web site, starting with https://.")
+@click.option("--location", help="Where they are or hire, e.g. 'London, UK'.")
+@click.option("--industry", "industries", multiple=True, help="An industry (repeat for more).")
+@click.option("--tag", "tags", multiple=True, help="A tag such as remote (repeat for more).")
+@click.option("--notes", help="Free text notes.")
+@click.option("--id", "record_id", help="Choose the id instead of slug-plus-random-suffix.")
+@click.option("--no-commit", is_flag=True, help="Write the file but do not commit it.")
+@json_option
+@click.pass_context
+def add_contact(
+    ctx: click.Context, record_id: str | None, no_commit: bool, as_json: bool, **fields: Any
+) -> None:
+    """Write contacts/<id>.yaml in canonical form, validate it and commit it.
+
+    \b
+    Example:
+      jobshare add contact --name "Acme Recruiting" --kind agency \\
+        --email jobs@acme.example --phone "+44 20 7946 0000" \\
+        --website https://acme.example --industry fintech --tag remote
+    """
+    store = open_store(ctx)
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    label, data = workspace.new_contact(store, values, record_id)
+    saved = workspace.save_record(
+        store, label, data, message=f'Add contact "{data["name"]}" ({label})', commit=not no_commit
+    )
+    if as_json:
+        click.echo(render.envelope("add", saved.to_json()))
+    elif saved.commit:
+        click.echo(f"Added {label} ({data['name']}) in commit {saved.commit[:10]}")
+    else:
+        click.echo(f"Wrote {label.path} (not committed: run 'jobshare commit')")
+
+
+@cli.command()
+@click.argument("label")
+@click.option("--no-commit", is_flag=True, help="Save the file but do not commit it.")
+@click.pass_context
+def edit(ctx: click.Context, label: str, no_commit: bool) -> None:
+    """Open a record in $EDITOR; commit it once it is valid.
+
+    An invalid result is re-opened with the problems shown as comments at the top;
+    saving it unchanged gives up. Leaving the record unchanged commits nothing.
+
+    \b
+    Example:
+      EDITOR=nano jobshare edit acme-recruiting-7k2q
+    """
+    store = open_store(ctx)
+    found = workspace.find_label(store, label)
+    original = (store.root / found.path).read_bytes()
+    text = original.decode("utf-8", errors="replace")
+    tried: str | None = None  # the last invalid attempt: saving it unchanged gives up
+    while True:
+        edited = _run_editor(text)
+        body = "".join(
+            line for line in edited.splitlines(keepends=True) if not line.startswith("# ! ")
+        )
+        if tried is None and body.encode() == original:
+            click.echo(f"{found} unchanged; nothing committed")
+            return
+        if body == tried:
+            click.echo(f"gave up: {found} left as it was", err=True)
+            finish(1)
+        loaded, problems = workspace.check_bytes(found, body.encode())
+        if loaded is not None and not problems:
+            break
+        tried = body
+        header = "".join(f"# ! {p}\n" for p in problems)
+        text = (
+            header + "# ! Fix the problems above and save, or save unchanged to give up.\n" + body
+        )
+    data = dict(loaded.data)
+    before = records.load_yaml(original, found.path).data
+    if data == before:
+        click.echo(f"{found} unchanged; nothing committed")
+        return
+    if data.get("updated") == (before or {}).get("updated"):
+        data["updated"] = workspace.now()
+    title = render.record_title(data)
+    saved = workspace.save_record(
+        store, found, data, message=f'Edit {found.kind} "{title}" ({found})', commit=not no_commit
+    )
+    click.echo(
+        f"Saved {found}"
+        + (f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)")
+    )
+
+
+def _run_editor(text: str) -> str:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "record.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            click.edit(filename=str(path), editor=editor)
+        except click.ClickException as e:
+            raise JobshareError(
+                f"could not run the editor: {e.format_message()}; set $EDITOR"
+            ) from None
+        return path.read_text(encoding="utf-8")
+
+
+@cli.command()
+@click.argument("labels", nargs=-1, required=True)
+@click.option("--no-commit", is_flag=True, help="Delete the file but do not commit.")
+@click.pass_context
+def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
+    """Remove records and commit the removal.
+
+    \b
+    Example:
+      jobshare rm contacts/acme-recruiting-7k2q
+    """
+    store = open_store(ctx)
+    for text in labels:
+        found = workspace.find_label(store, text)
+        saved = workspace.remove_record(store, found, commit=not no_commit)
+        click.echo(
+            f"Removed {found}"
+            + (f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)")
+        )
+
+
+@cli.command()
+@click.option("-m", "--message", help="Commit message (default: a summary of the changed records).")
+@json_option
+@click.pass_context
+def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
+    """Validate and commit every record file you changed by hand.
+
+    Nothing is committed if any changed file is invalid.
+
+    \b
+    Example:
+      $EDITOR contacts/acme-recruiting-7k2q.yaml && jobshare commit -m "New phone for Acme"
+    """
+    store = open_store(ctx)
+    result = workspace.commit_worktree(store, message)
+    if as_json:
+        click.echo(render.envelope("commit", result.to_json()))
+    elif result.commit is None:
+        click.echo("nothing to commit: no record file changed")
+    else:
+        click.echo(f"Committed {len(result.files)} record file(s) in {result.commit[:10]}")
+        for path, state in sorted(result.files.items()):
+            click.echo(f"  {state:8}  {path}")
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@cli.command("list")
+@click.argument("folder", required=False, type=click.Choice(records.FOLDERS))
+@click.option("--kind", type=click.Choice(CONTACT_KINDS), help="Only contacts of this kind.")
+@click.option("--tag", help="Only records with this tag.")
+@click.option("--search", help="Only records containing this text (any field, any case).")
+@json_option
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    folder: str | None,
+    kind: str | None,
+    tag: str | None,
+    search: str | None,
+    as_json: bool,
+) -> None:
+    """List records, optionally filtered.
+
+    \b
+    Examples:
+      jobshare list contacts --kind recruiter --tag remote
+      jobshare list --search fintech --json
+    """
+    store = open_store(ctx)
+    found = workspace.list_records(store, folder, kind, tag, search)
+    if as_json:
+        click.echo(render.envelope("list", render.to_json(found)))
+    else:
+        click.echo(render.listing(found))
+
+
+@cli.command()
+@click.argument("label")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, label: str, as_json: bool) -> None:
+    """Show one record. LABEL is contacts/<id>, referrals/<id> or a bare id.
+
+    \b
+    Example:
+      jobshare show acme-recruiting-7k2q
+    """
+    store = open_store(ctx)
+    found = workspace.find_label(store, label)
+    raw = (store.root / found.path).read_bytes()
+    data = workspace.read_worktree_record(store, found)
+    if as_json:
+        click.echo(render.envelope("show", {"label": str(found), "record": data}))
+    else:
+        click.echo(render.record(found, data, raw))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@json_option
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Check every record (or the given files) against the schema and each other.
+
+    Reports each problem as path:line: field: message, all in one run, then exits 1
+    if any is an error. Likely duplicates are warnings and do not fail.
+
+    \b
+    Examples:
+      jobshare validate
+      jobshare validate contacts/acme-recruiting-7k2q.yaml --json
+    """
+    try:
+        store: Store | None = open_store(ctx)
+    except JobshareError:
+        if not paths:
+            raise
+        store = None  # files outside any repository are checked on their own
+    report = workspace.validate(store, paths)
+    if as_json:
+        click.echo(render.envelope("validate", report.to_json()))
+    else:
+        click.echo(render.validation(report))
+    finish(0 if report.ok else 1)
+
+
+@cli.command("schema")
+@click.argument("kind", required=False, default="contact", type=click.Choice(schema.KINDS))
+def schema_(kind: str) -> None:
+    """Print a bundled JSON Schema (contact, referral or jobshare).
+
+    \b
+    Example:
+      jobshare schema referral > referral.schema.json
+    """
+    click.echo(schema.schema_text(kind), nl=False)
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def demo(directory: str | None) -> None:
+    """Build a repository from the bundled examples and walk through the main commands.
+
+    Works in a new temporary folder unless DIRECTORY is given (it must be empty or new).
+
+    \b
+    Example:
+      jobshare demo /tmp/jobshare-demo
+    """
+    from . import demo as demo_module
+
+    finish(demo_module.run(directory))
+
+
+def main() -> None:
+    cli(prog_name="jobshare")
+
+
+__all__ = ["cli", "main", "Label", "InvalidRecordError", "RecordError"]

@@ -1,0 +1,299 @@
+"""Records: ids, labels, and the canonical YAML form they are read from and written in.
+
+Loading is strict on purpose: records come from friends' repositories, so aliases,
+tags, duplicate keys, deep nesting, huge files and undecodable bytes are errors with
+the file and line, never a crash and never code run. Dates stay strings (YAML 1.1
+would turn `2026-11-01` into a date object). Writing is canonical: keys in the
+schema's order, block style, literal blocks for multi-line text, one trailing
+newline; the same record always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import LabelError, RecordError
+
+FOLDERS = ("contacts", "referrals")
+KIND_OF_FOLDER = {"contacts": "contact", "referrals": "referral"}
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+SCHEMA_COMMENT_PREFIX = "# yaml-language-server: $schema="
+
+try:  # the C loader is about six times faster; fall back when libyaml is missing
+    from yaml import CSafeDumper as _BaseDumper
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A parsed YAML document and the line (1-based) of each JSON pointer in it."""
+
+    data: Any
+    lines: dict[str, int]
+
+    def line_of(self, pointer: str) -> int:
+        """The line of `pointer`, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            if not pointer:
+                return 1
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+def load_yaml(raw: bytes, path: str) -> Loaded:
+    """Parse one YAML document strictly; raise RecordError naming path and line."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise RecordError(
+            path,
+            f"file is {len(raw):,} bytes, over the {MAX_RECORD_BYTES:,}-byte limit for a record",
+        )
+    if b"\x00" in raw:
+        raise RecordError(path, "binary file (contains NUL bytes), not YAML")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise RecordError(path, "not valid UTF-8 text", line) from None
+    loader = _BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        raise RecordError(path, *_syntax_error(e)) from None
+    except yaml.YAMLError as e:
+        raise RecordError(path, f"YAML syntax error: {e}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return Loaded(None, {})
+    lines: dict[str, int] = {}
+    data = _construct(node, "", path, lines, set(), 0)
+    return Loaded(data, lines)
+
+
+def _syntax_error(e: yaml.MarkedYAMLError) -> tuple[str, int | None]:
+    """A plain message and the most useful line for a YAML syntax error."""
+    problem = e.problem or "invalid YAML"
+    line = e.problem_mark.line + 1 if e.problem_mark else None
+    if e.context and e.context_mark and "end of stream" in problem:
+        # an unclosed quote or bracket: where it opened helps more than the end of the file
+        what = e.context.removeprefix("while scanning ").replace("scalar", "text")
+        return f"YAML syntax error: {what} starts here and is never closed", e.context_mark.line + 1
+    if "mapping values are not allowed" in problem:
+        problem += " (put text that contains ': ' in quotes)"
+    return f"YAML syntax error: {problem}", line
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+
+
+def _construct(
+    node: yaml.Node,
+    pointer: str,
+    path: str,
+    lines: dict[str, int],
+    seen: set[int],
+    depth: int,
+    used_at: int | None = None,
+) -> Any:
+    """Build plain Python values from a node graph, rejecting what records never need."""
+    line = node.start_mark.line + 1
+    if id(node) in seen:
+        # the C composer resolves aliases into shared nodes: a node met twice is an alias
+        raise RecordError(path, "YAML aliases (*name) are not allowed in records", used_at or line)
+    seen.add(id(node))
+    if depth > MAX_DEPTH:
+        raise RecordError(path, f"nested deeper than {MAX_DEPTH} levels", line)
+    lines.setdefault(pointer, line)
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _SCALAR_TAGS:
+            raise RecordError(
+                path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
+            )
+        if node.tag in (_TAG + "str", _TAG + "timestamp"):
+            return node.value
+        try:
+            return _SCALAR_CONSTRUCTORS[node.tag](node)
+        except (yaml.YAMLError, ValueError) as e:
+            raise RecordError(path, f"bad scalar {node.value!r}: {e}", line) from None
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != _TAG + "seq":
+            raise RecordError(
+                path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
+            )
+        return [
+            _construct(item, f"{pointer}/{i}", path, lines, seen, depth + 1, line)
+            for i, item in enumerate(node.value)
+        ]
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != _TAG + "map":
+            raise RecordError(
+                path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
+            )
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _TAG + "merge":
+                raise RecordError(path, "only plain keys are allowed in records", key_line)
+            key = key_node.value
+            if key in result:
+                raise RecordError(path, f"duplicate key {key!r}", key_line)
+            child = f"{pointer}/{_escape_pointer(key)}"
+            lines[child] = key_line
+            result[key] = _construct(value_node, child, path, lines, seen, depth + 1, key_line)
+        return result
+    raise RecordError(path, "unsupported YAML node", line)  # pragma: no cover
+
+
+_SCALARS = yaml.SafeLoader("")
+# called directly rather than through construct_object, which caches every node it sees
+_SCALAR_CONSTRUCTORS = {
+    _TAG + "int": _SCALARS.construct_yaml_int,
+    _TAG + "float": _SCALARS.construct_yaml_float,
+    _TAG + "bool": _SCALARS.construct_yaml_bool,
+    _TAG + "null": _SCALARS.construct_yaml_null,
+}
+
+
+def _escape_pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+class _Dumper(_BaseDumper):
+    """Safe dumper with literal blocks for multi-line strings."""
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        return dumper.represent_scalar(_TAG + "str", value, style="|")
+    return dumper.represent_scalar(_TAG + "str", value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def order_keys(data: Any, order: Sequence[str], nested: Mapping[str, Sequence[str]]) -> Any:
+    """Return `data` with keys in schema order (unknown keys after, sorted)."""
+    if not isinstance(data, dict):
+        return data
+    rank = {k: i for i, k in enumerate(order)}
+    keys = sorted(data, key=lambda k: (rank.get(k, len(rank)), str(k)))
+    out: dict[str, Any] = {}
+    for k in keys:
+        value = data[k]
+        sub = nested.get(k)
+        if sub is not None:
+            if isinstance(value, list):
+                value = [order_keys(v, sub, {}) for v in value]
+            elif isinstance(value, dict):
+                value = order_keys(value, sub, {})
+        out[k] = value
+    return out
+
+
+def dump_yaml(data: Any, schema_comment: str | None = None) -> bytes:
+    """Serialise already-ordered data in the canonical block style."""
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100_000,
+        indent=2,
+    )
+    if schema_comment:
+        text = f"{SCHEMA_COMMENT_PREFIX}{schema_comment}\n{text}"
+    return text.encode("utf-8")
+
+
+# --- ids and labels ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Label:
+    """Names one record: `contacts/<id>` or `referrals/<id>`."""
+
+    folder: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.folder}/{self.id}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.folder}/{self.id}.yaml"
+
+    @property
+    def kind(self) -> str:
+        return KIND_OF_FOLDER[self.folder]
+
+
+def label_of_path(path: str) -> Label | None:
+    """The label of a record path (`contacts/x.yaml`), or None if it is not one."""
+    parts = path.split("/")
+    if len(parts) != 2 or parts[0] not in FOLDERS or not parts[1].endswith(".yaml"):
+        return None
+    record_id = parts[1][: -len(".yaml")]
+    if not ID_RE.match(record_id):
+        return None
+    return Label(parts[0], record_id)
+
+
+def parse_label(text: str, known: Iterable[Label] = ()) -> Label:
+    """Parse `contacts/<id>`, `contacts/<id>.yaml` or a bare `<id>` (unambiguous among known)."""
+    text = text.strip().removesuffix(".yaml").strip("/")
+    if "/" in text:
+        folder, _, record_id = text.partition("/")
+        if folder not in FOLDERS:
+            raise LabelError(f"'{text}' is not a label: use contacts/<id> or referrals/<id>")
+        if not ID_RE.match(record_id):
+            raise LabelError(f"'{record_id}' is not a valid record id")
+        return Label(folder, record_id)
+    known = list(known)
+    matches = [label for label in known if label.id == text]
+    if not matches:  # a unique prefix is enough, as with git's short hashes
+        matches = [label for label in known if label.id.startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = " or ".join(str(m) for m in sorted(matches))
+        raise LabelError(f"'{text}' is ambiguous: say {options}")
+    raise LabelError(f"no record '{text}': run 'jobshare list' to see the records")
+
+
+def slugify(name: str) -> str:
+    """A lower-case ASCII slug of a name, at most 40 characters."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:40].rstrip("-") or "record"
+
+
+def new_id(name: str, taken: Iterable[str] = ()) -> str:
+    """A fresh id: slug of the name plus a random suffix, so friends never mint the same one."""
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+    taken_set = set(taken)
+    while True:
+        suffix = "".join(secrets.choice(alphabet) for _ in range(4))
+        candidate = f"{slugify(name)}-{suffix}"
+        if candidate not in taken_set:
+            return candidate

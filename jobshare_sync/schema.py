@@ -1,0 +1,398 @@
+"""The bundled JSON Schemas: loading, per-record validation, cross-record checks.
+
+Findings are data, not exceptions: every file is checked and each problem becomes a
+`Problem` with the file, the line of the offending key, a JSON pointer and a message.
+The caller decides the exit code once, from the whole report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from . import records
+from .records import FOLDERS, KIND_OF_FOLDER, Label, Loaded
+
+KINDS = ("contact", "referral", "jobshare")
+SCHEMA_DIR_IN_REPO = ".jobshare/schema"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one file: an error makes `validate` exit 1, a warning does not."""
+
+    path: str
+    line: int | None
+    field: str  # a JSON pointer ("" for the whole file)
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        name = self.field.lstrip("/").replace("/", ".") if self.field else ""
+        prefix = f"{where}: {name}: " if name else f"{where}: "
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{tag}{self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class ValidationReport:
+    """Everything `validate` found, and how many records it looked at."""
+
+    checked: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def sorted(self) -> list[Problem]:
+        return sorted(self.problems, key=lambda p: (p.path, p.line or 0, p.field, p.message))
+
+    def summary(self) -> str:
+        noun = "record" if self.checked == 1 else "records"
+        parts = [f"{self.checked} {noun} checked"]
+        parts.append(f"{len(self.errors)} error{'s' if len(self.errors) != 1 else ''}")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "ok": self.ok,
+            "problems": [p.to_json() for p in self.sorted()],
+        }
+
+
+# --- the bundled schemas -------------------------------------------------------------
+
+
+def schema_text(kind: str) -> str:
+    """The text of a bundled schema file, exactly as shipped."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return (resources.files("jobshare_sync.schemas") / f"{kind}.schema.json").read_text("utf-8")
+
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(kind))
+    return loaded
+
+
+@cache
+def schema_version() -> str:
+    """A fingerprint of the bundled schemas, for caches of validated records."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for kind in KINDS:
+        digest.update(schema_text(kind).encode())
+    return digest.hexdigest()[:16]
+
+
+def _is_date_time(value: object) -> bool:
+    """RFC 3339 date-times, checked for real (the pattern alone allows month 13)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@cache
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(kind)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    # jsonschema checks date-time only with an optional package; check it ourselves, on purpose
+    checker = jsonschema.FormatChecker(formats=("date", "email"))
+    checker.checks("date-time")(_is_date_time)
+    validator: jsonschema.protocols.Validator = cls(schema, format_checker=checker)
+    return validator
+
+
+@cache
+def merge_rules(folder: str) -> dict[str, str]:
+    """Field name to x-merge rule, in the schema's property order."""
+    props = load_schema(KIND_OF_FOLDER[folder])["properties"]
+    return {name: spec.get("x-merge", "value") for name, spec in props.items()}
+
+
+@cache
+def field_order(kind: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """Top-level property order, and the order inside object-valued fields."""
+    props = load_schema(kind)["properties"]
+    nested: dict[str, tuple[str, ...]] = {}
+    for name, spec in props.items():
+        inner = spec.get("items", spec) if spec.get("type") == "array" else spec
+        if isinstance(inner, dict) and "properties" in inner:
+            nested[name] = tuple(inner["properties"])
+    return tuple(props), nested
+
+
+def field_names(folder: str) -> tuple[str, ...]:
+    return field_order(KIND_OF_FOLDER[folder])[0]
+
+
+# --- canonical form ------------------------------------------------------------------
+
+
+def schema_comment(kind: str) -> str:
+    """The relative path, from a record file, to the schema copy inside the repository."""
+    return f"../{SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
+
+
+def dump_record(folder: str, data: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a record: schema key order, schema comment first."""
+    kind = KIND_OF_FOLDER[folder]
+    order, nested = field_order(kind)
+    return records.dump_yaml(records.order_keys(dict(data), order, nested), schema_comment(kind))
+
+
+def dump_config(data: Mapping[str, Any]) -> bytes:
+    order, nested = field_order("jobshare")
+    return records.dump_yaml(records.order_keys(dict(data), order, nested))
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """A JSON pointer and a plain-words message for one schema error."""
+    pointer = "".join(f"/{p}" for p in error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    title = schema.get("title", "value")
+    value = error.instance
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        allowed = schema.get("properties", {})
+        extra = sorted(k for k in value if k not in allowed)
+        return f"{pointer}/{extra[0]}" if extra else pointer, (
+            f"unknown field {', '.join(repr(k) for k in extra)}; allowed fields: {', '.join(allowed)}"
+        )
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else "?"
+        return f"{pointer}/{name}", f"required field '{name}' is missing"
+    if error.validator == "type":
+        expected = error.validator_value
+        if expected == "string" and isinstance(value, bool | int | float):
+            seen = str(value).lower() if isinstance(value, bool) else f"the number {value!r}"
+            return pointer, f"should be text, but YAML reads it as {seen}: put it in quotes"
+        return pointer, f"should be {_article(expected)}, not {_type_name(value)} {value!r}"
+    if error.validator == "enum":
+        options: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
+        return pointer, f"{value!r} is not one of: {', '.join(str(v) for v in options)}"
+    if error.validator in ("pattern", "format"):
+        noun = _FORMAT_NOUNS.get(schema.get("format", ""), f"a valid {title.lower()}")
+        examples = schema.get("examples") or []
+        return pointer, f"{value!r} is not {noun}" + (f", e.g. {examples[0]}" if examples else "")
+    if error.validator == "minItems":
+        n = error.validator_value
+        return pointer, f"needs at least {n} item{'s' if n != 1 else ''}"
+    if error.validator == "uniqueItems":
+        return pointer, "has the same item twice"
+    if error.validator == "const":
+        return pointer, f"must be {error.validator_value!r}"
+    return pointer, error.message
+
+
+_FORMAT_NOUNS = {"date-time": "an ISO 8601 date-time", "date": "a date (YYYY-MM-DD)"}
+
+
+def _article(expected: Any) -> str:
+    names = {
+        "string": "text",
+        "array": "a list",
+        "object": "a mapping",
+        "integer": "a whole number",
+    }
+    if isinstance(expected, list):
+        return " or ".join(names.get(e, str(e)) for e in expected)
+    return names.get(expected, str(expected))
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "empty value"
+    return {int: "number", float: "number", list: "list", dict: "mapping", str: "text"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
+    """Every schema violation of one parsed document, with the line of each key."""
+    if not isinstance(loaded.data, dict):
+        return [
+            Problem(
+                path, 1, "", f"a {kind} must be a mapping of fields, not {_type_name(loaded.data)}"
+            )
+        ]
+    problems = []
+    for error in _validator(kind).iter_errors(loaded.data):
+        pointer, message = _describe(error)
+        line: int | None = loaded.line_of(pointer)
+        if error.validator == "required" and not error.absolute_path:
+            line = None  # a missing top-level field has no line; the first key's would mislead
+        problems.append(Problem(path, line, pointer, message))
+    return problems
+
+
+def record_problems(label: Label, loaded: Loaded) -> list[Problem]:
+    """Schema problems plus the checks that concern the record alone (id = file name)."""
+    problems = schema_problems(label.kind, loaded, label.path)
+    data = loaded.data
+    if isinstance(data, dict) and "id" in data and data["id"] != label.id:
+        problems.append(
+            Problem(
+                label.path,
+                loaded.line_of("/id"),
+                "/id",
+                f"id {data['id']!r} differs from the file name: it must be {label.id!r}",
+            )
+        )
+    return problems
+
+
+def record_errors(label: Label, data: Any) -> list[str]:
+    """Plain messages for a record held in memory (after a merge or a resolution)."""
+    loaded = Loaded(data, {})
+    return [
+        f"{p.field.lstrip('/') or 'record'}: {p.message}" for p in record_problems(label, loaded)
+    ]
+
+
+def cross_record_problems(
+    found: Mapping[Label, Loaded], handles: Iterable[str] | None = None
+) -> list[Problem]:
+    """Checks across records: shared ids, referral clients, likely duplicates."""
+    problems: list[Problem] = []
+    by_id: dict[str, list[Label]] = defaultdict(list)
+    for label in found:
+        by_id[label.id].append(label)
+    for record_id, labels in by_id.items():
+        if len(labels) > 1:
+            for label in labels:
+                others = ", ".join(str(o) for o in labels if o != label)
+                problems.append(
+                    Problem(label.path, 1, "/id", f"id {record_id!r} is also used by {others}")
+                )
+    contact_ids = {label.id for label in found if label.folder == "contacts"}
+    known_handles = set(handles) | {"anyone"} if handles is not None else None
+    for label, loaded in found.items():
+        data = loaded.data
+        if label.folder != "referrals" or not isinstance(data, dict):
+            continue
+        client = data.get("client")
+        if isinstance(client, str) and client not in contact_ids:
+            problems.append(
+                Problem(
+                    label.path,
+                    loaded.line_of("/client"),
+                    "/client",
+                    f"client {client!r} names no contact: add contacts/{client}.yaml or fix the id",
+                )
+            )
+        if known_handles is not None:
+            for key in ("from", "to"):
+                who = data.get(key)
+                if isinstance(who, str) and who not in known_handles:
+                    problems.append(
+                        Problem(
+                            label.path,
+                            loaded.line_of(f"/{key}"),
+                            f"/{key}",
+                            f"{who!r} is neither you nor a friend yet: "
+                            f"add them with 'jobshare friend add {who} URL'",
+                            severity="warning",
+                        )
+                    )
+    problems.extend(_likely_duplicates(found))
+    return problems
+
+
+def _normal_keys(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    for email in data.get("emails") or []:
+        if isinstance(email, str):
+            yield "email", email.strip().lower()
+    for phone in data.get("phones") or []:
+        if isinstance(phone, str):
+            digits = re.sub(r"\D", "", phone)
+            if len(digits) >= 6:
+                yield "phone", digits
+    website = data.get("website")
+    if isinstance(website, str):
+        site = re.sub(r"^https?://(www\.)?", "", website.strip().lower()).rstrip("/")
+        if site:
+            yield "website", site
+
+
+def _likely_duplicates(found: Mapping[Label, Loaded]) -> list[Problem]:
+    owners: dict[tuple[str, str], list[Label]] = defaultdict(list)
+    for label, loaded in sorted(found.items()):
+        if label.folder == "contacts" and isinstance(loaded.data, dict):
+            for key in set(_normal_keys(loaded.data)):
+                owners[key].append(label)
+    problems = []
+    for (what, value), labels in sorted(owners.items()):
+        for label in labels[1:]:
+            problems.append(
+                Problem(
+                    label.path,
+                    None,
+                    "",
+                    f"likely duplicate of {labels[0]}: same {what} {value!r}",
+                    severity="warning",
+                )
+            )
+    return problems
+
+
+def folder_of_kind(kind: str) -> str:
+    return {v: k for k, v in KIND_OF_FOLDER.items()}[kind]
+
+
+__all__ = [
+    "FOLDERS",
+    "Problem",
+    "ValidationReport",
+    "cross_record_problems",
+    "dump_record",
+    "load_schema",
+    "merge_rules",
+    "record_problems",
+    "schema_text",
+]

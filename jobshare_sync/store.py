@@ -1,0 +1,580 @@
+"""The git side of records, through pygit2: read records at a revision, write commits.
+
+Every write goes through `Store.commit_files`, which makes one change durable in a
+fixed order: objects first, then a journal naming the new commit, then the working
+tree, the index and finally the branch. A process killed before the journal leaves
+the repository as it was (plus unreachable objects, which git ignores); one killed
+after it leaves a journal that the next command replays to the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygit2
+from pygit2.enums import FileMode, FileStatus
+
+from . import records, schema
+from .errors import (
+    LockError,
+    NotARepositoryError,
+    RecordError,
+    RepositoryStateError,
+)
+from .records import FOLDERS, Label, Loaded
+
+CONFIG_FILE = "jobshare.yaml"
+GITKEEP = ".gitkeep"
+
+
+def checkpoint(name: str) -> None:
+    """Die here if JOBSHARE_KILL_AT names this step (used by the interruption tests)."""
+    target = os.environ.get("JOBSHARE_KILL_AT")
+    if not target:
+        return
+    global _checkpoints_passed
+    _checkpoints_passed += 1
+    if target in (name, str(_checkpoints_passed)):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_checkpoints_passed = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A record file in a tree: its label and blob id."""
+
+    label: Label
+    oid: pygit2.Oid
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path in a tree that is not a record and was left alone, with the reason."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace a file's content all at once (write a sibling, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.jobshare-tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class Store:
+    """One freelancer's repository: records in git, read and written through pygit2."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self.repo = repo
+        if repo.is_bare or repo.workdir is None:
+            raise RepositoryStateError(
+                f"{repo.path} is a bare repository: jobshare needs a working folder; clone it first"
+            )
+        self.root = Path(repo.workdir)
+        self.git_dir = Path(repo.path)
+        self.state_dir = self.git_dir / "jobshare"
+        self.loads = 0  # records parsed by this store: tests check that work follows the change
+
+    # --- finding and opening ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, start: str | os.PathLike[str] = ".", *, need_config: bool = True) -> Store:
+        """Find the repository from `start` upwards, like git does."""
+        start_path = Path(start)
+        if not start_path.exists():
+            raise NotARepositoryError(f"{start_path}: no such folder")
+        try:
+            found = pygit2.discover_repository(str(start_path.resolve()))
+        except pygit2.GitError as e:
+            raise NotARepositoryError(
+                f"{start_path}: cannot read it as a git repository: {e}"
+            ) from None
+        if found is None:
+            raise NotARepositoryError(
+                f"{start_path.resolve()} is not inside a jobshare repository: "
+                "run 'jobshare init' there, or use -C PATH"
+            )
+        try:
+            store = cls(pygit2.Repository(found))
+        except pygit2.GitError as e:
+            raise NotARepositoryError(f"{found}: cannot open the repository: {e}") from None
+        if need_config and not (store.root / CONFIG_FILE).is_file():
+            raise NotARepositoryError(
+                f"{store.root} is a git repository but not a jobshare one (no {CONFIG_FILE}): "
+                f"run 'jobshare init {store.root}' to adopt it"
+            )
+        if store.journal_path.exists():
+            with store.locked():
+                store.recover()
+        return store
+
+    # --- the owner ----------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The parsed jobshare.yaml of the working tree, checked against its schema."""
+        path = self.root / CONFIG_FILE
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise NotARepositoryError(f"cannot read {path}: {e.strerror}") from None
+        loaded = records.load_yaml(raw, CONFIG_FILE)
+        problems = schema.schema_problems("jobshare", loaded, CONFIG_FILE)
+        if problems:
+            raise RecordError(
+                CONFIG_FILE, f"{problems[0].field}: {problems[0].message}", problems[0].line
+            )
+        data: dict[str, Any] = loaded.data
+        return data
+
+    @property
+    def handle(self) -> str:
+        return str(self.config()["owner"]["handle"])
+
+    # --- revisions --------------------------------------------------------------
+
+    def branch_ref(self) -> str:
+        """The full name of the checked-out branch; refuses a detached HEAD."""
+        if self.repo.head_is_detached:
+            raise RepositoryStateError(
+                "HEAD is detached: check out a branch first ('git switch main')"
+            )
+        return str(self.repo.lookup_reference("HEAD").target)
+
+    def head_commit(self) -> pygit2.Commit | None:
+        if self.repo.head_is_unborn:
+            return None
+        return self.repo.head.peel(pygit2.Commit)
+
+    def head_tree(self) -> pygit2.Tree | None:
+        head = self.head_commit()
+        return head.tree if head is not None else None
+
+    def commit_of(self, rev: str) -> pygit2.Commit:
+        """A commit by any name git understands (HEAD~2, a branch, bob/main, a hash)."""
+        try:
+            obj = self.repo.revparse_single(rev)
+            return obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise RepositoryStateError(
+                f"unknown revision '{rev}': try 'jobshare log' or 'git log' to find one"
+            ) from None
+
+    # --- reading records -------------------------------------------------------------
+
+    def entries(
+        self, tree: pygit2.Tree | None, folder: str
+    ) -> tuple[dict[Label, pygit2.Oid], list[Skipped]]:
+        """Record blobs of one folder of a tree; everything else in it is skipped, with why."""
+        found: dict[Label, pygit2.Oid] = {}
+        skipped: list[Skipped] = []
+        if tree is None or folder not in tree:
+            return found, skipped
+        sub = self.repo[tree[folder].id]
+        if not isinstance(sub, pygit2.Tree):
+            return found, [Skipped(folder, "not a folder")]
+        for entry in sub:
+            name = entry.name or ""
+            path = f"{folder}/{name}"
+            if name.startswith(".") and not name.endswith(".yaml") or name == GITKEEP:
+                continue
+            label = records.label_of_path(path)
+            if label is None:
+                skipped.append(Skipped(path, "file name is not a valid record id"))
+            elif entry.filemode not in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE):
+                kind = {FileMode.LINK: "a symbolic link", FileMode.COMMIT: "a submodule"}.get(
+                    entry.filemode, "not a regular file"
+                )
+                skipped.append(Skipped(path, f"{kind}, not a record file"))
+            else:
+                found[label] = entry.id
+        return found, skipped
+
+    def all_entries(
+        self, tree: pygit2.Tree | None
+    ) -> tuple[dict[Label, pygit2.Oid], list[Skipped]]:
+        found: dict[Label, pygit2.Oid] = {}
+        skipped: list[Skipped] = []
+        for folder in FOLDERS:
+            f, s = self.entries(tree, folder)
+            found.update(f)
+            skipped.extend(s)
+        return found, skipped
+
+    def changed_entries(
+        self, old: pygit2.Tree | None, new: pygit2.Tree | None
+    ) -> dict[Label, tuple[pygit2.Oid | None, pygit2.Oid | None]]:
+        """Records whose blob differs between two trees: (old oid, new oid), None if absent.
+
+        Only record folders are compared, and a folder whose tree id is the same on both
+        sides costs nothing, so the work follows the change, not the repository.
+        """
+        changed: dict[Label, tuple[pygit2.Oid | None, pygit2.Oid | None]] = {}
+        for folder in FOLDERS:
+            old_sub = _subtree(old, folder)
+            new_sub = _subtree(new, folder)
+            if old_sub == new_sub:
+                continue
+            old_entries, _ = self.entries(old, folder)
+            new_entries, _ = self.entries(new, folder)
+            if old_sub is not None and new_sub is not None:
+                diff = self.tree(old_sub).diff_to_tree(self.tree(new_sub))
+                names = set()
+                for delta in diff.deltas:
+                    names.add(delta.old_file.path)
+                    names.add(delta.new_file.path)
+                labels = {records.label_of_path(f"{folder}/{n}") for n in names}
+                candidates = {label for label in labels if label is not None}
+            else:
+                candidates = set(old_entries) | set(new_entries)
+            for label in candidates:
+                pair = (old_entries.get(label), new_entries.get(label))
+                if pair[0] != pair[1]:
+                    changed[label] = pair
+        return changed
+
+    def tree(self, oid: pygit2.Oid) -> pygit2.Tree:
+        return self.repo[oid].peel(pygit2.Tree)
+
+    def blob_bytes(self, oid: pygit2.Oid) -> bytes:
+        return bytes(self.repo[oid].peel(pygit2.Blob).data)
+
+    def read_blob(self, oid: pygit2.Oid) -> bytes:
+        blob = self.repo[oid]
+        if not isinstance(blob, pygit2.Blob):
+            raise RecordError(str(oid), "not a file")
+        if blob.size > records.MAX_RECORD_BYTES:
+            # never load a friend's huge blob into memory just to reject it
+            raise RecordError(
+                str(oid),
+                f"file is {blob.size:,} bytes, over the {records.MAX_RECORD_BYTES:,}-byte limit for a record",
+            )
+        return bytes(blob.data)
+
+    def load(self, label: Label, oid: pygit2.Oid) -> Loaded:
+        """Parse one record blob; RecordError names the record's path."""
+        self.loads += 1
+        try:
+            raw = self.read_blob(oid)
+        except RecordError as e:
+            raise RecordError(label.path, e.reason) from None
+        return records.load_yaml(raw, label.path)
+
+    def load_valid(self, label: Label, oid: pygit2.Oid) -> tuple[dict[str, Any] | None, str | None]:
+        """A record's data if it parses and passes its own checks, else None and the reason."""
+        try:
+            loaded = self.load(label, oid)
+        except RecordError as e:
+            return None, f"{e.line and f'line {e.line}: ' or ''}{e.reason}"
+        problems = schema.record_problems(label, loaded)
+        if problems:
+            return None, str(problems[0]).removeprefix(f"{label.path}:")
+        return loaded.data, None
+
+    def read_record(self, tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
+        """One record at a tree, or None when absent. Raises RecordError if unreadable."""
+        oid = _blob_at(tree, label.path)
+        if oid is None:
+            return None
+        data = self.load(label, oid).data
+        return data if isinstance(data, dict) else None
+
+    # --- the working tree ----------------------------------------------------------
+
+    def worktree_files(self) -> tuple[dict[Label, Path], list[Skipped]]:
+        """Record files present in the working tree, and paths there that are not records."""
+        found: dict[Label, Path] = {}
+        skipped: list[Skipped] = []
+        for folder in FOLDERS:
+            directory = self.root / folder
+            if not directory.is_dir():
+                continue
+            for item in os.scandir(directory):
+                name = item.name
+                path = f"{folder}/{name}"
+                if name.startswith(".") and not name.endswith(".yaml") or name == GITKEEP:
+                    continue
+                label = records.label_of_path(path)
+                if label is None:
+                    if name.endswith(".yaml"):
+                        skipped.append(
+                            Skipped(
+                                path,
+                                "file name is not a valid record id: use lower-case letters, digits and dashes",
+                            )
+                        )
+                    else:
+                        skipped.append(Skipped(path, "not a record file (records end in .yaml)"))
+                elif item.is_symlink() or not item.is_file():
+                    skipped.append(Skipped(path, "not a regular file"))
+                else:
+                    found[label] = Path(item.path)
+        return found, skipped
+
+    def worktree_changes(self) -> dict[str, str]:
+        """Record paths whose working-tree or staged content differs from HEAD: path -> state."""
+        changes: dict[str, str] = {}
+        for path, flags in self.repo.status(untracked_files="all").items():
+            if not path.startswith(FOLDERS) or path.endswith(f"/{GITKEEP}"):
+                continue
+            if flags & (FileStatus.WT_NEW | FileStatus.INDEX_NEW):
+                changes[path] = "added"
+            elif flags & (FileStatus.WT_DELETED | FileStatus.INDEX_DELETED):
+                changes[path] = "removed"
+            elif flags & ~FileStatus.IGNORED:
+                changes[path] = "modified"
+        return changes
+
+    # --- writing ---------------------------------------------------------------
+
+    @property
+    def journal_path(self) -> Path:
+        return self.state_dir / "journal.json"
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the repository's jobshare lock; wait briefly for another command to finish."""
+        if timeout is None:
+            timeout = float(os.environ.get("JOBSHARE_LOCK_TIMEOUT", "5"))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        lock = self.state_dir / "lock"
+        me = f"{os.getpid()} {socket.gethostname()}\n".encode()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if _lock_is_stale(lock):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(lock)
+                    continue
+                if time.monotonic() >= deadline:
+                    holder = _read_lock(lock)
+                    raise LockError(
+                        f"another jobshare command is working on this repository "
+                        f"(lock {lock}, held by process {holder}): wait for it to finish, "
+                        "or remove the lock if that process is gone"
+                    ) from None
+                time.sleep(0.05)
+                continue
+            try:
+                os.write(fd, me)
+            finally:
+                os.close(fd)
+            break
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)
+
+    def build_tree(self, base: pygit2.Tree | None, files: Mapping[str, bytes | None]) -> pygit2.Oid:
+        """A new tree: `base` with each path set to the given bytes, or removed for None."""
+        blobs = {
+            path: (self.repo.create_blob(data) if data is not None else None)
+            for path, data in files.items()
+        }
+        return self._build_tree(base, blobs)
+
+    def _build_tree(
+        self, base: pygit2.Tree | None, blobs: Mapping[str, pygit2.Oid | None]
+    ) -> pygit2.Oid:
+        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
+        nested: dict[str, dict[str, pygit2.Oid | None]] = {}
+        for path, oid in blobs.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                nested.setdefault(head, {})[rest] = oid
+            elif oid is None:
+                if builder.get(head) is not None:
+                    builder.remove(head)
+            else:
+                builder.insert(head, oid, FileMode.BLOB)
+        for name, sub in nested.items():
+            existing = base[name] if base is not None and name in base else None
+            sub_base = (
+                self.tree(existing.id)
+                if existing is not None and existing.type == pygit2.GIT_OBJECT_TREE
+                else None
+            )
+            oid = self._build_tree(sub_base, sub)
+            if len(self.tree(oid)) == 0:
+                if builder.get(name) is not None:
+                    builder.remove(name)
+            else:
+                builder.insert(name, oid, FileMode.TREE)
+        return builder.write()
+
+    def signature(self) -> pygit2.Signature:
+        """The commit author: git's configured identity, else the jobshare owner."""
+        try:
+            return self.repo.default_signature
+        except (KeyError, pygit2.GitError):
+            owner = self.config()["owner"]
+            return pygit2.Signature(
+                owner["name"], owner.get("email") or f"{owner['handle']}@jobshare.invalid"
+            )
+
+    def commit_files(
+        self,
+        files: Mapping[str, bytes | None],
+        message: str,
+        *,
+        parents: list[pygit2.Oid] | None = None,
+        base_tree: pygit2.Tree | None = None,
+    ) -> pygit2.Oid:
+        """Commit `files` (path -> bytes, None to delete) on the current branch, atomically.
+
+        The caller holds the lock. `parents` defaults to HEAD; `base_tree` to HEAD's tree.
+        """
+        ref = self.branch_ref()
+        head = self.head_commit()
+        old_head = head.id if head is not None else None
+        if parents is None:
+            parents = [old_head] if old_head is not None else []
+        if base_tree is None:
+            base_tree = head.tree if head is not None else None
+        tree = self.build_tree(base_tree, files)
+        checkpoint("objects")
+        sig = self.signature()
+        new = self.repo.create_commit(None, sig, sig, message, tree, parents)
+        self.finish_commit(ref, old_head, new, sorted(files))
+        return new
+
+    def finish_commit(
+        self, ref: str, old_head: pygit2.Oid | None, new: pygit2.Oid, paths: list[str]
+    ) -> None:
+        """Record the intent, then bring working tree, index and branch to `new`."""
+        journal = {
+            "ref": ref,
+            "old": str(old_head) if old_head is not None else None,
+            "new": str(new),
+            "paths": paths,
+        }
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.journal_path, json.dumps(journal).encode())
+        checkpoint("journal")
+        self._replay(journal)
+        if len(paths) > 1000:
+            # pygit2 never packs; let git decide whether the loose objects need it
+            subprocess.run(["git", "gc", "--auto", "--quiet"], cwd=self.root, check=False)
+
+    def recover(self) -> str | None:
+        """Finish a write that a killed command left half done. Returns what was done."""
+        try:
+            journal = json.loads(self.journal_path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            self.journal_path.unlink()
+            return "discarded an unreadable journal"
+        ref = self.repo.references.get(journal["ref"])
+        current = str(ref.target) if ref is not None else None
+        if current not in (journal["old"], journal["new"]):
+            # the branch moved by other means since: the journal no longer applies
+            self.journal_path.unlink()
+            return "discarded a journal for a branch that has moved since"
+        self._replay(journal)
+        return f"completed an interrupted change ({len(journal['paths'])} files)"
+
+    def _replay(self, journal: dict[str, Any]) -> None:
+        new = self.repo[pygit2.Oid(hex=journal["new"])].peel(pygit2.Commit)
+        tree = new.tree
+        paths: list[str] = journal["paths"]
+        for path in paths:
+            oid = _blob_at(tree, path)
+            target = self.root / path
+            if oid is None:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+            else:
+                data = self.blob_bytes(oid)
+                if not target.is_file() or target.is_symlink() or target.read_bytes() != data:
+                    if target.is_symlink():
+                        target.unlink()
+                    write_atomically(target, data)
+            checkpoint("worktree")
+        index = self.repo.index
+        index.read()
+        for path in paths:
+            if (self.root / path).is_file():
+                index.add(path)
+            else:
+                with contextlib.suppress(OSError, KeyError):
+                    index.remove(path)
+        index.write()
+        checkpoint("index")
+        ref_name = journal["ref"]
+        target_oid = pygit2.Oid(hex=journal["new"])
+        existing = self.repo.references.get(ref_name)
+        if existing is None:
+            self.repo.references.create(ref_name, target_oid)
+        elif existing.target != target_oid:
+            existing.set_target(
+                target_oid, new.message.splitlines()[0] if new.message else "jobshare"
+            )
+        checkpoint("ref")
+        self.journal_path.unlink()
+
+
+def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Oid | None:
+    if tree is None or name not in tree:
+        return None
+    entry = tree[name]
+    return entry.id if entry.type == pygit2.GIT_OBJECT_TREE else None
+
+
+def _blob_at(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    if tree is None:
+        return None
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    if entry.type != pygit2.GIT_OBJECT_BLOB or entry.filemode == FileMode.LINK:
+        return None
+    return entry.id
+
+
+def _read_lock(lock: Path) -> str:
+    try:
+        return lock.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _lock_is_stale(lock: Path) -> bool:
+    """A lock left by a process on this host that no longer runs."""
+    parts = _read_lock(lock).split()
+    if len(parts) != 2 or parts[1] != socket.gethostname():
+        # a lock being written right now has no content yet: only call it stale when old
+        try:
+            return time.time() - lock.stat().st_mtime > 60
+        except FileNotFoundError:
+            return True
+    try:
+        os.kill(int(parts[0]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False

@@ -1,0 +1,1 @@
+"""The bundled JSON Schemas, installed as jobshare_sync.schemas (data only)."""
