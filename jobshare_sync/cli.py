@@ -15,8 +15,9 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, records, render, schema, workspace
-from .errors import InvalidRecordError, JobshareError, RecordError
+from . import __version__, merge, records, render, schema, sync, workspace
+from . import conflicts as conflicts_module
+from .errors import GitCommandError, InvalidRecordError, JobshareError, RecordError
 from .records import Label
 from .store import Store
 
@@ -385,6 +386,313 @@ def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     else:
         click.echo(render.validation(report))
     finish(0 if report.ok else 1)
+
+
+# --- friends and sync -------------------------------------------------------------------
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@cli.group()
+def friend() -> None:
+    """Manage friends: the git remotes you pull job sources from."""
+
+
+@friend.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--branch", default="main", show_default=True, help="The friend's branch to pull.")
+@click.pass_context
+def friend_add(ctx: click.Context, name: str, url: str, branch: str) -> None:
+    """Add a friend: any URL git accepts (a path, file://, git://, ssh://, https://).
+
+    Their handle is read from their jobshare.yaml at the first fetch and pinned.
+
+    \b
+    Example:
+      jobshare friend add bob git@github.com:bob/jobs.git
+    """
+    added = sync.add_friend(open_store(ctx), name, url, branch)
+    click.echo(
+        f"Added friend '{added.name}' ({added.url}); run 'jobshare pull {added.name}' to merge their sources"
+    )
+
+
+@friend.command("list")
+@json_option
+@click.pass_context
+def friend_list(ctx: click.Context, as_json: bool) -> None:
+    """List friends: name, URL, pinned handle and last fetched commit.
+
+    \b
+    Example:
+      jobshare friend list --json
+    """
+    friends = sync.list_friends(open_store(ctx))
+    if as_json:
+        click.echo(render.envelope("friends", render.to_json(friends)))
+    elif not friends:
+        click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
+    else:
+        rows = [
+            [f.name, f.url, f.handle or "(not fetched)", (f.fetched or "-")[:10]] for f in friends
+        ]
+        click.echo(render.table(rows, ["name", "url", "handle", "fetched"]))
+
+
+@friend.command("remove")
+@click.argument("name")
+@click.pass_context
+def friend_remove(ctx: click.Context, name: str) -> None:
+    """Remove a friend (their remote and fetched branch; your records stay).
+
+    \b
+    Example:
+      jobshare friend remove bob
+    """
+    sync.remove_friend(open_store(ctx), name)
+    click.echo(f"Removed friend '{name}'")
+
+
+@friend.command("pin")
+@click.argument("name")
+@click.argument("handle")
+@click.pass_context
+def friend_pin(ctx: click.Context, name: str, handle: str) -> None:
+    """Re-pin a friend's handle, after they really changed it.
+
+    \b
+    Example:
+      jobshare friend pin bob bob-builder
+    """
+    sync.pin_handle(open_store(ctx), name, handle)
+    click.echo(f"'{name}' is now pinned to the handle '{handle}'")
+
+
+@cli.command()
+@click.argument("friends", nargs=-1)
+@json_option
+@click.pass_context
+def fetch(ctx: click.Context, friends: tuple[str, ...], as_json: bool) -> None:
+    """Fetch friends (all of them when none is named) through git, changing no record.
+
+    \b
+    Example:
+      jobshare fetch bob carol
+    """
+    store = open_store(ctx)
+    show = sys.stderr.isatty() and not as_json
+    results = sync.fetch(store, friends, show_progress=show, progress=_progress)
+    if as_json:
+        click.echo(render.envelope("fetch", render.to_json(results)))
+    for r in results:
+        for w in r.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if not r.ok:
+            click.echo(f"jobshare: {r.message}", err=True)
+        elif not as_json:
+            click.echo(
+                f"{r.friend}: fetched {(r.commit or '')[:10]}"
+                + (f" ({r.message})" if r.message else "")
+            )
+    if any(not r.ok for r in results):
+        finish(GitCommandError.exit_code)
+
+
+@cli.command()
+@click.argument("friends", nargs=-1)
+@click.option(
+    "--strategy",
+    type=click.Choice(merge.STRATEGIES),
+    help="Resolve every conflict up front: ours, theirs, or newest (by 'updated').",
+)
+@click.option(
+    "--whole-record",
+    is_flag=True,
+    help="No field merging: any concurrent edit of a record is a conflict.",
+)
+@click.option("--no-fetch", is_flag=True, help="Merge what was fetched last, without fetching.")
+@json_option
+@click.pass_context
+def pull(
+    ctx: click.Context,
+    friends: tuple[str, ...],
+    strategy: str | None,
+    whole_record: bool,
+    no_fetch: bool,
+    as_json: bool,
+) -> None:
+    """Fetch friends and merge their records into yours, field by field.
+
+    Without conflicts: one merge commit per friend. With conflicts: nothing is
+    committed, the conflicts are listed, and the exit code is 1; resolve them
+    with 'jobshare resolve', then 'jobshare merge --continue'.
+
+    \b
+    Examples:
+      jobshare pull bob
+      jobshare pull --strategy newest
+    """
+    store = open_store(ctx)
+    show = sys.stderr.isatty() and not as_json
+    fetched, pulled = sync.pull(
+        store,
+        friends,
+        strategy=strategy,
+        whole_record=whole_record,
+        do_fetch=not no_fetch,
+        show_progress=show,
+        progress=_progress if not as_json else lambda m: None,
+    )
+    for r in fetched:
+        if not r.ok:
+            click.echo(f"jobshare: {r.message}", err=True)
+    if as_json:
+        click.echo(render.envelope("pull", render.to_json(pulled)))
+    else:
+        for outcome in pulled:
+            for w in outcome.warnings:
+                click.echo(f"warning: {w}", err=True)
+            click.echo(render.pulled(outcome))
+    if any(p.conflicted for p in pulled):
+        finish(1)
+    if any(not r.ok for r in fetched):
+        finish(GitCommandError.exit_code)
+
+
+@cli.command()
+@click.argument("remote", default="origin")
+@click.pass_context
+def push(ctx: click.Context, remote: str) -> None:
+    """Push the current branch (and nothing else) to your own remote; friends pull from there.
+
+    \b
+    Example:
+      jobshare push            # to origin
+    """
+    click.echo(sync.push(open_store(ctx), remote, show_progress=sys.stderr.isatty()))
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show uncommitted record changes, a merge in progress, and what friends have new.
+
+    \b
+    Example:
+      jobshare status
+    """
+    report = sync.status(open_store(ctx))
+    click.echo(render.envelope("status", report) if as_json else render.status(report))
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def conflicts(ctx: click.Context, as_json: bool) -> None:
+    """List the conflicts of the merge in progress: per field, base, ours and theirs.
+
+    \b
+    Example:
+      jobshare conflicts --json
+    """
+    current = conflicts_module.merge_status(open_store(ctx))
+    views = current.conflicts if current is not None else []
+    if as_json:
+        click.echo(render.envelope("conflicts", render.to_json(views)))
+    elif current is None:
+        click.echo("no merge in progress")
+    else:
+        click.echo(
+            f"Merging {current.friend}: {len(current.unresolved)} of {len(views)} unresolved"
+        )
+        click.echo(render.conflicts(views))
+
+
+@cli.command()
+@click.argument("labels", nargs=-1, required=True)
+@click.option("--ours", "side", flag_value="ours", help="Take your version.")
+@click.option("--theirs", "side", flag_value="theirs", help="Take the friend's version.")
+@click.option("--base", "side", flag_value="base", help="Take the version from before both edits.")
+@click.option("--delete", "side", flag_value="delete", help="Delete the record.")
+@click.option(
+    "--file", "file", type=click.Path(dir_okay=False), help="Take the record from this YAML file."
+)
+@click.option(
+    "--field",
+    "field_value",
+    metavar="NAME=VALUE",
+    help="Set one field (VALUE is YAML: text, [a, b], ...).",
+)
+@click.pass_context
+def resolve(
+    ctx: click.Context,
+    labels: tuple[str, ...],
+    side: str | None,
+    file: str | None,
+    field_value: str | None,
+) -> None:
+    """Resolve conflicts: whole records (contacts/<id>), single fields (contacts/<id>:phones) or globs.
+
+    The resolved record is validated before it is accepted.
+
+    \b
+    Examples:
+      jobshare resolve contacts/acme-7k2q --theirs
+      jobshare resolve contacts/acme-7k2q:phones --ours
+      jobshare resolve 'contacts/*' --ours
+      jobshare resolve contacts/acme-7k2q --field 'name=Acme Recruiting Ltd'
+    """
+    chosen = [x for x in (side, file, field_value) if x is not None]
+    if len(chosen) != 1:
+        raise click.UsageError(
+            "give exactly one of --ours, --theirs, --base, --delete, --file, --field"
+        )
+    if field_value is not None and any(":" in label for label in labels):
+        raise click.UsageError(
+            "--field names the field itself: give the record label without ':field'"
+        )
+    done = conflicts_module.resolve(
+        open_store(ctx), labels, side=side, file=file, field_value=field_value
+    )
+    for item in done:
+        click.echo(f"resolved {item}")
+
+
+@cli.command("merge")
+@click.option(
+    "--continue", "cont", is_flag=True, help="Commit the merge once every conflict is resolved."
+)
+@click.option("--abort", is_flag=True, help="Forget the merge: everything is as before the pull.")
+@click.pass_context
+def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
+    """Finish (--continue) or undo (--abort) a pull that stopped at conflicts.
+
+    \b
+    Examples:
+      jobshare merge --continue
+      jobshare merge --abort
+    """
+    if cont == abort:
+        raise click.UsageError("give one of --continue or --abort")
+    store = open_store(ctx)
+    if abort:
+        click.echo(conflicts_module.abort(store))
+        return
+    commit, left = conflicts_module.finish(store)
+    if left:
+        click.echo(f"{len(left)} conflict(s) still unresolved:", err=True)
+        for label in left:
+            click.echo(f"  {label}")
+        click.echo(
+            "resolve them with 'jobshare resolve', then run 'jobshare merge --continue' again",
+            err=True,
+        )
+        finish(1)
+    click.echo(f"Merge committed: {(commit or '')[:10]}")
 
 
 @cli.command("schema")

@@ -44,6 +44,99 @@ def validation(report: ValidationReport) -> str:
     return "\n".join(lines)
 
 
+def value(v: Any, indent: str = "") -> str:
+    """A field value on one line, or an indented block for multi-line text."""
+    if v is None:
+        return "(absent)"
+    if isinstance(v, str):
+        if "\n" in v.rstrip("\n"):
+            return "\n" + "\n".join(f"{indent}| {line}" for line in v.rstrip("\n").split("\n"))
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def conflicts(views: Sequence[Any]) -> str:
+    """Each conflicted record with, per field, base, ours and theirs."""
+    if not views:
+        return "no conflicts"
+    lines = []
+    for view in views:
+        state = "resolved" if view.resolved else "unresolved"
+        lines.append(f"{view.label}  {view.reason}  ({state})")
+        for f in view.fields:
+            done = " (resolved)" if f["field"] in view.done else ""
+            lines.append(f"  {view.label}:{f['field']}{done}")
+            for side in ("base", "ours", "theirs"):
+                lines.append(f"    {side + ':':8}{value(f[side], ' ' * 6)}")
+        lines.extend(f"  {m}" for m in view.messages)
+        if view.reason in ("modify-delete", "delete-modify"):
+            gone = "ours" if view.reason == "delete-modify" else "theirs"
+            lines.append(f"  deleted on {gone}'s side, changed on the other")
+    return "\n".join(lines)
+
+
+def pulled(outcome: Any) -> str:
+    """What one friend's pull did, for people."""
+    if outcome.up_to_date:
+        return outcome.summary()
+    lines = []
+    result = outcome.result
+    if outcome.commit:
+        lines.append(f"{result.summary(outcome.friend)} (commit {outcome.commit[:10]})")
+    else:
+        lines.append(f"{result.summary(outcome.friend)}; nothing committed")
+    for record in result.records:
+        if record.outcome in ("added", "updated", "removed"):
+            lines.append(
+                f"  {record.outcome:8} {record.label}  {record_title(record.result or {})}".rstrip()
+            )
+    lines.extend(
+        f"  kept     {n.message}" if n.kind == "kept-deleted" else f"  refused  {n.message}"
+        for n in result.notices
+    )
+    lines.extend(f"  skipped  {s.path}: {s.reason}" for s in outcome.skipped)
+    for c in result.conflicts:
+        fields = ", ".join(f.field for f in c.fields)
+        lines.append(f"  CONFLICT {c.label} ({c.reason}){': ' + fields if fields else ''}")
+    if not outcome.commit and result.conflicts:
+        lines.append(
+            "Resolve with 'jobshare resolve LABEL --ours|--theirs|--base|--delete|--file F|--field NAME=VALUE',\n"
+            "then 'jobshare merge --continue' (or 'jobshare merge --abort' to undo the pull)."
+        )
+    return "\n".join(lines)
+
+
+def status(report: Mapping[str, Any]) -> str:
+    lines = [f"On branch {report['branch']}" if report["branch"] else "HEAD is detached"]
+    changes = report["changes"]
+    if changes:
+        lines.append("Uncommitted record changes (commit them with 'jobshare commit'):")
+        lines.extend(f"  {state:9}{path}" for path, state in sorted(changes.items()))
+    else:
+        lines.append("No uncommitted record changes.")
+    merging = report["merge"]
+    if merging:
+        left = [c for c in merging["conflicts"] if not c["resolved"]]
+        lines.append(
+            f"Merge of {merging['friend']} in progress: {len(merging['conflicts'])} conflict(s), "
+            f"{len(left)} unresolved (see 'jobshare conflicts')"
+        )
+        lines.extend(f"  {c['label']}  {c['reason']}" for c in left)
+    friends = report["friends"]
+    if friends:
+        lines.append("Friends:")
+        rows = []
+        for f in friends:
+            if f["fetched"] is None:
+                news = "never fetched"
+            else:
+                n = f["unmerged"]
+                news = "up to date" if n == 0 else f"{n} commit{'s' if n != 1 else ''} to pull"
+            rows.append(["  " + f["name"], f"({f['handle'] or 'handle not pinned'})", news])
+        lines.append(table(rows))
+    return "\n".join(lines)
+
+
 def record_title(data: Mapping[str, Any]) -> str:
     return str(data.get("name") or data.get("title") or "")
 

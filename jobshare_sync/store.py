@@ -10,6 +10,7 @@ after it leaves a journal that the next command replays to the end.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import os
 import signal
@@ -179,6 +180,42 @@ class Store:
                 f"unknown revision '{rev}': try 'jobshare log' or 'git log' to find one"
             ) from None
 
+    def merge_bases(self, a: pygit2.Oid, b: pygit2.Oid) -> list[pygit2.Oid]:
+        """Every best common ancestor of two commits (git merge-base --all).
+
+        pygit2 gives only one; a criss-cross history has several, and a record merge
+        that ignored the others would report conflicts that were already resolved.
+        """
+        if a == b:
+            return [a]
+        one, two, stale, result = 1, 2, 4, 8
+        flags: dict[pygit2.Oid, int] = {a: one, b: two}
+        queue: list[tuple[int, str, pygit2.Oid]] = []
+        for oid in (a, b):
+            heapq.heappush(queue, (-self._commit_time(oid), str(oid), oid))
+        found: list[pygit2.Oid] = []
+        while any(not flags[item[2]] & stale for item in queue):
+            _, _, oid = heapq.heappop(queue)
+            mark = flags[oid] & (one | two | stale)
+            if mark == one | two:
+                if not flags[oid] & result:
+                    flags[oid] |= result
+                    found.append(oid)
+                mark |= stale
+            for parent in self.repo[oid].peel(pygit2.Commit).parent_ids:
+                if flags.get(parent, 0) & mark == mark:
+                    continue
+                flags[parent] = flags.get(parent, 0) | mark
+                heapq.heappush(queue, (-self._commit_time(parent), str(parent), parent))
+        return [
+            oid
+            for oid in found
+            if not any(other != oid and self.repo.descendant_of(other, oid) for other in found)
+        ]
+
+    def _commit_time(self, oid: pygit2.Oid) -> int:
+        return int(self.repo[oid].peel(pygit2.Commit).commit_time)
+
     # --- reading records -------------------------------------------------------------
 
     def entries(
@@ -221,12 +258,17 @@ class Store:
         return found, skipped
 
     def changed_entries(
-        self, old: pygit2.Tree | None, new: pygit2.Tree | None
+        self,
+        old: pygit2.Tree | None,
+        new: pygit2.Tree | None,
+        skipped: list[Skipped] | None = None,
     ) -> dict[Label, tuple[pygit2.Oid | None, pygit2.Oid | None]]:
         """Records whose blob differs between two trees: (old oid, new oid), None if absent.
 
-        Only record folders are compared, and a folder whose tree id is the same on both
-        sides costs nothing, so the work follows the change, not the repository.
+        Only record folders are compared, a folder whose tree id is the same on both sides
+        costs nothing, and inside a changed folder only the changed names are looked at,
+        so the work follows the change, not the repository. Changed paths in `new` that
+        are not record files (symlinks, submodules, bad names, sub-folders) go to `skipped`.
         """
         changed: dict[Label, tuple[pygit2.Oid | None, pygit2.Oid | None]] = {}
         for folder in FOLDERS:
@@ -234,22 +276,28 @@ class Store:
             new_sub = _subtree(new, folder)
             if old_sub == new_sub:
                 continue
-            old_entries, _ = self.entries(old, folder)
-            new_entries, _ = self.entries(new, folder)
-            if old_sub is not None and new_sub is not None:
-                diff = self.tree(old_sub).diff_to_tree(self.tree(new_sub))
-                names = set()
-                for delta in diff.deltas:
+            old_tree = self.tree(old_sub) if old_sub is not None else None
+            new_tree = self.tree(new_sub) if new_sub is not None else None
+            if old_tree is not None and new_tree is not None:
+                names: set[str] = set()
+                for delta in old_tree.diff_to_tree(new_tree).deltas:
                     names.add(delta.old_file.path)
                     names.add(delta.new_file.path)
-                labels = {records.label_of_path(f"{folder}/{n}") for n in names}
-                candidates = {label for label in labels if label is not None}
             else:
-                candidates = set(old_entries) | set(new_entries)
-            for label in candidates:
-                pair = (old_entries.get(label), new_entries.get(label))
-                if pair[0] != pair[1]:
-                    changed[label] = pair
+                names = {entry.name or "" for entry in (old_tree or new_tree or [])}
+            for name in sorted(names):
+                path = f"{folder}/{name}"
+                old_oid, _ = _record_blob(old_tree, name)
+                new_oid, reason = _record_blob(new_tree, name)
+                label = records.label_of_path(path)
+                if label is None or reason is not None:
+                    if skipped is not None and _is_visible(name) and (reason or new_oid):
+                        why = reason or "file name is not a valid record id"
+                        skipped.append(Skipped(path, why))
+                    if label is None:
+                        continue
+                if old_oid != new_oid:
+                    changed[label] = (old_oid, new_oid)
         return changed
 
     def tree(self, oid: pygit2.Oid) -> pygit2.Tree:
@@ -534,6 +582,97 @@ class Store:
             )
         checkpoint("ref")
         self.journal_path.unlink()
+
+    # --- history and settings, for review (diff, log, show, git-setup, doctor) ---------
+
+    def resolve_commit(self, rev: str) -> pygit2.Commit | None:
+        """The commit `rev` names (HEAD~2, a branch, a hash), or None when it names none."""
+        try:
+            return self.repo.revparse_single(rev).peel(pygit2.Commit)
+        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+
+    def merge_base(self, a: pygit2.Oid, b: pygit2.Oid) -> pygit2.Oid | None:
+        """One best common ancestor of two commits (git merge-base), None if unrelated."""
+        base: pygit2.Oid | None = self.repo.merge_base(a, b)
+        return base
+
+    def walk_commits(self, start: pygit2.Oid) -> Iterator[pygit2.Commit]:
+        """Every commit reachable from `start`, newest first and children before parents."""
+        order = pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+        yield from self.repo.walk(start, order)
+
+    def blob_id_at(self, tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+        """The id of the regular file at `path` in a tree, or None."""
+        return _blob_at(tree, path)
+
+    def hash_bytes(self, data: bytes) -> pygit2.Oid:
+        """The blob id git gives `data`, without writing anything."""
+        oid: pygit2.Oid = pygit2.hash(data)
+        return oid
+
+    def git_config(self, name: str) -> str | None:
+        """One value of the repository's git config (all levels), or None."""
+        config = self.repo.config
+        if name not in config:
+            return None
+        return str(config[name])
+
+    def set_git_config(self, name: str, value: str) -> None:
+        """Set a value in the repository's own config (.git/config)."""
+        local = pygit2.Config(str(self.git_dir / "config"))
+        local[name] = value
+
+    def git_config_names(self, prefix: str) -> dict[str, str]:
+        """Config entries whose name starts with `prefix`, name -> value."""
+        return {
+            entry.name: entry.value
+            for entry in self.repo.config
+            if entry.name.startswith(prefix) and entry.value is not None
+        }
+
+    def remote_urls(self) -> dict[str, str]:
+        """The git remotes of the repository, name -> URL."""
+        return {remote.name: remote.url or "" for remote in self.repo.remotes}
+
+    @staticmethod
+    def git_version() -> str | None:
+        """The version of the `git` found on PATH (`2.43.0`), or None when there is none."""
+        try:
+            done = subprocess.run(
+                ["git", "--version"],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "LC_ALL": "C"},
+            )
+        except OSError:
+            return None
+        if done.returncode != 0:
+            return None
+        return done.stdout.strip().removeprefix("git version ").strip() or None
+
+
+def _is_visible(name: str) -> bool:
+    return name != GITKEEP and not (name.startswith(".") and not name.endswith(".yaml"))
+
+
+def _record_blob(tree: pygit2.Tree | None, name: str) -> tuple[pygit2.Oid | None, str | None]:
+    """The blob id of a record file in a folder tree, or None and why it is not one."""
+    if tree is None:
+        return None, None
+    try:
+        entry = tree[name]
+    except KeyError:
+        return None, None
+    if entry.filemode in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE):
+        return entry.id, None
+    kind = {
+        FileMode.LINK: "a symbolic link",
+        FileMode.COMMIT: "a submodule",
+        FileMode.TREE: "a folder",
+    }.get(entry.filemode, "not a regular file")
+    return None, f"{kind}, not a record file"
 
 
 def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Oid | None:

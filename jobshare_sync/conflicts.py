@@ -1,0 +1,357 @@
+"""A merge in progress: its state under `.git/jobshare/`, and resolving it.
+
+A pull with conflicts writes `merge.json` (atomically) and nothing else: HEAD, the
+index and the working tree stay as they were, so `merge --abort` only has to
+delete the state. `resolve` edits the state one record or one field at a time;
+`merge --continue` writes the merge commit through the store's journal.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from . import merge, records, schema
+from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
+from .merge import AncestorOursTheirs, MergeResult, RecordConflict
+from .records import Label
+from .store import Store, write_atomically
+
+SIDES = ("ours", "theirs", "base", "delete")
+
+
+def merge_state_path(store: Store) -> Path:
+    return store.state_dir / "merge.json"
+
+
+def save_merge_state(
+    store: Store,
+    friend: str,
+    handle: str,
+    ours: pygit2.Oid | None,
+    theirs: pygit2.Oid,
+    result: MergeResult,
+    message: str,
+) -> None:
+    """Store a conflicted merge so that resolve and continue can finish it later."""
+    state = {
+        "friend": friend,
+        "handle": handle,
+        "ref": store.branch_ref(),
+        "ours": str(ours) if ours is not None else None,
+        "theirs": str(theirs),
+        "message": message,
+        "changes": result.changes,
+        "conflicts": [_conflict_to_state(c) for c in result.conflicts],
+    }
+    _save(store, state)
+
+
+def _conflict_to_state(conflict: RecordConflict) -> dict[str, Any]:
+    base, ours, theirs = conflict.versions
+    return {
+        **conflict.to_json(),
+        "versions": {"base": base, "ours": ours, "theirs": theirs},
+        "merged": conflict.merged,
+        "merged_theirs": conflict.merged_theirs,
+        "working": conflict.merged if conflict.merged is not None else ours,
+        "done": [],  # conflicting fields resolved so far
+        "resolved": False,
+    }
+
+
+def _conflict_from_state(item: Mapping[str, Any]) -> RecordConflict:
+    v = item["versions"]
+    return RecordConflict(
+        item["label"],
+        item["reason"],
+        [
+            merge.FieldConflict(f["field"], f["base"], f["ours"], f["theirs"])
+            for f in item["fields"]
+        ],
+        AncestorOursTheirs(v["base"], v["ours"], v["theirs"]),
+        item.get("working"),
+        list(item.get("messages", [])),
+        item.get("merged_theirs"),
+    )
+
+
+def merge_in_progress(store: Store) -> bool:
+    """Whether a merge waits for resolution; clears the state of one already committed.
+
+    `merge --continue` commits, then deletes the state: killed in between, the commit
+    is there (the store's journal saw to it) and the state is merely left over.
+    """
+    path = merge_state_path(store)
+    if not path.exists():
+        return False
+    try:
+        state = json.loads(path.read_text())
+        head = store.head_commit()
+        parents = [str(p) for p in head.parent_ids] if head is not None else []
+        if parents and parents == [h for h in (state["ours"], state["theirs"]) if h]:
+            path.unlink()
+            return False
+    except (ValueError, KeyError, TypeError):
+        pass  # a damaged state is reported by load_merge_state
+    return True
+
+
+def load_merge_state(store: Store) -> dict[str, Any]:
+    path = merge_state_path(store)
+    if not merge_in_progress(store):
+        raise MergeStateError("no merge in progress: 'jobshare pull' starts one")
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise MergeStateError("no merge in progress: 'jobshare pull' starts one") from None
+    except ValueError:
+        raise MergeStateError(
+            f"the merge state {path} is damaged: run 'jobshare merge --abort' and pull again"
+        ) from None
+    return state
+
+
+def _save(store: Store, state: Mapping[str, Any]) -> None:
+    store.state_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(merge_state_path(store), json.dumps(state, indent=1, sort_keys=True).encode())
+
+
+# --- listing ----------------------------------------------------------------------------
+
+
+@dataclass
+class ConflictView:
+    """One conflicted record as `jobshare conflicts` shows it."""
+
+    label: str
+    reason: str
+    fields: list[dict[str, Any]]
+    messages: list[str]
+    resolved: bool
+    done: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "reason": self.reason,
+            "fields": self.fields,
+            "messages": self.messages,
+            "resolved": self.resolved,
+        }
+
+
+@dataclass
+class MergeStatus:
+    friend: str
+    conflicts: list[ConflictView]
+
+    @property
+    def unresolved(self) -> list[ConflictView]:
+        return [c for c in self.conflicts if not c.resolved]
+
+
+def merge_status(store: Store) -> MergeStatus | None:
+    """The merge in progress, or None."""
+    if not merge_in_progress(store):
+        return None
+    state = load_merge_state(store)
+    views = [
+        ConflictView(
+            c["label"], c["reason"], c["fields"], c.get("messages", []), c["resolved"], c["done"]
+        )
+        for c in state["conflicts"]
+    ]
+    return MergeStatus(state["friend"], views)
+
+
+# --- resolving --------------------------------------------------------------------------
+
+
+def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any], str | None]]:
+    """(conflict, field or None) pairs named by a label, a label:field, or a glob of either."""
+    record_part, _, field_part = pattern.removesuffix(".yaml").partition(":")
+    found: list[tuple[dict[str, Any], str | None]] = []
+    for item in state["conflicts"]:
+        label = item["label"]
+        if not (fnmatch.fnmatchcase(label, record_part) or label.split("/", 1)[1] == record_part):
+            continue
+        if not field_part:
+            found.append((item, None))
+            continue
+        names = [f["field"] for f in item["fields"]] or list(item.get("working") or {})
+        fields = [n for n in names if fnmatch.fnmatchcase(n, field_part)]
+        if not fields and not any(ch in field_part for ch in "*?["):
+            fields = [field_part]  # setting a field that was not in conflict is allowed
+        found.extend((item, f) for f in fields)
+    return found
+
+
+def resolve(
+    store: Store,
+    patterns: Iterable[str],
+    *,
+    side: str | None = None,
+    file: str | None = None,
+    field_value: str | None = None,
+) -> list[str]:
+    """Resolve records or fields; returns what was resolved, e.g. 'contacts/x:phones'."""
+    with store.locked():
+        state = load_merge_state(store)
+        targets: list[tuple[dict[str, Any], str | None]] = []
+        for pattern in patterns:
+            matched = _matches(state, pattern)
+            if not matched:
+                raise LabelError(
+                    f"'{pattern}' names no conflict: run 'jobshare conflicts' to see them"
+                )
+            targets.extend(m for m in matched if m not in targets)
+        done = []
+        for item, field_name in targets:
+            if field_value is not None:
+                field_name, value = _parse_field_value(field_value)
+                _set_field(item, field_name, value)
+            elif file is not None:
+                _set_record(item, _read_file(file, item["label"]))
+            elif field_name is not None:
+                _take_field(item, field_name, side or "ours")
+            else:
+                conflict = _conflict_from_state(item)
+                _set_record(item, merge.resolve_conflict(conflict, side or "ours"))
+            done.append(item["label"] + (f":{field_name}" if field_name else ""))
+        _save(store, state)
+    return done
+
+
+def _parse_field_value(text: str) -> tuple[str, Any]:
+    name, eq, raw = text.partition("=")
+    if not eq or not name:
+        raise InvalidRecordError(
+            f"'{text}' is not NAME=VALUE: e.g. --field 'phones=[+44 20 7946 0000]'"
+        )
+    if raw == "":
+        return name.strip(), None
+    try:
+        value = records.load_yaml(raw.encode(), f"--field {name}").data
+    except RecordError as e:
+        raise InvalidRecordError(f"--field {name}: {e.reason}") from None
+    return name.strip(), value
+
+
+def _read_file(path: str, label: str) -> dict[str, Any] | None:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise InvalidRecordError(f"cannot read {path}: {e.strerror}") from None
+    data = records.load_yaml(raw, path).data
+    if data is not None and not isinstance(data, dict):
+        raise InvalidRecordError(f"{path}: a record must be a mapping of fields")
+    return data
+
+
+def _check(label: str, data: dict[str, Any] | None) -> None:
+    if data is None:
+        return
+    folder, _, record_id = label.partition("/")
+    errors = schema.record_errors(Label(folder, record_id), data)
+    if errors:
+        raise InvalidRecordError(f"{label} would not be valid: " + "; ".join(errors))
+
+
+def _set_record(item: dict[str, Any], data: dict[str, Any] | None) -> None:
+    _check(item["label"], data)
+    item["working"] = data
+    item["done"] = [f["field"] for f in item["fields"]]
+    item["resolved"] = True
+
+
+def _set_field(item: dict[str, Any], name: str, value: Any) -> None:
+    working = deepcopy(item["working"])
+    if working is None:
+        raise InvalidRecordError(
+            f"{item['label']} is deleted on one side: resolve the whole record with --ours, --theirs or --delete"
+        )
+    if value is None:
+        working.pop(name, None)
+    else:
+        working[name] = value
+    _mark_field(item, name, working)
+
+
+def _take_field(item: dict[str, Any], name: str, side: str) -> None:
+    if item["working"] is None or not item["fields"]:
+        raise InvalidRecordError(
+            f"{item['label']} has no field conflicts ({item['reason']}): resolve the whole record"
+        )
+    conflict = _conflict_from_state(item)
+    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name]))
+
+
+def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None) -> None:
+    conflicting = [f["field"] for f in item["fields"]]
+    done = sorted(set(item["done"]) | {name})
+    complete = all(f in done for f in conflicting)
+    if complete:
+        _check(item["label"], working)
+    item["working"] = working
+    item["done"] = done
+    item["resolved"] = complete
+
+
+# --- finishing -------------------------------------------------------------------------
+
+
+def abort(store: Store) -> str:
+    """Forget the merge in progress; nothing else was touched by the pull."""
+    with store.locked():
+        state = load_merge_state(store)
+        merge_state_path(store).unlink()
+    return f"merge of {state['friend']} aborted; your repository is as it was before the pull"
+
+
+def finish(store: Store) -> tuple[str | None, list[str]]:
+    """Commit the merge once every conflict is resolved: (commit, unresolved labels)."""
+    with store.locked():
+        state = load_merge_state(store)
+        left = [c["label"] for c in state["conflicts"] if not c["resolved"]]
+        if left:
+            return None, left
+        head = store.head_commit()
+        current = str(head.id) if head is not None else None
+        if current != state["ours"] or store.branch_ref() != state["ref"]:
+            raise MergeStateError(
+                "HEAD moved since the pull started: run 'jobshare merge --abort' and pull again"
+            )
+        dirty = store.worktree_changes()
+        touched = set(state["changes"]) | {c["label"] for c in state["conflicts"]}
+        clash = sorted(p for p in dirty if p.removesuffix(".yaml") in touched)
+        if clash:
+            raise MergeStateError(
+                f"record files the merge writes have uncommitted changes ({', '.join(clash)}): "
+                "undo them, or resolve with --file"
+            )
+        files: dict[str, bytes | None] = {}
+        for label, data in state["changes"].items():
+            files[f"{label}.yaml"] = _dump(label, data)
+        for c in state["conflicts"]:
+            files[f"{c['label']}.yaml"] = _dump(c["label"], c["working"])
+        parents = [pygit2.Oid(hex=h) for h in (state["ours"], state["theirs"]) if h]
+        n = len(state["conflicts"])
+        message = (
+            state["message"].rstrip("\n")
+            + f"\n\n{n} conflict{'s' if n != 1 else ''} resolved by hand\n"
+        )
+        oid = store.commit_files(files, message, parents=parents)
+        merge_state_path(store).unlink()
+    return str(oid), []
+
+
+def _dump(label: str, data: dict[str, Any] | None) -> bytes | None:
+    return None if data is None else schema.dump_record(label.split("/", 1)[0], data)

@@ -1,0 +1,581 @@
+"""Friends, fetch and push through the system git, and the pull that merges them.
+
+Fetch and push run `git` (it honours ~/.ssh/config, credential helpers and agents)
+with prompts off, ssh in batch mode and LC_ALL=C. Everything local goes through
+the Store. A pull merges only `contacts/` and `referrals/`, record by record, and
+either writes one merge commit or stores the conflicts in `.git/jobshare/merge.json`
+without touching HEAD or the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pygit2
+
+from . import merge, records, schema
+from .conflicts import merge_in_progress, merge_status, save_merge_state
+from .errors import (
+    DirtyWorkTreeError,
+    FriendError,
+    GitCommandError,
+    MergeStateError,
+    RecordError,
+    RepositoryStateError,
+)
+from .merge import AncestorOursTheirs, MergeResult
+from .records import Label
+from .store import CONFIG_FILE, Skipped, Store
+
+FRIEND_SECTION = "jobshare-friend"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+# --- friends -------------------------------------------------------------------------
+
+
+@dataclass
+class Friend:
+    """A friend: a git remote plus the handle pinned at the first fetch."""
+
+    name: str
+    url: str
+    branch: str
+    handle: str | None
+    fetched: str | None  # the last fetched commit
+
+    @property
+    def ref(self) -> str:
+        return f"refs/remotes/{self.name}/{self.branch}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "branch": self.branch,
+            "handle": self.handle,
+            "fetched": self.fetched,
+        }
+
+
+def _config_get(store: Store, key: str) -> str | None:
+    config = store.repo.config
+    return str(config[key]) if key in config else None
+
+
+def list_friends(store: Store) -> list[Friend]:
+    names = sorted(
+        {
+            entry.name.split(".")[1]
+            for entry in store.repo.config
+            if entry.name.startswith(f"{FRIEND_SECTION}.") and entry.name.count(".") >= 2
+        }
+    )
+    return [get_friend(store, name) for name in names]
+
+
+def get_friend(store: Store, name: str) -> Friend:
+    branch = _config_get(store, f"{FRIEND_SECTION}.{name}.branch")
+    url = _config_get(store, f"remote.{name}.url")
+    if branch is None or url is None:
+        raise FriendError(
+            f"unknown friend '{name}': run 'jobshare friend list' to see your friends"
+        )
+    friend = Friend(name, url, branch, _config_get(store, f"{FRIEND_SECTION}.{name}.handle"), None)
+    ref = store.repo.references.get(friend.ref)
+    friend.fetched = str(ref.target) if ref is not None else None
+    return friend
+
+
+def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Friend:
+    if not NAME_RE.match(name) or name == "origin":
+        raise FriendError(
+            f"'{name}' cannot name a friend: use letters, digits, '.', '_' or '-' (and not 'origin')"
+        )
+    if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
+        raise FriendError(f"'{branch}' is not a branch name")
+    if name in store.repo.remotes.names():
+        raise FriendError(f"a remote named '{name}' exists already: pick another name")
+    with store.locked():
+        store.repo.remotes.create(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
+        config = store.repo.config
+        config[f"remote.{name}.tagopt"] = "--no-tags"
+        config[f"{FRIEND_SECTION}.{name}.branch"] = branch
+    return get_friend(store, name)
+
+
+def remove_friend(store: Store, name: str) -> Friend:
+    friend = get_friend(store, name)
+    with store.locked():
+        if name in store.repo.remotes.names():
+            store.repo.remotes.delete(name)  # also drops refs/remotes/<name>/*
+        config = store.repo.config
+        for key in ("branch", "handle"):
+            full = f"{FRIEND_SECTION}.{name}.{key}"
+            if full in config:
+                del config[full]
+    return friend
+
+
+def friend_claim(store: Store, commit: pygit2.Commit) -> str | None:
+    """The handle that a friend's branch claims in its jobshare.yaml, if readable."""
+    try:
+        entry = commit.tree[CONFIG_FILE]
+        loaded = records.load_yaml(store.read_blob(entry.id), CONFIG_FILE)
+    except (KeyError, RecordError):
+        return None
+    if schema.schema_problems("jobshare", loaded, CONFIG_FILE):
+        return None
+    return str(loaded.data["owner"]["handle"])
+
+
+# --- running git ---------------------------------------------------------------------
+
+
+def git_env() -> dict[str, str]:
+    """git's environment for network work: never a prompt, always plain English."""
+    env = dict(os.environ)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    env["LANGUAGE"] = "C"
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    return env
+
+
+def run_git(
+    store: Store, args: Sequence[str], *, show_progress: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run git in the repository; stderr is passed through when showing progress."""
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=store.root,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitCommandError("git is not installed or not on PATH: install git first") from None
+
+
+def _git_reason(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line.strip() for line in (proc.stderr or "").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("fatal:", "error:", "ERROR"))]
+    reason = (errors or lines or [f"git exited with {proc.returncode}"])[-1]
+    return reason.removeprefix("fatal: ").removeprefix("error: ")
+
+
+@dataclass
+class Fetched:
+    friend: str
+    url: str
+    ok: bool
+    commit: str | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "friend": self.friend,
+            "url": self.url,
+            "ok": self.ok,
+            "commit": self.commit,
+            "message": self.message,
+            "warnings": self.warnings,
+        }
+
+
+def fetch(
+    store: Store,
+    names: Iterable[str] = (),
+    *,
+    show_progress: bool = False,
+    progress: Progress = _quiet,
+) -> list[Fetched]:
+    """Fetch friends (all when none named); each failure is reported, the others go on."""
+    friends = [get_friend(store, n) for n in names] or list_friends(store)
+    if not friends:
+        raise FriendError("no friends yet: add one with 'jobshare friend add NAME URL'")
+    return [_fetch_one(store, friend, show_progress, progress) for friend in friends]
+
+
+def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
+    progress(f"Fetching {friend.name} ({friend.url})")
+    refspec = f"+refs/heads/{friend.branch}:{friend.ref}"
+    args = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"]
+    args += ["--progress" if show_progress else "--quiet", friend.name, refspec]
+    proc = run_git(store, args, show_progress=show_progress)
+    if proc.returncode != 0:
+        reason = (
+            _git_reason(proc) if proc.stderr is not None else f"git exited with {proc.returncode}"
+        )
+        if "couldn't find remote ref" in reason:
+            reason = f"it has no branch '{friend.branch}'"
+        return Fetched(
+            friend.name,
+            friend.url,
+            False,
+            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {reason}",
+        )
+    commit = store.repo.references[friend.ref].peel(pygit2.Commit)
+    result = Fetched(friend.name, friend.url, True, str(commit.id))
+    claim = friend_claim(store, commit)
+    if friend.handle is None:
+        if claim is None:
+            result.ok = False
+            result.message = (
+                f"friend '{friend.name}' ({friend.url}) has no valid {CONFIG_FILE} on '{friend.branch}': "
+                "ask them to run 'jobshare init'"
+            )
+        elif claim == store.handle:
+            result.ok = False
+            result.message = (
+                f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': refused; "
+                "check the URL"
+            )
+        else:
+            store.repo.config[f"{FRIEND_SECTION}.{friend.name}.handle"] = claim
+            result.message = f"pinned {friend.name}'s handle as '{claim}'"
+    elif claim is not None and claim != friend.handle:
+        result.warnings.append(
+            f"friend '{friend.name}' now claims the handle '{claim}'; '{friend.handle}' still applies "
+            f"(to change it: jobshare friend pin {friend.name} {claim})"
+        )
+    return result
+
+
+def pin_handle(store: Store, name: str, handle: str) -> Friend:
+    """Re-pin a friend's handle explicitly."""
+    get_friend(store, name)
+    if handle == store.handle:
+        raise FriendError(f"'{handle}' is your own handle: a friend cannot have it")
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,38}$", handle):
+        raise FriendError(f"'{handle}' is not a valid handle")
+    store.repo.config[f"{FRIEND_SECTION}.{name}.handle"] = handle
+    return get_friend(store, name)
+
+
+def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -> str:
+    """Push the current branch, and nothing else, to the user's own remote."""
+    ref = store.branch_ref()
+    if remote not in store.repo.remotes.names():
+        raise GitCommandError(
+            f"no remote '{remote}': add yours with 'git remote add {remote} URL' "
+            "(the place your friends pull from)"
+        )
+    url = store.repo.remotes[remote].url or remote
+    args = ["push", "--no-follow-tags", "--no-recurse-submodules", "--porcelain"]
+    args += ["--progress" if show_progress else "--quiet", remote, f"{ref}:{ref}"]
+    proc = run_git(store, args, show_progress=False)
+    if proc.returncode != 0:
+        text = (proc.stdout or "") + (proc.stderr or "")
+        if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+            raise GitCommandError(
+                f"push to '{remote}' ({url}) was rejected: it has commits you do not have. "
+                f"Pull them first ('git pull {remote} {ref.removeprefix('refs/heads/')}'), then push again"
+            )
+        raise GitCommandError(f"cannot push to '{remote}' ({url}): {_git_reason(proc)}")
+    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"
+
+
+# --- pull ----------------------------------------------------------------------------
+
+
+@dataclass
+class Pulled:
+    """What pulling one friend did."""
+
+    friend: str
+    handle: str
+    result: MergeResult = field(default_factory=MergeResult)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    commit: str | None = None
+    up_to_date: bool = False
+    resolved_by_strategy: int = 0
+
+    @property
+    def conflicted(self) -> bool:
+        return bool(self.result.conflicts) and self.commit is None
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            return f"{self.friend}: already up to date"
+        return self.result.summary(self.friend)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "friend": self.friend,
+            "handle": self.handle,
+            "commit": self.commit,
+            "up_to_date": self.up_to_date,
+            "counts": self.result.counts(),
+            "conflicts": [c.to_json() for c in self.result.conflicts],
+            "notices": [n.message for n in self.result.notices],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "warnings": self.warnings,
+        }
+
+
+def _rules_for(label: str) -> Mapping[str, str]:
+    return schema.merge_rules(label.split("/", 1)[0])
+
+
+def _validate(label: str, data: dict[str, Any]) -> list[str]:
+    folder, _, record_id = label.partition("/")
+    return schema.record_errors(Label(folder, record_id), data)
+
+
+def check_can_merge(store: Store) -> None:
+    """Refuse to start a pull when it could lose work or mix two merges."""
+    if merge_in_progress(store):
+        raise MergeStateError(
+            "a merge is in progress: see 'jobshare conflicts', then 'jobshare merge --continue' "
+            "or 'jobshare merge --abort'"
+        )
+    store.branch_ref()
+    if store.repo.is_shallow:
+        raise RepositoryStateError(
+            "this repository is a shallow clone, where merge bases cannot be found: "
+            "run 'git fetch --unshallow' first"
+        )
+    dirty = store.worktree_changes()
+    if dirty:
+        listed = ", ".join(sorted(dirty)[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise DirtyWorkTreeError(
+            f"record files have uncommitted changes ({listed}): "
+            "commit them with 'jobshare commit' (or undo them) before pulling"
+        )
+
+
+def pull(
+    store: Store,
+    names: Iterable[str] = (),
+    *,
+    strategy: str | None = None,
+    whole_record: bool = False,
+    do_fetch: bool = True,
+    show_progress: bool = False,
+    progress: Progress = _quiet,
+) -> tuple[list[Fetched], list[Pulled]]:
+    """Fetch, then merge each friend in turn; stop at the first that leaves conflicts."""
+    names = list(names)
+    friends = [get_friend(store, n) for n in names] or list_friends(store)
+    if not friends:
+        raise FriendError("no friends yet: add one with 'jobshare friend add NAME URL'")
+    check_can_merge(store)
+    fetched = (
+        fetch(store, [f.name for f in friends], show_progress=show_progress, progress=progress)
+        if do_fetch
+        else []
+    )
+    failed = {f.friend for f in fetched if not f.ok}
+    pulled: list[Pulled] = []
+    for friend in friends:
+        if friend.name in failed:
+            continue
+        friend = get_friend(store, friend.name)
+        with store.locked():
+            outcome = merge_friend(
+                store, friend, strategy=strategy, whole_record=whole_record, progress=progress
+            )
+        outcome.warnings[:0] = [w for f in fetched if f.friend == friend.name for w in f.warnings]
+        pulled.append(outcome)
+        if outcome.conflicted:
+            break
+    return fetched, pulled
+
+
+def merge_friend(
+    store: Store,
+    friend: Friend,
+    *,
+    strategy: str | None = None,
+    whole_record: bool = False,
+    progress: Progress = _quiet,
+    dry_run: bool = False,
+) -> Pulled:
+    """Merge a fetched friend into HEAD (the caller holds the lock)."""
+    check_can_merge(store)
+    if friend.fetched is None:
+        raise FriendError(
+            f"nothing fetched from '{friend.name}' yet: run 'jobshare fetch {friend.name}'"
+        )
+    theirs = store.repo[pygit2.Oid(hex=friend.fetched)].peel(pygit2.Commit)
+    claim = friend_claim(store, theirs)
+    if claim == store.handle:
+        raise FriendError(
+            f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': pull refused"
+        )
+    if friend.handle is None:
+        raise FriendError(
+            f"'{friend.name}' has no pinned handle yet: run 'jobshare fetch {friend.name}'"
+        )
+    handle = friend.handle
+    outcome = Pulled(friend.name, handle)
+    if claim is not None and claim != handle:
+        outcome.warnings.append(
+            f"{friend.name}'s branch claims the handle '{claim}'; '{handle}' applies"
+        )
+    ours = store.head_commit()
+    if ours is not None and (ours.id == theirs.id or store.repo.descendant_of(ours.id, theirs.id)):
+        outcome.up_to_date = True
+        return outcome
+    bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
+    progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
+    items = _three_way_items(store, bases, ours, theirs, outcome.skipped)
+    outcome.result = merge.merge_records(
+        items, _rules_for, theirs_handle=handle, whole_record=whole_record, validate=_validate
+    )
+    if strategy is not None:
+        outcome.resolved_by_strategy = _apply_strategy(outcome.result, strategy)
+    if dry_run:
+        return outcome
+    message = _merge_message(outcome)
+    if outcome.result.conflicts:
+        ours_id = ours.id if ours is not None else None
+        save_merge_state(store, friend.name, handle, ours_id, theirs.id, outcome.result, message)
+        return outcome
+    files = {
+        f"{label}.yaml": _serialise(label, data) for label, data in outcome.result.changes.items()
+    }
+    parents = [ours.id, theirs.id] if ours is not None else [theirs.id]
+    outcome.commit = str(store.commit_files(files, message, parents=parents))
+    return outcome
+
+
+def _three_way_items(
+    store: Store,
+    bases: list[pygit2.Oid],
+    ours: pygit2.Commit | None,
+    theirs: pygit2.Commit,
+    skipped: list[Skipped],
+) -> list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]]:
+    """Load base, ours and theirs of every record that differs between a base and a side."""
+    base_trees: list[pygit2.Tree | None] = [store.repo[b].peel(pygit2.Commit).tree for b in bases]
+    base_trees = base_trees or [None]
+    ours_tree = ours.tree if ours is not None else None
+    labels: set[Label] = set()
+    for base_tree in base_trees:
+        labels |= set(store.changed_entries(base_tree, ours_tree))
+        labels |= set(store.changed_entries(base_tree, theirs.tree, skipped))
+    items = []
+    for label in sorted(labels):
+        base_versions = [_read_or_none(store, t, label) for t in base_trees]
+        base = (
+            base_versions[0]
+            if len(base_versions) == 1
+            else merge.virtual_base(str(label), base_versions, _rules_for(str(label)))
+        )
+        mine = _read_or_none(store, ours_tree, label)
+        their_data: dict[str, Any] | None = None
+        oid = _blob_oid(theirs.tree, label)
+        if oid is not None:
+            their_data, reason = store.load_valid(label, oid)
+            if their_data is None:
+                skipped.append(Skipped(label.path, reason or "invalid"))
+                continue  # nothing of it enters: as if they had not touched it
+        items.append((str(label), AncestorOursTheirs(base, mine, their_data)))
+    return items
+
+
+def _read_or_none(store: Store, tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
+    try:
+        return store.read_record(tree, label)
+    except RecordError:
+        return None
+
+
+def _blob_oid(tree: pygit2.Tree, label: Label) -> pygit2.Oid | None:
+    try:
+        entry = tree[label.path]
+    except KeyError:
+        return None
+    return (
+        entry.id
+        if entry.type == pygit2.GIT_OBJECT_BLOB and entry.filemode != pygit2.enums.FileMode.LINK
+        else None
+    )
+
+
+def _apply_strategy(result: MergeResult, strategy: str) -> int:
+    """Resolve every conflict up front; a resolution that fails validation stays a conflict."""
+    resolved = 0
+    for record in result.records:
+        conflict = record.conflict
+        if conflict is None:
+            continue
+        data = merge.resolve_by_strategy(conflict, strategy)
+        if data is not None and _validate(record.label, data):
+            continue
+        ours = conflict.versions.ours
+        record.result = data
+        record.conflict = None
+        record.outcome = "unchanged" if data == ours else ("removed" if data is None else "updated")
+        resolved += 1
+    return resolved
+
+
+def _serialise(label: str, data: dict[str, Any] | None) -> bytes | None:
+    if data is None:
+        return None
+    return schema.dump_record(label.split("/", 1)[0], data)
+
+
+def _merge_message(outcome: Pulled) -> str:
+    lines = [outcome.result.summary(outcome.friend)]
+    extra = [f"- {n.message}" for n in outcome.result.notices]
+    extra += [f"- skipped {s.path}: {s.reason}" for s in outcome.skipped]
+    if outcome.resolved_by_strategy:
+        extra.append(f"- {outcome.resolved_by_strategy} conflict(s) resolved by strategy")
+    if extra:
+        lines += [""] + extra
+    return "\n".join(lines) + "\n"
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+def status(store: Store) -> dict[str, Any]:
+    """Uncommitted record changes, a merge in progress, and what each friend has new."""
+    head_ref = store.repo.lookup_reference("HEAD")
+    branch = (
+        None if store.repo.head_is_detached else str(head_ref.target).removeprefix("refs/heads/")
+    )
+    merging = merge_status(store)
+    head = store.head_commit()
+    friends = []
+    for friend in list_friends(store):
+        unmerged = None
+        if friend.fetched is not None:
+            theirs = pygit2.Oid(hex=friend.fetched)
+            if head is None:
+                unmerged = sum(1 for _ in store.repo.walk(theirs))
+            else:
+                unmerged = store.repo.ahead_behind(theirs, head.id)[0]
+        friends.append({**friend.to_json(), "unmerged": unmerged})
+    return {
+        "branch": branch,
+        "changes": store.worktree_changes(),
+        "merge": (
+            {"friend": merging.friend, "conflicts": [c.to_json() for c in merging.conflicts]}
+            if merging is not None
+            else None
+        ),
+        "friends": friends,
+    }
