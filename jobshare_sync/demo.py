@@ -24,12 +24,15 @@ def examples_dir() -> Path:
     return Path(str(resources.files("jobshare_sync.examples")))
 
 
+class DemoFailed(Exception):
+    """A demo step did not do what the demo expects: a bug worth reporting."""
+
+
 class Runner:
     """Runs `jobshare` steps in a folder and prints them like a terminal session."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.failed = False
         self.env = dict(os.environ)
         self.env.pop("JOBSHARE_KILL_AT", None)
         self.env.setdefault("EDITOR", "true")
@@ -42,17 +45,38 @@ class Runner:
         print(f"{who}$ {shown}", flush=True)
         proc = subprocess.run(
             [sys.executable, "-m", "jobshare_sync", "-C", str(self.workdir / who), *args],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # progress and results in the order they happened
             text=True,
             env=self.env,
+        )
+        out = proc.stdout.rstrip()
+        if out:
+            print("\n".join(f"  {line}" for line in out.splitlines()), flush=True)
+        if proc.returncode != expect:
+            raise DemoFailed(f"'{shown}' exited with {proc.returncode}, expected {expect}")
+        return proc.stdout
+
+    def shell(self, who: str, *args: str) -> None:
+        """A plain git step, shown as the user would type it."""
+        print(f"{who}$ {' '.join(shlex.quote(a) for a in args)}", flush=True)
+        proc = subprocess.run(
+            args, cwd=self.workdir / who, capture_output=True, text=True, env=self.env
         )
         out = (proc.stdout + proc.stderr).rstrip()
         if out:
             print("\n".join(f"  {line}" for line in out.splitlines()), flush=True)
-        if proc.returncode != expect:
-            print(f"  (exit code {proc.returncode}, expected {expect})", flush=True)
-            self.failed = True
-        return proc.stdout
+        if proc.returncode != 0:
+            raise DemoFailed(f"'{' '.join(args)}' exited with {proc.returncode}")
+
+    def edit(self, who: str, path: str, old: str, new: str) -> None:
+        """A hand edit of a record file, shown as what changed."""
+        target = self.workdir / who / path
+        text = target.read_text()
+        if old not in text:
+            raise DemoFailed(f"{old!r} not found in {path}")
+        target.write_text(text.replace(old, new, 1))
+        print(f"{who}$ # edit {path}: {old.strip()!r} -> {new.strip()!r}", flush=True)
 
     def copy_example(self, name: str, who: str) -> None:
         source = examples_dir() / name
@@ -73,6 +97,21 @@ def run(directory: str | None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
     r = Runner(workdir)
     print(f"jobshare demo in {workdir}")
+    try:
+        tour(r)
+    except DemoFailed as e:
+        print(f"\njobshare demo stopped: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"\nDone. Alice's and Bob's repositories are in {workdir}; "
+        f"try 'jobshare -C {workdir / 'alice'} log' or 'jobshare -C {workdir / 'bob'} status'."
+    )
+    return 0
+
+
+def tour(r: Runner) -> None:
+    """Alice alone: init, import, add, list, validate, show, a caught mistake."""
+    workdir = r.workdir
 
     r.say("Alice starts a repository for her job sources.")
     (workdir / "alice").mkdir()
@@ -132,7 +171,64 @@ def run(directory: str | None) -> int:
     r.run("alice", "commit", expect=6)
     broken.write_text(broken.read_text().replace("kind: headhunter", "kind: recruiter"))
 
-    print(
-        f"\nDone. The repository is in {workdir / 'alice'}; try 'jobshare -C {workdir / 'alice'} list'."
+    sync_with_friends(r)
+
+
+SHARED = "contacts/hanse-tech-recruiting-m4xt.yaml"
+
+
+def sync_with_friends(r: Runner) -> None:
+    """Bob joins; both share through a bare 'server'; one clean merge, one real conflict."""
+    r.say("A bare repository on a shared drive (or any git host) is the network.")
+    (r.workdir / "server").mkdir()
+    r.shell("server", "git", "init", "--quiet", "--bare", "alice.git")
+    r.shell("server", "git", "init", "--quiet", "--bare", "bob.git")
+    r.shell("alice", "git", "remote", "add", "origin", "../server/alice.git")
+    r.run("alice", "push")
+
+    r.say("Bob keeps his own sources; some contacts he already shares with Alice.")
+    (r.workdir / "bob").mkdir()
+    r.run("bob", "init", "--handle", "bob", "--name", "Bob Builder", "--email", "bob@example.com")
+    r.copy_example("bob", "bob")
+    r.run("bob", "commit", "-m", "Import my job sources")
+    r.shell("bob", "git", "remote", "add", "origin", "../server/bob.git")
+    r.run("bob", "push")
+
+    r.say(
+        "Alice adds Bob as a friend and pulls. Their histories never met, so records both\n"
+        "# have are compared without a common base; '--strategy newest' settles any field\n"
+        "# they disagree on with the more recently updated record. From now on they share history."
     )
-    return 1 if r.failed else 0
+    r.run("alice", "friend", "add", "bob", "../server/bob.git")
+    r.run("alice", "pull", "bob", "--strategy", "newest")
+    r.run("alice", "push")
+    r.run("bob", "friend", "add", "alice", "../server/alice.git")
+    r.run("bob", "pull", "alice")
+    r.run("bob", "push")
+
+    r.say("Both edit the same contact: Alice adds a tag, Bob a phone number. A clean merge.")
+    r.edit("alice", SHARED, "tags:\n", "tags:\n- hiring-now\n")
+    r.run("alice", "commit", "-m", "Hanse Tech is hiring now")
+    r.run("alice", "push")
+    r.edit("bob", SHARED, "phones:\n", "phones:\n- +49 40 3003 1000\n")
+    r.run("bob", "commit", "-m", "New phone number for Hanse Tech")
+    r.run("bob", "pull", "alice")
+    r.run("bob", "show", SHARED.removesuffix(".yaml"))
+    r.run("bob", "push")
+
+    r.say("Now both change the contact's name, differently: a real conflict; nothing is committed.")
+    r.edit("alice", SHARED, "name: Zoë Müller", "name: Dr. Zoë Müller")
+    r.run("alice", "commit", "-m", "Add Dr. title for Zoë")
+    r.run("alice", "push")
+    r.edit("bob", SHARED, "name: Zoë Müller", "name: Zoe Mueller")
+    r.run("bob", "commit", "-m", "Plain spelling")
+    r.run("bob", "pull", "alice", expect=1)
+    r.run("bob", "status")
+    r.run("bob", "conflicts")
+
+    r.say("Bob takes Alice's version of that one field and finishes the merge.")
+    r.run("bob", "resolve", SHARED.removesuffix(".yaml") + ":name", "--theirs")
+    r.run("bob", "merge", "--continue")
+    r.run("bob", "push")
+    r.run("alice", "pull", "bob")
+    r.run("alice", "status")

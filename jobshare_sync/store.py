@@ -472,15 +472,20 @@ class Store:
                 builder.insert(name, oid, FileMode.TREE)
         return builder.write()
 
-    def signature(self) -> pygit2.Signature:
-        """The commit author: git's configured identity, else the jobshare owner."""
-        try:
-            return self.repo.default_signature
-        except (KeyError, pygit2.GitError):
+    def signature(
+        self, owner: Mapping[str, Any] | None = None
+    ) -> tuple[pygit2.Signature, pygit2.Signature]:
+        """Author and committer: the repository's owner wrote the change; git's identity
+        (when configured) committed it. So history says whose network a change came from."""
+        if owner is None:
             owner = self.config()["owner"]
-            return pygit2.Signature(
-                owner["name"], owner.get("email") or f"{owner['handle']}@jobshare.invalid"
-            )
+        author = pygit2.Signature(
+            owner["name"], owner.get("email") or f"{owner['handle']}@jobshare.invalid"
+        )
+        try:
+            return author, self.repo.default_signature
+        except (KeyError, pygit2.GitError):
+            return author, author
 
     def commit_files(
         self,
@@ -489,6 +494,7 @@ class Store:
         *,
         parents: list[pygit2.Oid] | None = None,
         base_tree: pygit2.Tree | None = None,
+        owner: Mapping[str, Any] | None = None,
     ) -> pygit2.Oid:
         """Commit `files` (path -> bytes, None to delete) on the current branch, atomically.
 
@@ -503,8 +509,8 @@ class Store:
             base_tree = head.tree if head is not None else None
         tree = self.build_tree(base_tree, files)
         checkpoint("objects")
-        sig = self.signature()
-        new = self.repo.create_commit(None, sig, sig, message, tree, parents)
+        author, committer = self.signature(owner)
+        new = self.repo.create_commit(None, author, committer, message, tree, parents)
         self.finish_commit(ref, old_head, new, sorted(files))
         return new
 
@@ -633,7 +639,12 @@ class Store:
 
     def remote_urls(self) -> dict[str, str]:
         """The git remotes of the repository, name -> URL."""
-        return {remote.name: remote.url or "" for remote in self.repo.remotes}
+        return {str(remote.name): remote.url or "" for remote in self.repo.remotes}
+
+    def attribute(self, path: str, name: str) -> str | bool | None:
+        """The git attribute `name` of `path` as .gitattributes set it (True for a bare `diff`)."""
+        value: str | bool | None = self.repo.get_attr(path, name)
+        return value
 
     @staticmethod
     def git_version() -> str | None:

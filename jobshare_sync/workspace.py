@@ -97,7 +97,8 @@ def init_repository(
                 )
             files[CONFIG_FILE] = schema.dump_config(config)
         else:
-            handle = store.handle
+            config = store.config()
+            handle = config["owner"]["handle"]
         head_tree = store.head_tree()
         for kind in schema.KINDS:
             rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
@@ -114,7 +115,7 @@ def init_repository(
         commit = None
         if files:
             message = "Start a jobshare repository" if created_config else "Update jobshare files"
-            commit = str(store.commit_files(files, message))
+            commit = str(store.commit_files(files, message, owner=config["owner"]))
     return InitResult(store.root, handle, created_repo, created_config, commit)
 
 

@@ -1,0 +1,53 @@
+"""End to end: the installed `jobshare` command, run as a user would, on the demo."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+
+
+def jobshare_command() -> list[str]:
+    installed = shutil.which("jobshare", path=str(Path(sys.executable).parent))
+    return [installed] if installed else [sys.executable, "-m", "jobshare_sync"]
+
+
+@pytest.mark.slow
+def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    proc = subprocess.run(
+        [*jobshare_command(), "demo", str(target)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "alice$ jobshare add contact" in out
+    assert "OK: 26 records checked, 0 errors" in out
+    assert "CONFLICT contacts/hanse-tech-recruiting-m4xt (both-modified): name" in out
+    assert "Merge committed" in out
+    assert "Traceback" not in out + proc.stderr
+    alice, bob = target / "alice", target / "bob"
+    for folder in ("contacts", "referrals"):  # the same records; each keeps its own jobshare.yaml
+        assert git("rev-parse", f"HEAD:{folder}", cwd=alice) == git("rev-parse", f"HEAD:{folder}", cwd=bob)
+    record = (alice / "contacts/hanse-tech-recruiting-m4xt.yaml").read_text()
+    assert "name: Dr. Zoë Müller" in record and "- hiring-now" in record and "+49 40 3003 1000" in record
+    for repo in (alice, bob):
+        assert git("status", "--porcelain", cwd=repo) == ""
+        git("fsck", "--strict", cwd=repo)
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("x")
+    proc = subprocess.run([*jobshare_command(), "demo", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert "is not empty" in proc.stderr
+
+
+def test_installed_command_reports_errors_in_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run([*jobshare_command(), "-C", str(tmp_path), "list"], capture_output=True, text=True)
+    assert proc.returncode == 4
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
