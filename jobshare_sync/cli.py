@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the command ran and found something for the user to han
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -15,7 +16,18 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, merge, records, render, schema, sync, workspace
+from . import (
+    __version__,
+    drivers,
+    merge,
+    records,
+    referrals,
+    render,
+    review,
+    schema,
+    sync,
+    workspace,
+)
 from . import conflicts as conflicts_module
 from .errors import GitCommandError, InvalidRecordError, JobshareError, RecordError
 from .records import Label
@@ -44,6 +56,16 @@ class JobshareGroup(click.Group):
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print JSON (a versioned envelope) for scripts."
+    )(f)
+
+
+def color_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colour: auto (on a terminal, unless NO_COLOR is set), always or never.",
     )(f)
 
 
@@ -339,18 +361,35 @@ def list_(
 
 
 @cli.command()
-@click.argument("label")
+@click.argument("label", metavar="LABEL|REV")
 @json_option
+@color_option
 @click.pass_context
-def show(ctx: click.Context, label: str, as_json: bool) -> None:
-    """Show one record. LABEL is contacts/<id>, referrals/<id> or a bare id.
+def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
+    """Show one record, or a commit with its record-level changes.
+
+    LABEL is contacts/<id>, referrals/<id> or a bare id. Anything else is read as a
+    revision (a commit hash, HEAD~1, a branch, bob/main): the commit is shown with its
+    author, date and message, and what it changed against its first parent (for a
+    merge: what the merge brought in). An exact label or id wins over a revision of
+    the same name, a revision over a prefix of an id.
 
     \b
-    Example:
+    Examples:
       jobshare show acme-recruiting-7k2q
+      jobshare show HEAD~1
     """
     store = open_store(ctx)
-    found = workspace.find_label(store, label)
+    target = review.show_target(store, label)
+    if not isinstance(target, Label):
+        shown = review.show_commit(store, target)
+        if as_json:
+            click.echo(render.envelope("show", shown.to_json()))
+        else:
+            painted = use_color(color)
+            page(render.commit_changes(shown, painted), painted)
+        return
+    found = target
     raw = (store.root / found.path).read_bytes()
     data = workspace.read_worktree_record(store, found)
     if as_json:
@@ -695,6 +734,192 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
     click.echo(f"Merge committed: {(commit or '')[:10]}")
 
 
+# --- referrals: refer, referral accept|decline|complete|withdraw, inbox, ledger --------
+
+
+def push_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--push",
+        is_flag=True,
+        help="Then push to your own remote (origin), where your friends pull from.",
+    )(f)
+
+
+def _push_referral(store: Store, change: referrals.ReferralChange) -> str:
+    """Push after a referral commit; a failed push keeps the commit and says so."""
+    try:
+        return sync.push(store, show_progress=sys.stderr.isatty())
+    except GitCommandError as e:
+        raise GitCommandError(f"{change.label} is committed but not pushed: {e}") from None
+
+
+def _report_referral(
+    store: Store, change: referrals.ReferralChange, push: bool, as_json: bool, done: str
+) -> None:
+    pushed = _push_referral(store, change) if push else None
+    if as_json:
+        click.echo(render.envelope("referral", {**change.to_json(), "pushed": pushed}))
+        return
+    click.echo(f"{done} in commit {(change.commit or '')[:10]}")
+    if pushed:
+        click.echo(pushed)
+
+
+@cli.command()
+@click.argument("contact")
+@click.option(
+    "--to", "to", required=True, metavar="HANDLE|anyone", help="A friend's handle, or anyone."
+)
+@click.option(
+    "--title", required=True, help="The job in a few words, e.g. 'Data pipeline, 3 months'."
+)
+@click.option("--details", help="What the job is, what it needs, whom to talk to.")
+@click.option("--budget", help="Rate or budget as text, e.g. 'EUR 600/day'.")
+@click.option("--deadline", metavar="YYYY-MM-DD", help="When to answer or start by.")
+@push_option
+@json_option
+@click.pass_context
+def refer(
+    ctx: click.Context,
+    contact: str,
+    to: str,
+    title: str,
+    details: str | None,
+    budget: str | None,
+    deadline: str | None,
+    push: bool,
+    as_json: bool,
+) -> None:
+    """Offer a job you cannot take to a friend, or to anyone, as one commit.
+
+    Writes referrals/<id>.yaml (status open, from you) and commits it as
+    'Refer "TITLE" (CLIENT) to FRIEND'. CONTACT is the client: a contact's label,
+    id, unique id prefix or name. --to is a friend's pinned handle (see 'jobshare
+    friend list') or 'anyone', for whoever accepts first.
+
+    \b
+    Example:
+      jobshare refer acme-recruiting-7k2q --to bob --title "Data pipeline, 3 months" \\
+        --budget "EUR 600/day" --deadline 2026-12-15 --push
+    """
+    store = open_store(ctx)
+    change = referrals.refer(
+        store, contact, to, title, details=details, budget=budget, deadline=deadline
+    )
+    _report_referral(store, change, push, as_json, f"Referred {change.label} to {to}")
+
+
+@cli.group()
+def referral() -> None:
+    """Answer or close a referral: accept, decline, complete, withdraw (each a commit)."""
+
+
+REFERRAL_HELP = {
+    "accept": (
+        "Take on a referral offered to you, or to anyone (first come, first served).",
+        "Only the recipient may accept; a referral to anyone goes to whoever accepts first\n"
+        "and was not its sender. Two friends who accept it at once each get a commit; the\n"
+        "pull that brings both together stops at a conflict on its status, naming both.",
+        'jobshare referral accept data-pipeline-3-months-7k2q --note "Starting Monday" --push',
+    ),
+    "decline": (
+        "Say no to a referral offered to you.",
+        "Only the recipient may decline, while it is open. A referral to anyone cannot be\n"
+        "declined: leave it open for others.",
+        'jobshare referral decline data-pipeline-3-months-7k2q --note "Booked until March"',
+    ),
+    "complete": (
+        "Mark an accepted referral as done.",
+        "The friend who accepted it, or its sender, may complete it.",
+        "jobshare referral complete data-pipeline-3-months-7k2q --push",
+    ),
+    "withdraw": (
+        "Take back a referral you made, while it is open or accepted.",
+        "Only its sender may withdraw it (the client changed their mind, say).",
+        'jobshare referral withdraw data-pipeline-3-months-7k2q --note "Project postponed"',
+    ),
+}
+
+
+def _referral_command(action: str) -> None:
+    summary, rules, example = REFERRAL_HELP[action]
+    status = referrals.ACTIONS[action]
+    help_text = (
+        f"{summary}\n\n{rules}\n\nLABEL is referrals/<id>, an id, a unique id prefix or the title.\n"
+        f"The commit sets status '{status}', updates 'updated' and adds a history entry\n"
+        f"(when, by you, from which status, --note). Declined, completed and withdrawn\n"
+        f"are final; a change the rules do not allow is refused with the reason (exit 13).\n\n"
+        f"\b\nExample:\n  {example}"
+    )
+
+    @referral.command(action, help=help_text, short_help=summary)
+    @click.argument("label")
+    @click.option("--note", help="Why, in a few words (kept in the history and the commit).")
+    @push_option
+    @json_option
+    @click.pass_context
+    def command(
+        ctx: click.Context, label: str, note: str | None, push: bool, as_json: bool
+    ) -> None:
+        store = open_store(ctx)
+        change = referrals.transition(store, label, action, note)
+        done = f"{change.label}: {change.previous} -> {change.data['status']} ({change.message})"
+        _report_referral(store, change, push, as_json, done)
+
+
+for _action in referrals.ACTIONS:
+    _referral_command(_action)
+
+
+@cli.command()
+@click.option(
+    "--all", "include_all", is_flag=True, help="Every referral: yours and closed ones too."
+)
+@json_option
+@click.pass_context
+def inbox(ctx: click.Context, include_all: bool, as_json: bool) -> None:
+    """List open referrals offered to you or to anyone, newest first.
+
+    Shows each one's title, client, sender and deadline; your own referrals and
+    closed ones only with --all.
+
+    \b
+    Examples:
+      jobshare inbox
+      jobshare inbox --all --json
+    """
+    items = referrals.inbox(open_store(ctx), include_all=include_all)
+    if as_json:
+        click.echo(render.envelope("inbox", render.to_json(items)))
+    else:
+        click.echo(render.inbox(items, include_all))
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def ledger(ctx: click.Context, as_json: bool) -> None:
+    """Per friend: referrals you gave and got, accepted and completed, and the balance.
+
+    A referral to a friend counts for that friend; one to anyone for whoever
+    accepted it. Accepted counts those the other side took on (even if later
+    withdrawn). The balance is the referrals you gave a friend that they accepted,
+    minus the referrals they gave you that you accepted: positive when you have
+    sent more work their way than you took.
+
+    \b
+    Examples:
+      jobshare ledger
+      jobshare ledger --json
+    """
+    store = open_store(ctx)
+    rows = referrals.ledger(store)
+    if as_json:
+        click.echo(render.envelope("ledger", render.to_json(rows)))
+    else:
+        click.echo(render.ledger(rows, referrals.totals(rows)))
+
+
 @cli.command("schema")
 @click.argument("kind", required=False, default="contact", type=click.Choice(schema.KINDS))
 def schema_(kind: str) -> None:
@@ -721,6 +946,221 @@ def demo(directory: str | None) -> None:
     from . import demo as demo_module
 
     finish(demo_module.run(directory))
+
+
+# --- review: diff, log, git-setup, doctor, and the drivers git runs -------------------
+
+
+def use_color(choice: str) -> bool:
+    """--color: always, never, or auto (a terminal, unless NO_COLOR is set or TERM=dumb)."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def page(text: str, color: bool) -> None:
+    """Print `text`; on a terminal, through $PAGER (less) when it is longer than the screen."""
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if terminal and text.count("\n") + 1 >= shutil.get_terminal_size().lines:
+        os.environ.setdefault("LESS", "FRX")  # as git does: colours, quit at the end
+        click.echo_via_pager(text, color=color)
+        return
+    click.echo(text, color=color)
+
+
+class SeparatedArguments(click.Command):
+    """Keeps the place of `--` among the arguments, so `diff REV -- LABEL` is unambiguous.
+
+    click drops the `--` itself; a second one right after it survives as an argument.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if review.SEPARATOR in args:
+            at = args.index(review.SEPARATOR)
+            args = [*args[: at + 1], review.SEPARATOR, *args[at + 1 :]]
+        return super().parse_args(ctx, args)
+
+
+@cli.command(cls=SeparatedArguments)
+@click.argument("arguments", nargs=-1, metavar="[REV [REV2]] [LABEL...] [-- LABEL...]")
+@click.option("--stat", is_flag=True, help="Only count added, removed and modified records.")
+@json_option
+@color_option
+@click.option("--exit-code", is_flag=True, help="Exit 1 if anything differs, 0 if not.")
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    arguments: tuple[str, ...],
+    stat: bool,
+    as_json: bool,
+    color: str,
+    exit_code: bool,
+) -> None:
+    """Show what changed, record by record and field by field.
+
+    With no revision: your uncommitted record files (new, changed, deleted) against
+    HEAD. With REV: that revision against the working tree. With REV REV2: one
+    against the other (A..B is the same). A...B: what B changed since it forked from
+    A. Changed fields show old and new values, list fields the items added (+) and
+    removed (-), notes a line diff.
+
+    An argument is a revision if git can resolve it, unless it contains contacts/ or
+    referrals/; the rest are labels (contacts/<id>, a bare id, a folder or a glob)
+    that limit the diff. Put labels after -- to be sure.
+
+    \b
+    Examples:
+      jobshare diff
+      jobshare diff HEAD~3 contacts/acme-recruiting-7k2q
+      jobshare diff main...bob/main --stat
+      jobshare diff HEAD~1 HEAD --json
+    """
+    store = open_store(ctx)
+    if review.SEPARATOR in arguments:
+        at = arguments.index(review.SEPARATOR)
+        before, after = arguments[:at], arguments[at + 1 :]
+    else:
+        before, after = arguments, ()
+    revisions, labels = review.split_arguments(store, before, after)
+    result = review.diff(store, revisions, labels)
+    painted = use_color(color)
+    if as_json:
+        payload = result.stat() if stat else result.to_json()
+        click.echo(render.envelope("diffstat" if stat else "diff", payload))
+    elif stat:
+        page(render.change_stat(result.stat(), result.old, result.new, painted), painted)
+    elif result.changes:
+        page(render.record_changes(result.changes, painted), painted)
+    else:
+        click.echo(f"no record changes ({result.old} → {result.new})", err=True)
+    finish(1 if exit_code and result.changes else 0)
+
+
+@cli.command()
+@click.argument("label", required=False)
+@click.option(
+    "-n", "--max-count", "limit", type=click.IntRange(min=0), help="Show at most N commits."
+)
+@json_option
+@color_option
+@click.pass_context
+def log(
+    ctx: click.Context, label: str | None, limit: int | None, as_json: bool, color: str
+) -> None:
+    """List commits, newest first, with the records each added, modified or removed.
+
+    A merge lists what it brought in (against its first parent). With LABEL, only
+    the commits that changed that record, following it through merges from every
+    friend: each change is credited to the commit (and author) that made it, and a
+    merge is listed only when it made a new combined version. Each shows the fields
+    that changed.
+
+    \b
+    Examples:
+      jobshare log -n 5
+      jobshare log contacts/acme-recruiting-7k2q --json
+    """
+    store = open_store(ctx)
+    followed = review.parse_log_label(store, label) if label else None
+    entries = review.log(store, followed, limit)
+    if as_json:
+        click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
+    elif entries:
+        painted = use_color(color)
+        page(render.history(entries, painted), painted)
+    elif limit != 0:
+        click.echo(f"no commit changed {followed}" if followed else "no commits yet", err=True)
+
+
+@cli.command("git-setup", short_help="Register git's textconv and merge-driver for record files.")
+@json_option
+@click.pass_context
+def git_setup(ctx: click.Context, as_json: bool) -> None:
+    """Make plain git diff, log -p, show, merge and pull use record semantics.
+
+    Writes .gitattributes (contacts/*.yaml and referrals/*.yaml use the 'jobshare'
+    diff and merge drivers; other lines are kept) and commits it, and registers in
+    .git/config a textconv ('jobshare textconv') that renders a record as one
+    'field: value' line per field, and a merge driver ('jobshare merge-driver')
+    that merges record files field by field, leaving conflict markers around the
+    fields both sides changed. Both run this Python, by its absolute path. Running
+    it again is harmless; run it in every clone (git config is not shared).
+
+    \b
+    Example:
+      jobshare git-setup && git diff HEAD~1
+    """
+    store = open_store(ctx)
+    result = drivers.git_setup(store)
+    if as_json:
+        click.echo(render.envelope("git-setup", result.to_json()))
+    else:
+        click.echo(render.git_setup(result))
+
+
+@cli.command()
+@json_option
+@color_option
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool, color: str) -> None:
+    """Check what is set up: git, the drivers, schema comments and copy, friends.
+
+    Each item is OK or says what to run to fix it. Exit 0 if all are OK, else 1.
+
+    \b
+    Example:
+      jobshare doctor
+    """
+    store = open_store(ctx)
+    report = drivers.doctor(store)
+    if as_json:
+        click.echo(render.envelope("doctor", report.to_json()))
+    else:
+        painted = use_color(color)
+        click.echo(render.doctor(report, painted), color=painted)
+    finish(0 if report.ok else 1)
+
+
+@cli.command(hidden=True)
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+def textconv(path: str) -> None:
+    """Print a record file as plain lines for git's diff (set up by git-setup).
+
+    One 'field: value' line per field, one 'field: item' line per list item,
+    multi-line text under its field, so that git's line diff reads as a record diff.
+
+    \b
+    Example:
+      git config diff.jobshare.textconv "jobshare textconv"
+    """
+    version, raw = drivers.textconv_version(path)
+    click.echo(render.textconv(version, raw).encode("utf-8"), nl=False)
+
+
+@cli.command("merge-driver", hidden=True)
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.argument("ours", type=click.Path(dir_okay=False))
+@click.argument("theirs", type=click.Path(dir_okay=False))
+@click.argument("path")
+def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
+    """git's merge driver for record files (set up by git-setup): %O %A %B %P.
+
+    Merges the three versions field by field with the record rules and writes the
+    result to OURS (exit 0), or writes conflict markers around the fields both
+    sides changed differently (exit 1, and git reports a conflict).
+
+    \b
+    Example:
+      git config merge.jobshare.driver "jobshare merge-driver %O %A %B %P"
+    """
+    result = drivers.merge_driver(base, ours, theirs, path)
+    for message in result.messages:
+        click.echo(f"jobshare: {message}", err=True)
+    if not result.clean:
+        click.echo(f"jobshare: conflict in {path}: {', '.join(result.conflicts)}", err=True)
+    finish(0 if result.clean else 1)
 
 
 def main() -> None:

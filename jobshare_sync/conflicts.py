@@ -178,6 +178,7 @@ def merge_status(store: Store) -> MergeStatus | None:
 def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any], str | None]]:
     """(conflict, field or None) pairs named by a label, a label:field, or a glob of either."""
     record_part, _, field_part = pattern.removesuffix(".yaml").partition(":")
+    record_glob = _is_glob(record_part)
     found: list[tuple[dict[str, Any], str | None]] = []
     for item in state["conflicts"]:
         label = item["label"]
@@ -186,12 +187,19 @@ def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any
         if not field_part:
             found.append((item, None))
             continue
-        names = [f["field"] for f in item["fields"]] or list(item.get("working") or {})
+        conflicting = [f["field"] for f in item["fields"]]
+        # A glob of records names their conflicting fields only: it passes over records in
+        # a whole-record conflict (modify-delete, ...) instead of failing on them.
+        names = conflicting if record_glob else conflicting or list(item.get("working") or {})
         fields = [n for n in names if fnmatch.fnmatchcase(n, field_part)]
-        if not fields and not any(ch in field_part for ch in "*?["):
+        if not fields and not record_glob and not _is_glob(field_part):
             fields = [field_part]  # setting a field that was not in conflict is allowed
         found.extend((item, f) for f in fields)
     return found
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
 
 
 def resolve(
@@ -256,11 +264,14 @@ def _read_file(path: str, label: str) -> dict[str, Any] | None:
     return data
 
 
-def _check(label: str, data: dict[str, Any] | None) -> None:
+def _check(label: str, data: dict[str, Any] | None, field_name: str | None = None) -> None:
+    """Refuse an invalid record; with `field_name`, only problems of that field."""
     if data is None:
         return
     folder, _, record_id = label.partition("/")
     errors = schema.record_errors(Label(folder, record_id), data)
+    if field_name is not None:
+        errors = [e for e in errors if e.partition(":")[0].split("/")[0] == field_name]
     if errors:
         raise InvalidRecordError(f"{label} would not be valid: " + "; ".join(errors))
 
@@ -298,8 +309,8 @@ def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None)
     conflicting = [f["field"] for f in item["fields"]]
     done = sorted(set(item["done"]) | {name})
     complete = all(f in done for f in conflicting)
-    if complete:
-        _check(item["label"], working)
+    # a field set to an invalid value is refused at once, not when the last field is resolved
+    _check(item["label"], working, None if complete else name)
     item["working"] = working
     item["done"] = done
     item["resolved"] = complete

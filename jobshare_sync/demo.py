@@ -175,10 +175,12 @@ def tour(r: Runner) -> None:
 
 
 SHARED = "contacts/hanse-tech-recruiting-m4xt.yaml"
+REFERRAL_TITLE = "Data pipeline, 3 months"
 
 
 def sync_with_friends(r: Runner) -> None:
-    """Bob joins; both share through a bare 'server'; one clean merge, one real conflict."""
+    """Bob joins; both share through a bare 'server'; one clean merge, one real conflict;
+    then Alice refers a job to Bob, who accepts it."""
     r.say("A bare repository on a shared drive (or any git host) is the network.")
     (r.workdir / "server").mkdir()
     r.shell("server", "git", "init", "--quiet", "--bare", "alice.git")
@@ -232,3 +234,38 @@ def sync_with_friends(r: Runner) -> None:
     r.run("bob", "push")
     r.run("alice", "pull", "bob")
     r.run("alice", "status")
+
+    r.say("Alice is offered a job she cannot take. She refers it to Bob and pushes: one commit.")
+    r.run(
+        "alice",
+        "refer",
+        "fjord-logistics-9pha",
+        "--to",
+        "bob",
+        "--title",
+        REFERRAL_TITLE,
+        "--details",
+        "Airflow and dbt for their shipment data.\nTalk to Nils; mention my name.",
+        "--budget",
+        "EUR 600/day",
+        "--deadline",
+        "2026-12-15",
+        "--push",
+    )
+
+    r.say("Bob pulls; the referral waits in his inbox. He accepts it and pushes.")
+    r.run("bob", "pull", "alice")
+    r.run("bob", "inbox")
+    r.run(
+        "bob",
+        "referral",
+        "accept",
+        "data-pipeline-3-months",  # a unique prefix of the id is enough
+        "--note",
+        "Talked to Nils, starting Monday",
+        "--push",
+    )
+
+    r.say("Alice pulls: the referral is accepted, and the ledger shows the give and take.")
+    r.run("alice", "pull", "bob")
+    r.run("alice", "ledger")

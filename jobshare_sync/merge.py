@@ -68,7 +68,7 @@ class RecordConflict:
     fields: list[FieldConflict]
     versions: Versions
     merged: Record | None
-    messages: list[str] = field(default_factory=list)  # why invalid-after-merge
+    messages: list[str] = field(default_factory=list)  # why invalid-after-merge, who raced
     # The best effort with theirs in ours' place (conflicting fields and set order from theirs,
     # fixed fields still ours), so that "theirs" and "newest" resolve symmetrically.
     merged_theirs: Record | None = None
@@ -355,6 +355,76 @@ def _merge_fields(versions: Versions, rules: Rules) -> tuple[Record, list[FieldC
     return deepcopy(merged), conflicts
 
 
+# --- referrals: two status changes at once -------------------------------------------
+
+
+def _changes_status(entry: Any) -> bool:
+    """A history entry that moves the status (not a note that leaves it as it was)."""
+    return (
+        isinstance(entry, dict) and "status" in entry and entry.get("previous") != entry["status"]
+    )
+
+
+def _new_status_changes(side: Record | None, known: Iterable[Any]) -> list[dict[str, Any]]:
+    """A side's status-changing history entries that no list in ``known`` holds."""
+    held = {_canon(e) for entries in known for e in _as_list(entries) or []}
+    entries = _as_list(_get(side, "history")) or []
+    return [e for e in entries if _changes_status(e) and _canon(e) not in held]
+
+
+def _status_race(versions: Versions, rules: Rules) -> tuple[list[Any], list[Any]] | None:
+    """Status changes each side appended to a record's history since the base, when they
+    race: made by different people or ending in different statuses (two friends accepting
+    one "anyone" referral). The append rule alone would keep both entries and report
+    nothing, since both sides set the same status."""
+    if rules.get("history") != "append":
+        return None
+    base, ours, theirs = versions
+    known = [_get(base, "history"), *_alternatives(base, "history")]
+    mine = _new_status_changes(ours, [*known, _get(theirs, "history")])
+    yours = _new_status_changes(theirs, [*known, _get(ours, "history")])
+    if not mine or not yours:
+        return None
+    same_people = {_canon(e.get("by")) for e in mine} == {_canon(e.get("by")) for e in yours}
+    if same_people and _same(_get(ours, "status"), _get(theirs, "status")):
+        return None
+    return mine, yours
+
+
+def _race_message(mine: list[Any], yours: list[Any]) -> str:
+    """Who raced, from each side's first change: "accepted concurrently by bob (ours) and ..."."""
+    a, b = mine[0], yours[0]
+    who_a, who_b = f"{a.get('by')} (ours)", f"{b.get('by')} (theirs)"
+    keep = "keep one side's status and history (resolve --ours or --theirs)"
+    if a["status"] == b["status"]:
+        return f"{a['status']} concurrently by {who_a} and {who_b}: {keep}"
+    return f"{a['status']} by {who_a} and {b['status']} by {who_b} concurrently: {keep}"
+
+
+def _one_side_history(
+    side: Record | None, other: Record | None, others_changes: list[Any]
+) -> list[Any]:
+    """``side``'s history plus the other side's new entries except its status changes, so
+    that the history stays the story of one side's status."""
+    dropped = {_canon(e) for e in others_changes}
+    extra = [e for e in _as_list(_get(other, "history")) or [] if _canon(e) not in dropped]
+    return _by_time([_get(side, "history"), extra])
+
+
+def _race_conflicts(
+    versions: Versions, fields: list[FieldConflict], keys: list[str]
+) -> list[FieldConflict]:
+    """``fields`` with conflicts on status and history (base, ours, theirs), in key order."""
+    by_name = {f.field: f for f in fields}
+    for name in ("status", "history"):
+        by_name[name] = FieldConflict(name, *versions.map(lambda r: _public(_get(r, name))))  # noqa: B023
+    order = {k: i for i, k in enumerate([*keys, "status", "history"])}
+    return sorted(by_name.values(), key=lambda f: order.get(f.field, len(order)))
+
+
+# --- records (continued) -------------------------------------------------------------
+
+
 def _keep_fixed(
     label: str, record: Record, versions: Versions, rules: Rules, handle: str
 ) -> list[Notice]:
@@ -415,6 +485,7 @@ def merge_record(
         )
     reason = "add-add" if base is None else "both-modified"
     mirror: Record | None = None  # see RecordConflict.merged_theirs
+    race = None if ours_kept else _status_race(versions, rules)
     if ours_kept:  # only theirs changed: take it, but not its changes to fixed fields
         merged, fields = deepcopy(theirs), []
     elif whole_record:
@@ -423,13 +494,26 @@ def merge_record(
         fields = [FieldConflict(k, *versions.map(lambda r: _public(_get(r, k)))) for k in keys]  # noqa: B023
     else:
         merged, fields = _merge_fields(versions, rules)
-        if fields:
+        if fields or race:
             mirror = _merge_fields(AncestorOursTheirs(base, theirs, ours), rules)[0]
+    if race is not None and mirror is not None:
+        # Two status changes raced (two friends accepted at once): a conflict on status and
+        # history, each best effort keeping one side's story whole and the other's notes.
+        fields = _race_conflicts(versions, fields, _keys(ours, theirs, base))
+        if not whole_record:
+            for record, side, other, dropped in (
+                (merged, ours, theirs, race[1]),
+                (mirror, theirs, ours, race[0]),
+            ):
+                record["history"] = deepcopy(_one_side_history(side, other, dropped))
+                if (status := _get(side, "status")) is not MISSING:
+                    record["status"] = deepcopy(status)
     if mirror is not None:  # our fixed fields stay, whoever resolves the conflict
         _keep_fixed(label, mirror, versions, rules, theirs_handle)
     notices = _keep_fixed(label, merged, versions, rules, theirs_handle)
     if fields:  # a whole-record conflict lists the fixed fields itself
-        conflict = RecordConflict(label, reason, fields, versions, merged, [], mirror)
+        messages = [_race_message(*race)] if race is not None else []
+        conflict = RecordConflict(label, reason, fields, versions, merged, messages, mirror)
         return RecordMerge(label, "conflict", None, conflict, [] if whole_record else notices)
     if _same(merged, ours):
         return RecordMerge(label, "unchanged", merged, None, notices)

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .records import Label
 from .schema import ValidationReport
+
+if TYPE_CHECKING:
+    from .diff import FieldChange
+    from .drivers import DoctorReport, SetupResult
+    from .referrals import InboxItem, LedgerRow
+    from .review import Change, CommitChanges, CommitInfo, Version
 
 
 def envelope(what: str, payload: Any) -> str:
@@ -137,6 +143,68 @@ def status(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def inbox(items: Sequence[InboxItem], include_all: bool = False) -> str:
+    """Referrals as a table, newest first: who offers what, for which client, by when."""
+    if not items:
+        if include_all:
+            return "no referrals yet: 'jobshare refer CONTACT --to FRIEND --title TITLE' makes one"
+        return "no open referrals for you ('jobshare inbox --all' lists every referral)"
+    headers = ["referral", "title", "client", "from", "to"]
+    headers += ["status", "deadline"] if include_all else ["deadline"]
+    rows = []
+    for item in items:
+        row = [str(item.label), item.title, item.client_name, item.sender, item.to]
+        row += [item.status] if include_all else []
+        rows.append([*row, item.deadline or "-"])
+    return table(rows, headers)
+
+
+LEDGER_LEGEND = (
+    "accepted: the referrals the other side took on (even if later withdrawn);\n"
+    "balance: referrals you gave them that they accepted, minus referrals they gave you\n"
+    "that you accepted. A referral to anyone counts for whoever accepted it."
+)
+
+
+def ledger(rows: Sequence[LedgerRow], total: LedgerRow | None = None) -> str:
+    """The give and take per friend: right-aligned counts under two group headings."""
+    if not rows:
+        return "no referrals with friends yet: 'jobshare refer CONTACT --to FRIEND --title TITLE'"
+    headers = ["friend", *["referred", "accepted", "completed"] * 2, "balance"]
+    body = [_ledger_cells(row) for row in rows]
+    if total is not None and len(rows) > 1:
+        body.append(_ledger_cells(total))
+    widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        groups = [first, "  ".join(rest[:3]), "  ".join(rest[3:6]), rest[6]]
+        return "    ".join(groups).rstrip()
+
+    spans = [widths[0], sum(widths[1:4]) + 4, sum(widths[4:7]) + 4]
+    group = (
+        " " * spans[0]
+        + "    "
+        + "you gave them".center(spans[1])
+        + "    "
+        + "they gave you".center(spans[2])
+    )
+    lines = [group.rstrip(), line(headers)]
+    lines += [line(cells) for cells in body[: len(rows)]]
+    if len(body) > len(rows):
+        lines.append("-" * len(line(headers)))
+        lines.append(line(body[-1]))
+    return "\n".join([*lines, "", LEDGER_LEGEND])
+
+
+def _ledger_cells(row: LedgerRow) -> list[str]:
+    gave, got = row.gave, row.got
+    counts = [gave.referred, gave.accepted, gave.completed, got.referred, got.accepted]
+    balance = f"{row.balance:+d}" if row.balance else "0"
+    return [row.friend, *map(str, counts), str(got.completed), balance]
+
+
 def record_title(data: Mapping[str, Any]) -> str:
     return str(data.get("name") or data.get("title") or "")
 
@@ -165,3 +233,195 @@ def record(label: Label, data: Mapping[str, Any], raw: bytes) -> str:
         line for line in body.splitlines() if not line.startswith("# yaml-language-server")
     )
     return f"{label}  {record_title(data)}\n{body}"
+
+
+# --- review: record diffs, log, show, textconv, git-setup, doctor --------------------
+
+_ANSI = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+CHANGE_STYLE = {"added": "green", "removed": "red", "modified": "yellow"}
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    """`text` in an ANSI style ("bold", "green", "bold+red") when `color`, else as it is."""
+    if not color or not text:
+        return text
+    codes = ";".join(_ANSI[name] for name in style.split("+"))
+    return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+def inline(value: Any) -> str:
+    """A value on one line: plain text as it is, a mapping as `key: value, ...`, else JSON."""
+    if isinstance(value, str):
+        if value and value == value.strip() and "\n" not in value:
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict) and value:
+        return ", ".join(f"{k}: {inline(v)}" for k, v in value.items())
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _old_new(value: Any, is_null: bool) -> str:
+    return "(none)" if value is None and not is_null else inline(value)
+
+
+def field_change(change: FieldChange, record_change: str, color: bool = False) -> list[str]:
+    """The lines of one changed field, indented under its record."""
+    name = change.field
+    items = change.rule in ("set", "append") and all(
+        isinstance(v, list) or v is None for v in (change.old, change.new)
+    )
+    if items:
+        if not change.added and not change.removed:
+            return [f"  {name}: (same items, new order)"]
+        return [
+            f"  {name}:",
+            *(paint(f"    + {inline(item)}", "green", color) for item in change.added),
+            *(paint(f"    - {inline(item)}", "red", color) for item in change.removed),
+        ]
+    if change.rule == "text" and change.lines:
+        styles = {"+": "green", "-": "red"}
+        return [f"  {name}:"] + [
+            paint(f"    {line}", styles.get(line[:1], ""), color)
+            if line[:1] in styles
+            else f"    {line}"
+            for line in change.lines
+        ]
+    new = _old_new(change.new, change.new_null)
+    if record_change == "added":
+        return [f"  {name}: {new}"]
+    old = _old_new(change.old, change.old_null)
+    return [f"  {name}: {paint(old, 'red', color)} → {paint(new, 'green', color)}"]
+
+
+def record_change(change: Change, color: bool = False) -> str:
+    """One changed record: `modified  contacts/acme-7k2q  Acme Recruiting`, then its fields
+    (an added record lists what it holds; a removed one only its name)."""
+    kind = change.change
+    head = f"{paint(kind.ljust(8), CHANGE_STYLE.get(kind, 'bold'), color)}  {paint(change.label, 'bold', color)}"
+    lines = [f"{head}  {change.name}".rstrip()]
+    if change.new_error:
+        lines.append(f"  (unreadable: {change.new_error})")
+    if change.old_error:
+        lines.append(f"  (was unreadable: {change.old_error})")
+    if kind != "removed":
+        for field in change.diff.fields:
+            lines.extend(field_change(field, kind, color))
+    return "\n".join(lines)
+
+
+def record_changes(changes: Sequence[Change], color: bool = False) -> str:
+    """Every changed record, a blank line between them."""
+    return "\n\n".join(record_change(change, color) for change in changes)
+
+
+def change_stat(
+    stat: Mapping[str, Mapping[str, int]], old: str, new: str, color: bool = False
+) -> str:
+    """Counts per folder, then the total: what `diff --stat` prints."""
+    lines = []
+    total = 0
+    for folder, counts in stat.items():
+        parts = []
+        for kind in ("added", "removed", "modified"):
+            n = counts.get(kind, 0)
+            parts.append(paint(f"{n} {kind}", CHANGE_STYLE[kind], color and n > 0))
+            total += n
+        lines.append(f"{folder:<10} " + ", ".join(parts))
+    noun = "record" if total == 1 else "records"
+    lines.append(f"{total} {noun} changed ({old} → {new})")
+    return "\n".join(lines)
+
+
+def _date(iso: str) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def commit_header(info: CommitInfo, color: bool = False) -> list[str]:
+    """git log's header: commit, merge parents, author, date, then the indented message."""
+    lines = [paint(f"commit {info.id}", "yellow", color)]
+    if info.is_merge:
+        lines.append("Merge:  " + " ".join(parent[:10] for parent in info.parents))
+    lines.append(f"Author: {info.author} <{info.email}>")
+    lines.append(f"Date:   {_date(info.date)}")
+    lines.append("")
+    lines.extend(f"    {line}".rstrip() for line in info.message.splitlines() or [""])
+    return lines
+
+
+def commit_changes(entry: CommitChanges, color: bool = False) -> str:
+    """One commit and its records: a line each, or a full record change when it has one."""
+    blocks = ["\n".join(commit_header(entry.commit, color))]
+    lines = []
+    for item in entry.records:
+        kind = item.change
+        if hasattr(item, "diff"):  # a Change, with its fields (show REV, log LABEL)
+            blocks.append(record_change(cast("Change", item), color))
+        else:
+            style = CHANGE_STYLE.get(kind, "bold")
+            lines.append(f"    {paint(kind.ljust(8), style, color)}  {item.label}")
+    if lines or not entry.records:
+        blocks.append("\n".join(lines) or "    (no record changes)")
+    return "\n\n".join(blocks)
+
+
+def history(entries: Sequence[CommitChanges], color: bool = False) -> str:
+    """What `log` prints: commits newest first, a blank line between them."""
+    return "\n\n".join(commit_changes(entry, color) for entry in entries)
+
+
+def textconv(version: Version, raw: str) -> str:
+    """A record as git's textconv shows it, stable and line-oriented so that git's line
+    diff of two renderings reads like a record diff: one `field: value` line per field,
+    one `field: item` line per item of a list, nested fields as `field.key: value`,
+    multi-line text under `field:` with each line as `  | line`."""
+    if version.data is None:
+        return f"(unreadable: {version.error})\n{raw}"
+    lines: list[str] = []
+    for key, value in version.data.items():
+        lines.extend(_textconv_field(str(key), value))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _textconv_field(name: str, value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [f"{name}: {inline(item)}" for item in value] or [f"{name}: []"]
+    if isinstance(value, dict):
+        out = [line for k, v in value.items() for line in _textconv_field(f"{name}.{k}", v)]
+        return out or [f"{name}: {{}}"]
+    if isinstance(value, str) and "\n" in value:
+        body = value[:-1] if value.endswith("\n") else value
+        return [f"{name}:"] + [f"  | {line}".rstrip() for line in body.split("\n")]
+    return [f"{name}: {inline(value)}"]
+
+
+def git_setup(result: SetupResult) -> str:
+    """What `git-setup` did."""
+    lines = []
+    if result.commit:
+        lines.append(f".gitattributes: {result.attributes}, committed in {result.commit[:10]}")
+    else:
+        lines.append(".gitattributes: already routes record files to jobshare")
+    if result.config_changed:
+        lines.append("git config (.git/config): set " + ", ".join(result.config_changed))
+    else:
+        lines.append("git config (.git/config): drivers already registered")
+    lines.append(
+        "Plain 'git diff', 'git log -p', 'git show', 'git merge' and 'git pull' now use "
+        "jobshare's record rules in this clone."
+    )
+    return "\n".join(lines)
+
+
+def doctor(report: DoctorReport, color: bool = False) -> str:
+    """Each check as OK or FAIL with what to run, then a summary line."""
+    lines = []
+    for check in report.checks:
+        mark = paint("OK  ", "green", color) if check.ok else paint("FAIL", "bold+red", color)
+        lines.append(f"{mark}  {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            lines.append(f"      fix: {check.fix}")
+    failed = sum(1 for check in report.checks if not check.ok)
+    lines.append("everything is set up" if not failed else f"{failed} problem(s) found")
+    return "\n".join(lines)

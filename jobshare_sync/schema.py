@@ -11,16 +11,17 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from . import records
 from .records import FOLDERS, KIND_OF_FOLDER, Label, Loaded
+
+if TYPE_CHECKING:  # jsonschema is imported only when a record fails the fast check
+    import jsonschema
 
 KINDS = ("contact", "referral", "jobshare")
 SCHEMA_DIR_IN_REPO = ".jobshare/schema"
@@ -133,6 +134,8 @@ def _is_date_time(value: object) -> bool:
 
 @cache
 def _validator(kind: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load_schema(kind)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -253,6 +256,127 @@ def _type_name(value: Any) -> str:
     )
 
 
+# --- the fast check ----------------------------------------------------------------------
+#
+# jsonschema takes about 0.7 ms per record; a repository of 100,000 records cannot
+# wait for that. The bundled schemas use a small set of keywords, so each is compiled
+# once into a plain predicate. It decides valid/invalid only; when it says invalid,
+# jsonschema runs to find and word every problem. tests/test_schema.py checks that
+# both agree on generated records.
+
+Predicate = Callable[[Any], bool]
+_ANNOTATIONS = {"$schema", "$id", "title", "description", "examples", "default", "x-merge"}
+_TYPES: dict[str, Predicate] = {
+    "string": lambda v: isinstance(v, str),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+}
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON Schema equality: 1 == 1.0, but true is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return False
+    return bool(a == b)
+
+
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS: dict[str, Predicate] = {
+    "date-time": lambda v: _is_date_time(v),
+    "date": _is_date,
+    "email": lambda v: not isinstance(v, str) or "@" in v,
+}
+
+
+def _compile(schema: Mapping[str, Any]) -> Predicate:
+    """One schema (the keywords the bundled schemas use) as a predicate."""
+    checks: list[Predicate] = []
+    for key, arg in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        checks.append(_keyword(key, arg, schema))
+    return lambda v: all(check(v) for check in checks)
+
+
+def _keyword(key: str, arg: Any, schema: Mapping[str, Any]) -> Predicate:
+    if key == "type":
+        names = arg if isinstance(arg, list) else [arg]
+        preds = [_TYPES[n] for n in names]
+        return lambda v: any(p(v) for p in preds)
+    if key == "enum":
+        return lambda v: any(_json_equal(v, option) for option in arg)
+    if key == "const":
+        return lambda v: _json_equal(v, arg)
+    if key == "pattern":
+        regex = re.compile(arg)
+        return lambda v: not isinstance(v, str) or regex.search(v) is not None
+    if key in ("minLength", "maxLength"):
+        low = key == "minLength"
+        return lambda v: not isinstance(v, str) or (len(v) >= arg if low else len(v) <= arg)
+    if key in ("minItems", "maxItems"):
+        low = key == "minItems"
+        return lambda v: not isinstance(v, list) or (len(v) >= arg if low else len(v) <= arg)
+    if key == "uniqueItems":
+        return lambda v: not arg or not isinstance(v, list) or _unique_items(v)
+    if key == "format":
+        fmt = _FORMATS[arg]
+        return fmt
+    if key == "items":
+        item = _compile(arg)
+        return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+    if key == "required":
+        return lambda v: not isinstance(v, dict) or all(name in v for name in arg)
+    if key == "properties":
+        props = {name: _compile(sub) for name, sub in arg.items()}
+        return lambda v: (
+            not isinstance(v, dict) or all(props[k](x) for k, x in v.items() if k in props)
+        )
+    if key == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        if arg is False:
+            return lambda v: not isinstance(v, dict) or all(k in known for k in v)
+        extra = _compile(arg) if isinstance(arg, dict) else (lambda v: True)
+        return lambda v: (
+            not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
+        )
+    raise NotImplementedError(f"schema keyword {key!r} has no fast check")
+
+
+def _unique_items(items: list[Any]) -> bool:
+    return not any(_json_equal(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
+
+
+@cache
+def fast_check(kind: str) -> Predicate:
+    """The compiled predicate of a bundled schema (falls back to jsonschema if it cannot)."""
+    try:
+        return _compile(load_schema(kind))
+    except (NotImplementedError, KeyError):
+        return lambda v: bool(_validator(kind).is_valid(v))
+
+
 def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
     """Every schema violation of one parsed document, with the line of each key."""
     if not isinstance(loaded.data, dict):
@@ -261,6 +385,8 @@ def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
                 path, 1, "", f"a {kind} must be a mapping of fields, not {_type_name(loaded.data)}"
             )
         ]
+    if fast_check(kind)(loaded.data):
+        return []
     problems = []
     for error in _validator(kind).iter_errors(loaded.data):
         pointer, message = _describe(error)

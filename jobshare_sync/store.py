@@ -35,6 +35,7 @@ from .errors import (
 from .records import FOLDERS, Label, Loaded
 
 CONFIG_FILE = "jobshare.yaml"
+FileContent = bytes | pygit2.Oid | None  # new bytes, a blob already in the repository, or delete
 GITKEEP = ".gitkeep"
 
 
@@ -71,14 +72,19 @@ class Skipped:
         return f"{self.path}: {self.reason}"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace a file's content all at once (write a sibling, fsync, rename)."""
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace a file's content all at once (write a sibling, rename over the file).
+
+    `durable` also fsyncs it first. Working-tree files skip that: the journal that
+    names their commit is durable, and a replay rewrites them from the commit.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.jobshare-tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -95,6 +101,9 @@ class Store:
         self.git_dir = Path(repo.path)
         self.state_dir = self.git_dir / "jobshare"
         self.loads = 0  # records parsed by this store: tests check that work follows the change
+        # parsed folder trees by (tree id, folder): looking a path up from the root
+        # re-parses a 100,000-entry folder every time
+        self._folders: dict[tuple[pygit2.Oid, str], pygit2.Tree | None] = {}
 
     # --- finding and opening ---------------------------------------------------------
 
@@ -334,13 +343,16 @@ class Store:
         except RecordError as e:
             return None, f"{e.line and f'line {e.line}: ' or ''}{e.reason}"
         problems = schema.record_problems(label, loaded)
-        if problems:
-            return None, str(problems[0]).removeprefix(f"{label.path}:")
+        if problems:  # worded as a parse error is: "line 2: kind: 'robot' is not one of: ..."
+            first = problems[0]
+            name = first.field.lstrip("/").replace("/", ".")
+            reason = f"{name}: {first.message}" if name else first.message
+            return None, f"line {first.line}: {reason}" if first.line else reason
         return loaded.data, None
 
     def read_record(self, tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
         """One record at a tree, or None when absent. Raises RecordError if unreadable."""
-        oid = _blob_at(tree, label.path)
+        oid = self.blob_id_at(tree, label.path)
         if oid is None:
             return None
         data = self.load(label, oid).data
@@ -435,10 +447,11 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(lock)
 
-    def build_tree(self, base: pygit2.Tree | None, files: Mapping[str, bytes | None]) -> pygit2.Oid:
-        """A new tree: `base` with each path set to the given bytes, or removed for None."""
+    def build_tree(self, base: pygit2.Tree | None, files: Mapping[str, FileContent]) -> pygit2.Oid:
+        """A new tree: `base` with each path set to the given bytes (or existing blob),
+        or removed for None."""
         blobs = {
-            path: (self.repo.create_blob(data) if data is not None else None)
+            path: (self.repo.create_blob(data) if isinstance(data, bytes) else data)
             for path, data in files.items()
         }
         return self._build_tree(base, blobs)
@@ -489,7 +502,7 @@ class Store:
 
     def commit_files(
         self,
-        files: Mapping[str, bytes | None],
+        files: Mapping[str, FileContent],
         message: str,
         *,
         parents: list[pygit2.Oid] | None = None,
@@ -555,7 +568,7 @@ class Store:
         tree = new.tree
         paths: list[str] = journal["paths"]
         for path in paths:
-            oid = _blob_at(tree, path)
+            oid = self.blob_id_at(tree, path)
             target = self.root / path
             if oid is None:
                 with contextlib.suppress(FileNotFoundError):
@@ -565,7 +578,7 @@ class Store:
                 if not target.is_file() or target.is_symlink() or target.read_bytes() != data:
                     if target.is_symlink():
                         target.unlink()
-                    write_atomically(target, data)
+                    write_atomically(target, data, durable=False)
             checkpoint("worktree")
         index = self.repo.index
         index.read()
@@ -609,8 +622,25 @@ class Store:
         yield from self.repo.walk(start, order)
 
     def blob_id_at(self, tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
-        """The id of the regular file at `path` in a tree, or None."""
-        return _blob_at(tree, path)
+        """The id of the regular file at `path` in a tree, or None (absent, link, folder)."""
+        if tree is None:
+            return None
+        folder, _, name = path.rpartition("/")
+        parent = self._folder(tree, folder) if folder else tree
+        return _record_blob(parent, name)[0]
+
+    def _folder(self, tree: pygit2.Tree, folder: str) -> pygit2.Tree | None:
+        key = (tree.id, folder)
+        if key not in self._folders:
+            if len(self._folders) > 16:
+                self._folders.clear()
+            try:
+                entry = tree[folder]
+            except KeyError:
+                entry = None
+            is_tree = entry is not None and entry.type == pygit2.GIT_OBJECT_TREE
+            self._folders[key] = self.tree(entry.id) if is_tree and entry is not None else None
+        return self._folders[key]
 
     def hash_bytes(self, data: bytes) -> pygit2.Oid:
         """The blob id git gives `data`, without writing anything."""
@@ -691,18 +721,6 @@ def _subtree(tree: pygit2.Tree | None, name: str) -> pygit2.Oid | None:
         return None
     entry = tree[name]
     return entry.id if entry.type == pygit2.GIT_OBJECT_TREE else None
-
-
-def _blob_at(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
-    if tree is None:
-        return None
-    try:
-        entry = tree[path]
-    except KeyError:
-        return None
-    if entry.type != pygit2.GIT_OBJECT_BLOB or entry.filemode == FileMode.LINK:
-        return None
-    return entry.id
 
 
 def _read_lock(lock: Path) -> str:

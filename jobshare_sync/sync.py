@@ -173,11 +173,27 @@ def run_git(
         raise GitCommandError("git is not installed or not on PATH: install git first") from None
 
 
+# git's generic trailer after the real reason ("'x' does not appear to be a git repository")
+_GIT_BOILERPLATE = (
+    "Could not read from remote repository.",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)
+
+
 def _git_reason(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = [line.strip() for line in (proc.stderr or "").splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("fatal:", "error:", "ERROR"))]
-    reason = (errors or lines or [f"git exited with {proc.returncode}"])[-1]
-    return reason.removeprefix("fatal: ").removeprefix("error: ")
+    """git's own reason on one line: its messages without the generic trailer, a line
+    ending in ':' joined with the next ("unable to connect to host: errno=...")."""
+    reasons: list[str] = []
+    for raw in (proc.stderr or "").splitlines():
+        line = raw.strip().removeprefix("fatal: ").removeprefix("error: ")
+        if not line or line in _GIT_BOILERPLATE or line.startswith("hint:"):
+            continue
+        if reasons and reasons[-1].endswith(":"):
+            reasons[-1] += " " + line
+        else:
+            reasons.append(line)
+    return "; ".join(reasons) or f"git exited with {proc.returncode}"
 
 
 @dataclass
@@ -341,7 +357,7 @@ def _validate(label: str, data: dict[str, Any]) -> list[str]:
     return schema.record_errors(Label(folder, record_id), data)
 
 
-def check_can_merge(store: Store) -> None:
+def check_can_merge(store: Store, *, worktree: bool = True) -> None:
     """Refuse to start a pull when it could lose work or mix two merges."""
     if merge_in_progress(store):
         raise MergeStateError(
@@ -354,7 +370,7 @@ def check_can_merge(store: Store) -> None:
             "this repository is a shallow clone, where merge bases cannot be found: "
             "run 'git fetch --unshallow' first"
         )
-    dirty = store.worktree_changes()
+    dirty = store.worktree_changes() if worktree else {}
     if dirty:
         listed = ", ".join(sorted(dirty)[:5]) + (" ..." if len(dirty) > 5 else "")
         raise DirtyWorkTreeError(
@@ -378,7 +394,7 @@ def pull(
     friends = [get_friend(store, n) for n in names] or list_friends(store)
     if not friends:
         raise FriendError("no friends yet: add one with 'jobshare friend add NAME URL'")
-    check_can_merge(store)
+    check_can_merge(store, worktree=False)  # the rest is checked under the lock, per friend
     fetched = (
         fetch(store, [f.name for f in friends], show_progress=show_progress, progress=progress)
         if do_fetch
@@ -411,7 +427,8 @@ def merge_friend(
     dry_run: bool = False,
 ) -> Pulled:
     """Merge a fetched friend into HEAD (the caller holds the lock)."""
-    check_can_merge(store)
+    if not dry_run:
+        check_can_merge(store)
     if friend.fetched is None:
         raise FriendError(
             f"nothing fetched from '{friend.name}' yet: run 'jobshare fetch {friend.name}'"
@@ -444,6 +461,17 @@ def merge_friend(
     )
     if strategy is not None:
         outcome.resolved_by_strategy = _apply_strategy(outcome.result, strategy)
+    result = outcome.result
+    if (
+        ours is not None
+        and store.repo.descendant_of(theirs.id, ours.id)
+        and not (result.changes or result.conflicts or result.notices or outcome.skipped)
+    ):
+        # Their branch only adds our own work back (they merged us): a merge commit would
+        # bring nothing, and they would merge it in turn, and so on, one empty merge per
+        # pull on each side for ever. Where git would fast-forward, we stay put.
+        outcome.up_to_date = True
+        return outcome
     if dry_run:
         return outcome
     message = _merge_message(outcome)
@@ -451,6 +479,7 @@ def merge_friend(
         ours_id = ours.id if ours is not None else None
         save_merge_state(store, friend.name, handle, ours_id, theirs.id, outcome.result, message)
         return outcome
+    # always the canonical form, even where a friend's hand-written file came in unchanged
     files = {
         f"{label}.yaml": _serialise(label, data) for label, data in outcome.result.changes.items()
     }
@@ -466,51 +495,51 @@ def _three_way_items(
     theirs: pygit2.Commit,
     skipped: list[Skipped],
 ) -> list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]]:
-    """Load base, ours and theirs of every record that differs between a base and a side."""
+    """Load base, ours and theirs of every record the friend changed since a merge base.
+
+    A record only we changed needs no merge (ours stands), so only the friend's changes
+    are looked at, and a blob met twice (ours unchanged = base) is parsed once.
+    """
     base_trees: list[pygit2.Tree | None] = [store.repo[b].peel(pygit2.Commit).tree for b in bases]
     base_trees = base_trees or [None]
     ours_tree = ours.tree if ours is not None else None
     labels: set[Label] = set()
     for base_tree in base_trees:
-        labels |= set(store.changed_entries(base_tree, ours_tree))
         labels |= set(store.changed_entries(base_tree, theirs.tree, skipped))
+    parsed: dict[pygit2.Oid, dict[str, Any] | None] = {}
+
+    def read(tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
+        oid = store.blob_id_at(tree, label.path)
+        if oid is None:
+            return None
+        if oid not in parsed:
+            try:
+                data = store.load(label, oid).data
+            except RecordError:
+                data = None
+            parsed[oid] = data if isinstance(data, dict) else None
+        return parsed[oid]
+
     items = []
     for label in sorted(labels):
-        base_versions = [_read_or_none(store, t, label) for t in base_trees]
+        their_oid = store.blob_id_at(theirs.tree, label.path)
+        if their_oid is not None and their_oid == store.blob_id_at(ours_tree, label.path):
+            continue  # both sides hold the same file: nothing to merge
+        their_data: dict[str, Any] | None = None
+        if their_oid is not None:
+            their_data, reason = store.load_valid(label, their_oid)
+            if their_data is None:
+                skipped.append(Skipped(label.path, reason or "invalid"))
+                continue  # nothing of it enters: as if they had not touched it
+            parsed[their_oid] = their_data
+        base_versions = [read(t, label) for t in base_trees]
         base = (
             base_versions[0]
             if len(base_versions) == 1
             else merge.virtual_base(str(label), base_versions, _rules_for(str(label)))
         )
-        mine = _read_or_none(store, ours_tree, label)
-        their_data: dict[str, Any] | None = None
-        oid = _blob_oid(theirs.tree, label)
-        if oid is not None:
-            their_data, reason = store.load_valid(label, oid)
-            if their_data is None:
-                skipped.append(Skipped(label.path, reason or "invalid"))
-                continue  # nothing of it enters: as if they had not touched it
-        items.append((str(label), AncestorOursTheirs(base, mine, their_data)))
+        items.append((str(label), AncestorOursTheirs(base, read(ours_tree, label), their_data)))
     return items
-
-
-def _read_or_none(store: Store, tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
-    try:
-        return store.read_record(tree, label)
-    except RecordError:
-        return None
-
-
-def _blob_oid(tree: pygit2.Tree, label: Label) -> pygit2.Oid | None:
-    try:
-        entry = tree[label.path]
-    except KeyError:
-        return None
-    return (
-        entry.id
-        if entry.type == pygit2.GIT_OBJECT_BLOB and entry.filemode != pygit2.enums.FileMode.LINK
-        else None
-    )
 
 
 def _apply_strategy(result: MergeResult, strategy: str) -> int:
@@ -563,11 +592,12 @@ def status(store: Store) -> dict[str, Any]:
     for friend in list_friends(store):
         unmerged = None
         if friend.fetched is not None:
-            theirs = pygit2.Oid(hex=friend.fetched)
-            if head is None:
-                unmerged = sum(1 for _ in store.repo.walk(theirs))
-            else:
-                unmerged = store.repo.ahead_behind(theirs, head.id)[0]
+            # a walk, as `git rev-list --count HEAD..theirs`: libgit2's ahead_behind
+            # miscounts some histories with several merges
+            walker = store.repo.walk(pygit2.Oid(hex=friend.fetched))
+            if head is not None:
+                walker.hide(head.id)
+            unmerged = sum(1 for _ in walker)
         friends.append({**friend.to_json(), "unmerged": unmerged})
     return {
         "branch": branch,

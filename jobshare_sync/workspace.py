@@ -89,7 +89,7 @@ def init_repository(
             owner: dict[str, Any] = {"handle": handle, "name": name}
             if email:
                 owner["email"] = email
-            config = {"owner": owner, "format": 1}
+            config: dict[str, Any] = {"owner": owner, "format": 1}
             problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
             if problems:
                 raise InvalidRecordError(
@@ -233,6 +233,8 @@ def check_bytes(label: Label, raw: bytes) -> tuple[Loaded | None, list[Problem]]
 
 def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport:
     """Check records (all of the working tree, or the given files) and report every problem."""
+    from . import referrals  # the referral lifecycle builds on this module: import it late
+
     report = ValidationReport()
     wanted = [Path(p) for p in paths]
     found: dict[Label, Loaded] = {}
@@ -258,6 +260,8 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
         report.problems.extend(problems)
         if loaded is not None:
             found[label] = loaded
+            if label.folder == "referrals":
+                report.problems.extend(referrals.history_problems(label, loaded))
     if store is not None:
         for label, path in files.items():
             if label not in found:

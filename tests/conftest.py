@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pygit2
 import pytest
 from click.testing import CliRunner, Result
 
+from jobshare_sync import schema
 from jobshare_sync.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +76,83 @@ def make_repo(path: Path, handle: str = "alice", name: str | None = None) -> Pat
 def repo(tmp_path: Path) -> Path:
     """An initialised jobshare repository owned by 'alice'."""
     return make_repo(tmp_path / "alice")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (right now)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def git_daemon(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
+    """A `git daemon` on 127.0.0.1 serving every bare repository under tmp_path, pushes
+    allowed; yields a function turning a bare repository's path into its git:// URL."""
+    base = tmp_path.resolve()
+    port = free_port()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--informative-errors",
+            f"--base-path={base}",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(base),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if daemon.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"git daemon did not start on port {port}") from None
+                time.sleep(0.02)
+
+        def url(bare: Path) -> str:
+            return f"git://127.0.0.1:{port}/{bare.resolve().relative_to(base).as_posix()}"
+
+        yield url
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
+def publish(work: Path, bare: Path | None = None) -> Path:
+    """Push a working repository's main branch to a bare repository (created on first use,
+    default `<work>.git`), as a freelancer publishes for friends; returns the bare path."""
+    bare = bare if bare is not None else work.with_name(work.name + ".git")
+    if not bare.exists():
+        git("init", "-q", "--bare", str(bare), cwd=work.parent)
+    git("push", "-q", "--force", str(bare), "main:main", cwd=work)
+    return bare
+
+
+def set_owner(repo: Path, handle: str) -> None:
+    """Rewrite jobshare.yaml's owner and commit it with plain git."""
+    owner = {"handle": handle, "name": handle.title(), "email": f"{handle}@example.com"}
+    (repo / "jobshare.yaml").write_bytes(schema.dump_config({"owner": owner, "format": 1}))
+    git("commit", "-qam", f"I am {handle}", cwd=repo)
+
+
+def clone_friend(source: Path, dest: Path, handle: str) -> Path:
+    """A friend who started from a copy of `source`: a git clone with its own owner."""
+    git("clone", "-q", str(source), str(dest), cwd=source.parent)
+    git("remote", "remove", "origin", cwd=dest)
+    set_owner(dest, handle)
+    return dest

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 
 
@@ -29,12 +28,27 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
     assert "OK: 26 records checked, 0 errors" in out
     assert "CONFLICT contacts/hanse-tech-recruiting-m4xt (both-modified): name" in out
     assert "Merge committed" in out
+    assert "alice$ jobshare refer fjord-logistics-9pha --to bob --title 'Data pipeline" in out
+    inbox = out[out.index("bob$ jobshare inbox") :].splitlines()[2]
+    assert "Data pipeline, 3 months" in inbox and "Fjord Logistics AB" in inbox
+    assert 'open -> accepted (Accept "Data pipeline, 3 months" from alice)' in out
+    ledger = out[out.index("alice$ jobshare ledger") :].splitlines()
+    assert ledger[3].split() == ["bob", "2", "2", "1", "2", "1", "1", "+1"]
     assert "Traceback" not in out + proc.stderr
     alice, bob = target / "alice", target / "bob"
     for folder in ("contacts", "referrals"):  # the same records; each keeps its own jobshare.yaml
-        assert git("rev-parse", f"HEAD:{folder}", cwd=alice) == git("rev-parse", f"HEAD:{folder}", cwd=bob)
+        assert git("rev-parse", f"HEAD:{folder}", cwd=alice) == git(
+            "rev-parse", f"HEAD:{folder}", cwd=bob
+        )
     record = (alice / "contacts/hanse-tech-recruiting-m4xt.yaml").read_text()
-    assert "name: Dr. Zoë Müller" in record and "- hiring-now" in record and "+49 40 3003 1000" in record
+    assert (
+        "name: Dr. Zoë Müller" in record
+        and "- hiring-now" in record
+        and "+49 40 3003 1000" in record
+    )
+    [referral] = (alice / "referrals").glob("data-pipeline-3-months-*.yaml")
+    text = referral.read_text()
+    assert "status: accepted" in text and "note: Talked to Nils, starting Monday" in text
     for repo in (alice, bob):
         assert git("status", "--porcelain", cwd=repo) == ""
         git("fsck", "--strict", cwd=repo)
@@ -42,12 +56,16 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
 
 def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "something").write_text("x")
-    proc = subprocess.run([*jobshare_command(), "demo", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*jobshare_command(), "demo", str(tmp_path)], capture_output=True, text=True
+    )
     assert proc.returncode == 3
     assert "is not empty" in proc.stderr
 
 
 def test_installed_command_reports_errors_in_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run([*jobshare_command(), "-C", str(tmp_path), "list"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*jobshare_command(), "-C", str(tmp_path), "list"], capture_output=True, text=True
+    )
     assert proc.returncode == 4
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

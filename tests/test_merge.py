@@ -535,6 +535,197 @@ def test_referral_history_and_details_merge() -> None:
     assert "created" in merged.notices[0].message
 
 
+# --- referrals: two status changes at once -----------------------------------------
+
+
+def step(
+    at: str, status: str, by: str, previous: str | None = None, **extra: str
+) -> dict[str, Any]:
+    made = {"at": f"2024-01-{at}T00:00:00Z", "by": by, "status": status}
+    return made | ({"previous": previous} if previous else {}) | extra
+
+
+MADE = step("01", "open", "alice")
+BOB_TAKES = step("05", "accepted", "bob", "open")
+CAROL_TAKES = step("06", "accepted", "carol", "open")
+BOB_AGAIN = step("07", "accepted", "bob", "open")
+ALICE_WITHDRAWS = step("04", "withdrawn", "alice", "open")
+BOB_DONE = step("09", "completed", "bob", "accepted")
+ALICE_NOTE = step("03", "open", "alice", "open", note="Client moved the start to May")
+BOB_NOTE = step("08", "accepted", "bob", "accepted", note="Kick-off on Monday")
+
+
+def referral(*history: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A referral to anyone whose status is its last history entry's."""
+    record: dict[str, Any] = {
+        "id": "pipeline-x1",
+        "title": "Data pipeline",
+        "client": "acme-7k2q",
+        "from": "alice",
+        "to": "anyone",
+        "status": history[-1]["status"],
+        "details": "Python\nAirflow\n3 months\n",
+        "created": "2024-01-01T00:00:00Z",
+        "updated": max(e["at"] for e in history),
+        "history": list(history),
+    }
+    return record | changes
+
+
+RACE_TABLE = [
+    # id, base, ours, theirs, ours' and theirs' statuses (None: no race), message
+    (
+        "both-accept-anyone",
+        referral(MADE),
+        referral(MADE, BOB_TAKES),
+        referral(MADE, CAROL_TAKES),
+        ("accepted", "accepted"),
+        "accepted concurrently by bob (ours) and carol (theirs)",
+    ),
+    (
+        "accept-against-withdraw",
+        referral(MADE),
+        referral(MADE, BOB_TAKES),
+        referral(MADE, ALICE_WITHDRAWS),
+        ("accepted", "withdrawn"),
+        "accepted by bob (ours) and withdrawn by alice (theirs) concurrently",
+    ),
+    (
+        "both-accept-in-repositories-that-never-met",
+        None,
+        referral(MADE, BOB_TAKES),
+        referral(MADE, CAROL_TAKES),
+        ("accepted", "accepted"),
+        "accepted concurrently by bob (ours) and carol (theirs)",
+    ),
+    (
+        "accept-and-complete-against-accept",
+        referral(MADE),
+        referral(MADE, BOB_TAKES, BOB_DONE),
+        referral(MADE, CAROL_TAKES),
+        ("completed", "accepted"),
+        "accepted concurrently by bob (ours) and carol (theirs)",
+    ),
+    ("one-side-accepts", referral(MADE), referral(MADE, BOB_TAKES), referral(MADE), None, ""),
+    (
+        "accepted-there-completed-here",
+        referral(MADE, BOB_TAKES),
+        referral(MADE, BOB_TAKES, BOB_DONE),
+        referral(MADE, BOB_TAKES),
+        None,
+        "",
+    ),
+    (
+        "same-person-same-status",  # bob accepted in two clones of his own
+        referral(MADE),
+        referral(MADE, BOB_TAKES),
+        referral(MADE, BOB_AGAIN),
+        None,
+        "",
+    ),
+    (
+        "accept-against-a-note",
+        referral(MADE),
+        referral(MADE, BOB_TAKES),
+        referral(MADE, ALICE_NOTE),
+        None,
+        "",
+    ),
+    (
+        "notes-on-both-sides",
+        referral(MADE, BOB_TAKES),
+        referral(MADE, BOB_TAKES, BOB_NOTE),
+        referral(MADE, ALICE_NOTE, BOB_TAKES),
+        None,
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "base, ours, theirs, statuses, message",
+    [case[1:] for case in RACE_TABLE],
+    ids=[case[0] for case in RACE_TABLE],
+)
+def test_concurrent_status_changes(
+    base: Any, ours: Any, theirs: Any, statuses: tuple[str, str] | None, message: str
+) -> None:
+    merged = merge_record(
+        "referrals/pipeline-x1", A(base, ours, theirs), REFERRAL_RULES, theirs_handle="carol"
+    )
+    every_entry = {_key(e) for side in (ours, theirs) for e in side["history"]}
+    if statuses is None:  # histories unioned, nothing lost, in order of time
+        assert merged.conflict is None and merged.result is not None
+        history = merged.result["history"]
+        assert {_key(e) for e in history} == every_entry
+        assert [e["at"] for e in history] == sorted(e["at"] for e in history)
+        return
+    conflict = merged.conflict
+    assert conflict is not None and merged.outcome == "conflict"
+    assert conflict.reason == ("add-add" if base is None else "both-modified")
+    status = next(f for f in conflict.fields if f.field == "status")
+    assert (status.ours, status.theirs) == statuses
+    assert status.base == (base["status"] if base else None)
+    assert [m for m in conflict.messages if message in m], conflict.messages
+    assert "history" in {f.field for f in conflict.fields}
+    # Each best effort tells one side's story whole: its status and its history.
+    assert conflict.merged is not None and conflict.merged_theirs is not None
+    assert conflict.merged["status"] == ours["status"]
+    assert conflict.merged["history"] == ours["history"]
+    assert conflict.merged_theirs["status"] == theirs["status"]
+    assert conflict.merged_theirs["history"] == theirs["history"]
+
+
+def _key(entry: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(f"{k}={v}" for k, v in entry.items()))
+
+
+def test_concurrent_accept_keeps_the_other_sides_notes_and_other_fields() -> None:
+    base = referral(MADE)
+    ours = referral(MADE, BOB_TAKES, details="Python 3.12\nAirflow\n3 months\n")
+    theirs = referral(MADE, ALICE_NOTE, CAROL_TAKES, budget="EUR 600/day")
+    conflict = merge_record(
+        "referrals/pipeline-x1", A(base, ours, theirs), REFERRAL_RULES, theirs_handle="carol"
+    ).conflict
+    assert conflict is not None
+    assert [f.field for f in conflict.fields] == ["status", "history"]
+    assert conflict.merged == ours | {
+        "budget": "EUR 600/day",
+        "history": [MADE, ALICE_NOTE, BOB_TAKES],
+        "updated": CAROL_TAKES["at"],
+    }
+    assert conflict.merged_theirs is not None
+    assert conflict.merged_theirs["history"] == [MADE, ALICE_NOTE, CAROL_TAKES]
+    assert conflict.merged_theirs["details"] == ours["details"]
+    assert resolve_by_strategy(conflict, "theirs") == conflict.merged_theirs
+    assert resolve_by_strategy(conflict, "ours") == conflict.merged
+    assert resolve_conflict(conflict, "theirs", ["status", "history"]) == conflict.merged | {
+        "history": theirs["history"]
+    }
+
+
+def test_concurrent_accept_is_reported_from_either_side_and_whole_record() -> None:
+    base, bob, carol = referral(MADE), referral(MADE, BOB_TAKES), referral(MADE, CAROL_TAKES)
+    rules = REFERRAL_RULES
+    back = merge_record("referrals/pipeline-x1", A(base, carol, bob), rules, theirs_handle="bob")
+    assert back.conflict is not None
+    assert back.conflict.messages[0].startswith(
+        "accepted concurrently by carol (ours) and bob (theirs)"
+    )
+    whole = merge_record(
+        "referrals/pipeline-x1", A(base, bob, carol), rules, theirs_handle="c", whole_record=True
+    )
+    assert whole.conflict is not None
+    assert {f.field for f in whole.conflict.fields} >= {"status", "history"}
+    assert whole.conflict.merged == bob and whole.conflict.merged_theirs == carol
+    assert "bob (ours) and carol (theirs)" in whole.conflict.messages[0]
+
+
+def test_contacts_have_no_history_rule() -> None:
+    base = contact()
+    assert merge(base, contact(name="A"), contact(role="B")).conflict is None
+
+
 # --- diff3 ------------------------------------------------------------------------
 
 BASE_TEXT = "1\n2\n3\n4\n5\n6\n"

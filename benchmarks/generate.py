@@ -1,0 +1,156 @@
+"""Realistic repositories for the benchmarks: N contacts and referrals, two friends' edits.
+
+Writes record files in canonical form straight into git with `git fast-import`, which is
+how a benchmark can build 100,000 records in seconds; everything measured afterwards goes
+through the normal commands.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from jobshare_sync import schema
+
+KINDS = ["recruiter", "client", "agency", "service-business", "freelancer", "other"]
+INDUSTRIES = [
+    "fintech",
+    "health",
+    "logistics",
+    "e-commerce",
+    "energy",
+    "media",
+    "public-sector",
+    "retail",
+]
+TAGS = [
+    "remote",
+    "contract",
+    "python",
+    "go",
+    "data",
+    "frontend",
+    "hiring-now",
+    "long-term",
+    "onsite",
+]
+WORDS = [
+    "data",
+    "pipeline",
+    "backend",
+    "team",
+    "contract",
+    "rate",
+    "weekly",
+    "invoice",
+    "remote",
+    "hybrid",
+    "interview",
+    "client",
+]
+
+
+def contact(i: int, rng: random.Random, handle: str = "alice") -> dict[str, Any]:
+    name = f"{rng.choice(['Acme', 'Nordlicht', 'Brightlane', 'Hanse', 'Fjord', 'Vistula'])} {i}"
+    return {
+        "id": f"c{i:06d}-{rng.choice('abcdefghk')}{rng.randrange(100):02d}",
+        "kind": rng.choice(KINDS),
+        "name": name,
+        "organization": f"Org {i % 997}",
+        "emails": [f"jobs{i}@org{i % 997}.example"],
+        "phones": [f"+44 20 {1000 + i % 9000} {i % 10000:04d}"],
+        "website": f"https://org{i}.example",
+        "location": rng.choice(["London, UK", "Berlin, DE", "remote (EU)", "Hamburg, DE"]),
+        "industries": rng.sample(INDUSTRIES, 2),
+        "tags": rng.sample(TAGS, 3),
+        "notes": "\n".join(" ".join(rng.choices(WORDS, k=8)) for _ in range(3)) + "\n",
+        "added_by": handle,
+        "updated": f"2026-{1 + i % 9:02d}-{1 + i % 28:02d}T09:00:00Z",
+    }
+
+
+def referral(i: int, client_id: str, rng: random.Random) -> dict[str, Any]:
+    at = f"2026-{1 + i % 9:02d}-{1 + i % 28:02d}T10:00:00Z"
+    return {
+        "id": f"r{i:06d}-x{rng.randrange(100):02d}",
+        "title": f"Job {i}: {' '.join(rng.choices(WORDS, k=3))}",
+        "client": client_id,
+        "from": "alice",
+        "to": rng.choice(["bob", "anyone"]),
+        "status": "open",
+        "details": " ".join(rng.choices(WORDS, k=20)) + "\n",
+        "budget": "EUR 600/day",
+        "created": at,
+        "updated": at,
+        "history": [{"at": at, "by": "alice", "status": "open"}],
+    }
+
+
+def fast_import(
+    repo: Path, branch: str, files: dict[str, bytes | None], message: str, parent: str | None
+) -> None:
+    """Commit `files` (path -> bytes, None deletes) on `branch` with git fast-import."""
+    lines: list[bytes] = [f"commit refs/heads/{branch}\n".encode()]
+    lines.append(b"author Bench <bench@example.com> 1767225600 +0000\n")
+    lines.append(b"committer Bench <bench@example.com> 1767225600 +0000\n")
+    msg = message.encode()
+    lines.append(f"data {len(msg)}\n".encode() + msg + b"\n")
+    if parent:
+        lines.append(f"from {parent}\n".encode())
+    for path, data in files.items():
+        if data is None:
+            lines.append(f"D {path}\n".encode())
+        else:
+            lines.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+    lines.append(b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(lines), check=True)
+
+
+def build(root: Path, n: int, k: int, both: int = 50, seed: int = 7) -> dict[str, Any]:
+    """A repository with a base of n records and two branches, 'ours' and 'theirs'.
+
+    Each branch changes k records; `both` of them are edited on both sides in different
+    fields (ours: tags, theirs: phones), which merge cleanly field by field.
+    """
+    rng = random.Random(seed)
+    repo = root / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    referrals = max(1, n // 20)
+    contacts = [contact(i, rng) for i in range(n - referrals)]
+    files: dict[str, bytes | None] = {
+        "jobshare.yaml": schema.dump_config(
+            {"owner": {"handle": "alice", "name": "Alice"}, "format": 1}
+        )
+    }
+    for c in contacts:
+        files[f"contacts/{c['id']}.yaml"] = schema.dump_record("contacts", c)
+    for i in range(referrals):
+        r = referral(i, contacts[i % len(contacts)]["id"], rng)
+        files[f"referrals/{r['id']}.yaml"] = schema.dump_record("referrals", r)
+    fast_import(repo, "main", files, "base", None)
+    base = _rev(repo, "main")
+    picked = rng.sample(range(len(contacts)), 2 * k - both)
+    shared, ours_only, theirs_only = picked[:both], picked[both:k], picked[k:]
+    ours_files, theirs_files = {}, {}
+    for i in shared + ours_only:
+        c = dict(
+            contacts[i], tags=contacts[i]["tags"] + ["ours-tag"], updated="2026-11-01T10:00:00Z"
+        )
+        ours_files[f"contacts/{c['id']}.yaml"] = schema.dump_record("contacts", c)
+    for i in shared + theirs_only:
+        c = dict(contacts[i], phones=["+49 30 0000 0000"], updated="2026-11-02T10:00:00Z")
+        theirs_files[f"contacts/{c['id']}.yaml"] = schema.dump_record("contacts", c)
+    theirs_files["jobshare.yaml"] = schema.dump_config(
+        {"owner": {"handle": "bob", "name": "Bob"}, "format": 1}
+    )
+    fast_import(repo, "ours", ours_files, "ours edits", base)
+    fast_import(repo, "theirs", theirs_files, "theirs edits", base)
+    return {"repo": repo, "base": base, "ours": _rev(repo, "ours"), "theirs": _rev(repo, "theirs")}
+
+
+def _rev(repo: Path, name: str) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", name], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()

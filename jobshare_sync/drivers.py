@@ -1,0 +1,409 @@
+"""Plain git, speaking records: the textconv and merge drivers, git-setup and doctor.
+
+`git-setup` registers two hidden commands with git: `jobshare textconv FILE`, which
+renders a record as stable `field: value` lines so that `git diff` and `git log -p`
+read like record diffs, and `jobshare merge-driver %O %A %B %P`, which merges a record
+file field by field with the pure `merge` module so that `git merge` and `git pull`
+follow the same rules as `jobshare pull`. `doctor` reports what is set up. Every
+function returns a result object; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import merge, records, schema
+from .errors import RecordError
+from .records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
+from .review import Version, read_file
+from .store import Store
+
+# --- textconv and the merge driver (run by git) --------------------------------------
+
+
+def textconv_version(path: str | os.PathLike[str]) -> tuple[Version, str]:
+    """One record file as git hands it to a textconv: its data (or why not) and its text."""
+    raw = Path(path).read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    name = f"contacts/{Path(path).name}"  # only for messages; git's temporary names vary
+    try:
+        data = records.load_yaml(raw, name).data
+    except RecordError as e:
+        return Version(error=f"line {e.line}: {e.reason}" if e.line else e.reason), text
+    if data is None:
+        return Version(data={}), text
+    if not isinstance(data, dict):
+        return Version(error="not a mapping of fields"), text
+    return Version(data=data), text
+
+
+MARKER_SIZE = 7
+
+
+@dataclass
+class DriverResult:
+    """What the merge driver wrote into ours' file: a clean merge or conflict markers."""
+
+    clean: bool
+    content: bytes
+    conflicts: list[str] = field(default_factory=list)  # the conflicting fields, or why
+    messages: list[str] = field(default_factory=list)  # notices for stderr
+
+
+def merge_driver(
+    base_path: str | os.PathLike[str],
+    ours_path: str | os.PathLike[str],
+    theirs_path: str | os.PathLike[str],
+    path: str,
+) -> DriverResult:
+    """git's merge driver for one record file (`%O %A %B %P`): merge field by field with
+    the record rules and write the result (or conflict markers) into ours' file."""
+    raws = merge.AncestorOursTheirs(
+        Path(base_path).read_bytes(), Path(ours_path).read_bytes(), Path(theirs_path).read_bytes()
+    )
+    label = records.label_of_path(path)
+    result = _merge_record_bytes(label, raws) if label is not None else None
+    if result is None:
+        result = _merge_lines(raws, f"{path} is not a record file that jobshare can read")
+    Path(ours_path).write_bytes(result.content)
+    return result
+
+
+def _parse_side(label: Label, raw: bytes, *, empty_is_absent: bool) -> dict[str, Any] | None:
+    if empty_is_absent and not raw.strip():
+        return None
+    data = records.load_yaml(raw, label.path).data
+    if not isinstance(data, dict):
+        raise RecordError(label.path, "not a mapping of fields")
+    return data
+
+
+def _merge_record_bytes(label: Label, raws: merge.AncestorOursTheirs[bytes]) -> DriverResult | None:
+    try:
+        versions = merge.AncestorOursTheirs(
+            _parse_side(label, raws.base, empty_is_absent=True),  # add/add: git gives an empty base
+            _parse_side(label, raws.ours, empty_is_absent=False),
+            _parse_side(label, raws.theirs, empty_is_absent=False),
+        )
+    except RecordError as e:
+        return _merge_lines(raws, f"{e}: merged line by line")
+    rules = schema.merge_rules(label.folder)
+    merged = merge.merge_record(
+        str(label),
+        versions,
+        rules,
+        theirs_handle="the other branch",
+        validate=lambda _name, record: schema.record_errors(label, record),
+    )
+    messages = [notice.message for notice in merged.notices]
+    conflict = merged.conflict
+    if conflict is None:
+        assert merged.result is not None  # both sides exist, so nothing was removed
+        return DriverResult(True, schema.dump_record(label.folder, merged.result), [], messages)
+    if conflict.fields and conflict.merged is not None:
+        theirs = conflict.merged_theirs if conflict.merged_theirs is not None else conflict.merged
+        content = _field_markers(label, conflict.merged, theirs, [f.field for f in conflict.fields])
+        return DriverResult(False, content, [f.field for f in conflict.fields], messages)
+    why = "; ".join(conflict.messages) or conflict.reason
+    return DriverResult(
+        False, _whole_markers(raws.ours, raws.theirs), [why], messages + [f"{label}: {why}"]
+    )
+
+
+def _field_blocks(raw: bytes) -> tuple[list[str], dict[str, str]]:
+    """Split canonical YAML into its comment lines and one block of lines per top-level key."""
+    head: list[str] = []
+    blocks: dict[str, str] = {}
+    key: str | None = None
+    for line in raw.decode("utf-8").splitlines(keepends=True):
+        starts = not line.startswith((" ", "-", "#", "\n")) and ":" in line
+        if starts:
+            key = line.split(":", 1)[0].strip("'\"")
+            blocks[key] = line
+        elif key is None:
+            head.append(line)
+        else:
+            blocks[key] += line
+    return head, blocks
+
+
+def _field_markers(
+    label: Label, ours: Mapping[str, Any], theirs: Mapping[str, Any], fields: Sequence[str]
+) -> bytes:
+    """Canonical YAML of ours' best effort with each conflicting field's lines between
+    git-style markers: ours' value, then theirs'."""
+    head, our_blocks = _field_blocks(schema.dump_record(label.folder, ours))
+    _, their_blocks = _field_blocks(schema.dump_record(label.folder, theirs))
+    order = list(schema.field_names(label.folder))
+    order += sorted(k for k in {*our_blocks, *their_blocks, *fields} if k not in order)
+    out = list(head)
+    for key in order:
+        if key in fields:
+            out.append("<" * MARKER_SIZE + " ours\n")
+            out.append(our_blocks.get(key, ""))
+            out.append("=" * MARKER_SIZE + "\n")
+            out.append(their_blocks.get(key, ""))
+            out.append(">" * MARKER_SIZE + " theirs\n")
+        elif key in our_blocks:
+            out.append(our_blocks[key])
+    return "".join(out).encode("utf-8")
+
+
+def _whole_markers(ours: bytes, theirs: bytes) -> bytes:
+    def ended(raw: bytes) -> bytes:
+        return raw if raw.endswith(b"\n") or not raw else raw + b"\n"
+
+    return (
+        b"<" * MARKER_SIZE
+        + b" ours\n"
+        + ended(ours)
+        + b"=" * MARKER_SIZE
+        + b"\n"
+        + ended(theirs)
+        + b">" * MARKER_SIZE
+        + b" theirs\n"
+    )
+
+
+def _merge_lines(raws: merge.AncestorOursTheirs[bytes], why: str) -> DriverResult:
+    """The fallback for files that are not readable records: a plain line merge."""
+    try:
+        texts = raws.map(lambda raw: raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return DriverResult(False, _whole_markers(raws.ours, raws.theirs), [why], [why])
+    merged = merge.merge_text(*texts)
+    if merged is None:
+        return DriverResult(False, _whole_markers(raws.ours, raws.theirs), [why], [why])
+    return DriverResult(True, merged.encode("utf-8"), [], [why])
+
+
+# --- git-setup and doctor ------------------------------------------------------------
+
+ATTRIBUTES_FILE = ".gitattributes"
+DRIVER = "jobshare"
+PATTERNS = tuple(f"{folder}/*.yaml" for folder in FOLDERS)
+SETUP_MESSAGE = "Set up jobshare's git drivers"
+
+
+def driver_config() -> dict[str, str]:
+    """The git config that registers the drivers: this Python runs this package.
+
+    `-P` keeps Python from importing modules from the repository folder git runs it in.
+    """
+    program = f"{shlex.quote(sys.executable)} -P -m jobshare_sync"
+    return {
+        f"diff.{DRIVER}.textconv": f"{program} textconv",
+        # git keeps each blob's rendering in refs/notes/textconv/jobshare: log -p stays fast
+        f"diff.{DRIVER}.cachetextconv": "true",
+        f"merge.{DRIVER}.name": "jobshare: merge records field by field",
+        f"merge.{DRIVER}.driver": f"{program} merge-driver %O %A %B %P",
+    }
+
+
+def attributes_text(existing: str) -> str:
+    """`existing` .gitattributes with the record patterns set to the jobshare drivers;
+    every other line, and other attributes on those lines, are kept."""
+    lines = existing.splitlines()
+    done: set[str] = set()
+    out = []
+    for line in lines:
+        tokens = line.split()
+        if tokens and tokens[0] in PATTERNS:
+            kept = [t for t in tokens[1:] if t.lstrip("-!").split("=")[0] not in ("diff", "merge")]
+            line = " ".join([tokens[0], *kept, f"diff={DRIVER}", f"merge={DRIVER}"])
+            done.add(tokens[0])
+        out.append(line)
+    out += [f"{p} diff={DRIVER} merge={DRIVER}" for p in PATTERNS if p not in done]
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class SetupResult:
+    attributes: str  # added | updated | unchanged
+    commit: str | None
+    config: dict[str, str]
+    config_changed: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attributes": self.attributes,
+            "commit": self.commit,
+            "config": self.config,
+            "config_changed": self.config_changed,
+        }
+
+
+def git_setup(store: Store) -> SetupResult:
+    """Register the textconv and merge drivers in .git/config and commit .gitattributes."""
+    with store.locked():
+        path = store.root / ATTRIBUTES_FILE
+        existing = read_file(path)
+        text = attributes_text(existing.decode("utf-8") if existing is not None else "")
+        wanted = text.encode("utf-8")
+        committed = store.blob_id_at(store.head_tree(), ATTRIBUTES_FILE)
+        commit = None
+        if committed is None or committed != store.hash_bytes(wanted):
+            commit = str(store.commit_files({ATTRIBUTES_FILE: wanted}, SETUP_MESSAGE))
+        state = "added" if existing is None else "unchanged" if existing == wanted else "updated"
+        config = driver_config()
+        changed = [name for name, value in config.items() if store.git_config(name) != value]
+        for name in changed:
+            store.set_git_config(name, config[name])
+    return SetupResult(state, commit, config, changed)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing `doctor` looked at: fine, or what to run to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass
+class DoctorReport:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": [check.to_json() for check in self.checks]}
+
+
+def doctor(store: Store) -> DoctorReport:
+    """Check git, the drivers, the records' schema comments, the schema copy and friends."""
+    return DoctorReport(
+        [
+            _check_git(),
+            _check_attributes(store),
+            _check_driver_config(store),
+            _check_schema_comments(store),
+            _check_schema_copy(store),
+            _check_friends(store),
+        ]
+    )
+
+
+def _check_git() -> Check:
+    version = Store.git_version()
+    if version is None:
+        return Check("git", False, "git is not on PATH", "install git (https://git-scm.com)")
+    return Check("git", True, f"git {version}")
+
+
+def _check_attributes(store: Store) -> Check:
+    wrong = []
+    for pattern in PATTERNS:
+        sample = pattern.replace("*", "example")
+        values = {name: store.attribute(sample, name) for name in ("diff", "merge")}
+        if any(value != DRIVER for value in values.values()):
+            shown = ", ".join(f"{k}={'unset' if v is None else v}" for k, v in values.items())
+            wrong.append(f"{pattern} has {shown}")
+    if wrong:
+        return Check(
+            "attributes",
+            False,
+            f"{ATTRIBUTES_FILE} does not route record files to the jobshare drivers: "
+            + "; ".join(wrong),
+            "jobshare git-setup",
+        )
+    return Check("attributes", True, f"{ATTRIBUTES_FILE} routes record files to the drivers")
+
+
+def _check_driver_config(store: Store) -> Check:
+    problems = []
+    for name in driver_config():
+        value = store.git_config(name)
+        if value is None:
+            problems.append(f"{name} is not set")
+        elif name.endswith((".textconv", ".driver")):
+            try:
+                program = shlex.split(value)[0]
+            except (ValueError, IndexError):
+                program = ""
+            if not (os.path.isfile(program) and os.access(program, os.X_OK)):
+                problems.append(f"{name} runs '{program}', which is not there any more")
+    if problems:
+        return Check("drivers", False, "; ".join(problems), "jobshare git-setup")
+    program = shlex.split(store.git_config(f"merge.{DRIVER}.driver") or "")[0]
+    return Check("drivers", True, f"textconv and merge driver run {program}")
+
+
+def _check_schema_comments(store: Store) -> Check:
+    found, _ = store.worktree_files()
+    missing = []
+    for label, path in sorted(found.items()):
+        wanted = SCHEMA_COMMENT_PREFIX + schema.schema_comment(label.kind)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                first = f.readline().rstrip("\r\n")
+        except OSError:
+            first = ""
+        if first != wanted:
+            missing.append(label.path)
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        return Check(
+            "schema comments",
+            False,
+            f"{len(missing)} record file(s) lack the '{SCHEMA_COMMENT_PREFIX}...' first line: {shown}",
+            "add it as the first line (e.g. "
+            f"'{SCHEMA_COMMENT_PREFIX}{schema.schema_comment('contact')}'), then 'jobshare commit'",
+        )
+    return Check("schema comments", True, f"all {len(found)} record file(s) name their schema")
+
+
+def _check_schema_copy(store: Store) -> Check:
+    stale = []
+    for kind in schema.KINDS:
+        rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
+        raw = read_file(store.root / rel)
+        if raw is None or raw.decode("utf-8", errors="replace") != schema.schema_text(kind):
+            stale.append(rel + (" is missing" if raw is None else " differs"))
+    if stale:
+        return Check(
+            "schema copy",
+            False,
+            "; ".join(stale),
+            "jobshare init (it refreshes the copy and commits it)",
+        )
+    return Check("schema copy", True, f"{schema.SCHEMA_DIR_IN_REPO} matches the installed schemas")
+
+
+def _check_friends(store: Store) -> Check:
+    names = sorted(
+        {
+            name.split(".")[1]
+            for name in store.git_config_names("jobshare-friend.")
+            if name.count(".") >= 2
+        }
+    )
+    if not names:
+        return Check("friends", True, "no friends yet ('jobshare friend add NAME URL' adds one)")
+    remotes = store.remote_urls()
+    missing = [name for name in names if name not in remotes]
+    listed = ", ".join(f"{n} ({remotes[n]})" for n in names if n in remotes)
+    if missing:
+        return Check(
+            "friends",
+            False,
+            f"no git remote for friend(s) {', '.join(missing)}"
+            + (f"; fine: {listed}" if listed else ""),
+            " and ".join(f"git remote add {n} URL" for n in missing),
+        )
+    return Check("friends", True, f"{len(names)} friend(s), each a git remote: {listed}")

@@ -1,0 +1,97 @@
+"""schema.py: the compiled fast check agrees with jsonschema on every record."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobshare_sync import records, schema
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def example_records(folder: str) -> list[dict[str, Any]]:
+    found = []
+    for who in ("alice", "bob"):
+        for path in sorted((EXAMPLES / who / folder).glob("*.yaml")):
+            found.append(records.load_yaml(path.read_bytes(), str(path)).data)
+    return found
+
+
+def reference(kind: str) -> jsonschema.protocols.Validator:
+    return schema._validator(kind)
+
+
+_odd = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, width=16),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "NO",
+            "2026-02-30",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            "a@b.c",
+            "no-at",
+            "https://x.example",
+            "Bad Id",
+            "ok-id",
+            "open",
+            "anyone",
+        ]
+    ),
+    st.lists(st.sampled_from(["a", "a", "b@c.d", "+44 20 1234"]), max_size=3),
+    st.just({}),
+    st.just([{"at": "2026-01-01T00:00:00Z", "by": "al", "status": "open"}]),
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, folder: str) -> dict[str, Any]:
+    """An example record with a few fields replaced, removed or added."""
+    base = copy.deepcopy(draw(st.sampled_from(example_records(folder))))
+    for _ in range(draw(st.integers(0, 3))):
+        action = draw(st.sampled_from(["set", "drop", "add", "nested"]))
+        key = draw(st.sampled_from(sorted(base) or ["id"]))
+        if action == "set":
+            base[key] = draw(_odd)
+        elif action == "drop":
+            base.pop(key, None)
+        elif action == "add":
+            base[draw(st.sampled_from(["extra", "colour", "tags", "budget"]))] = draw(_odd)
+        elif isinstance(base.get(key), list) and base[key]:
+            base[key][0] = draw(_odd)
+        elif (
+            isinstance(base.get("history"), list)
+            and base["history"]
+            and isinstance(base["history"][0], dict)
+        ):
+            base["history"][0][draw(st.sampled_from(["at", "by", "status", "note", "x"]))] = draw(
+                _odd
+            )
+    return base
+
+
+@pytest.mark.parametrize("folder", ["contacts", "referrals"])
+@settings(max_examples=600, deadline=None)
+@given(data=st.data())
+def test_fast_check_agrees_with_jsonschema(folder: str, data: st.DataObject) -> None:
+    record = data.draw(mutated(folder))
+    kind = records.KIND_OF_FOLDER[folder]
+    assert schema.fast_check(kind)(record) == reference(kind).is_valid(record), json.dumps(record)
+
+
+def test_fast_check_compiles_every_bundled_schema() -> None:
+    for kind in schema.KINDS:
+        schema._compile(schema.load_schema(kind))  # raises if a keyword lacks a fast check
