@@ -33,6 +33,7 @@ from .errors import GitCommandError, InvalidRecordError, JobshareError, RecordEr
 from .records import Label
 from .store import Store
 
+SIDES = ("ours", "theirs", "base", "delete")
 CONTACT_KINDS = ("recruiter", "client", "agency", "service-business", "freelancer", "other")
 
 
@@ -653,10 +654,10 @@ def conflicts(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("labels", nargs=-1, required=True)
-@click.option("--ours", "side", flag_value="ours", help="Take your version.")
-@click.option("--theirs", "side", flag_value="theirs", help="Take the friend's version.")
-@click.option("--base", "side", flag_value="base", help="Take the version from before both edits.")
-@click.option("--delete", "side", flag_value="delete", help="Delete the record.")
+@click.option("--ours", is_flag=True, help="Take your version.")
+@click.option("--theirs", is_flag=True, help="Take the friend's version.")
+@click.option("--base", is_flag=True, help="Take the version from before both edits.")
+@click.option("--delete", is_flag=True, help="Delete the record.")
 @click.option(
     "--file", "file", type=click.Path(dir_okay=False), help="Take the record from this YAML file."
 )
@@ -670,7 +671,10 @@ def conflicts(ctx: click.Context, as_json: bool) -> None:
 def resolve(
     ctx: click.Context,
     labels: tuple[str, ...],
-    side: str | None,
+    ours: bool,
+    theirs: bool,
+    base: bool,
+    delete: bool,
     file: str | None,
     field_value: str | None,
 ) -> None:
@@ -685,7 +689,9 @@ def resolve(
       jobshare resolve 'contacts/*' --ours
       jobshare resolve contacts/acme-7k2q --field 'name=Acme Recruiting Ltd'
     """
-    chosen = [x for x in (side, file, field_value) if x is not None]
+    sides = [name for name, flag in zip(SIDES, (ours, theirs, base, delete), strict=True) if flag]
+    side = sides[0] if sides else None
+    chosen = sides + [x for x in (file, field_value) if x is not None]
     if len(chosen) != 1:
         raise click.UsageError(
             "give exactly one of --ours, --theirs, --base, --delete, --file, --field"
@@ -918,6 +924,44 @@ def ledger(ctx: click.Context, as_json: bool) -> None:
         click.echo(render.envelope("ledger", render.to_json(rows)))
     else:
         click.echo(render.ledger(rows, referrals.totals(rows)))
+
+
+@cli.command()
+@click.argument("friend_name", metavar="FRIEND")
+@json_option
+@color_option
+@click.pass_context
+def incoming(ctx: click.Context, friend_name: str, as_json: bool, color: str) -> None:
+    """Show what 'jobshare pull FRIEND' would bring, and what would conflict; change nothing.
+
+    Fetches the friend's branch without updating any ref, lists their record
+    changes since your common history, then what a pull would add, update and
+    remove, and which records would conflict and why.
+
+    \b
+    Example:
+      jobshare incoming bob
+    """
+    store = open_store(ctx)
+    found = review.incoming(
+        store, friend_name, progress=_progress if not as_json else lambda m: None
+    )
+    if as_json:
+        click.echo(render.envelope("incoming", found.to_json()))
+        return
+    painted = use_color(color)
+    preview = found.preview
+    if preview.up_to_date:
+        click.echo(f"{friend_name} has nothing new for you ({found.commit[:10]})")
+        return
+    text = render.record_changes(found.changes, painted) if found.changes else "(no record changes)"
+    summary = render.pulled(preview).splitlines()
+    lines = [f"{friend_name}'s changes since your common history ({found.commit[:10]}):", text, ""]
+    lines.append("A pull would do this: " + summary[0].replace("; nothing committed", ""))
+    lines += [
+        line for line in summary[1:] if not line.startswith(("Resolve with", "then 'jobshare"))
+    ]
+    page("\n".join(lines), painted)
 
 
 @cli.command("schema")

@@ -22,13 +22,13 @@ from . import merge, records, schema
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
 from .merge import AncestorOursTheirs, MergeResult, RecordConflict
 from .records import Label
-from .store import Store, write_atomically
+from .store import MERGE_STATE, Store, write_atomically
 
 SIDES = ("ours", "theirs", "base", "delete")
 
 
 def merge_state_path(store: Store) -> Path:
-    return store.state_dir / "merge.json"
+    return store.state_dir / MERGE_STATE
 
 
 def save_merge_state(
@@ -84,24 +84,8 @@ def _conflict_from_state(item: Mapping[str, Any]) -> RecordConflict:
 
 
 def merge_in_progress(store: Store) -> bool:
-    """Whether a merge waits for resolution; clears the state of one already committed.
-
-    `merge --continue` commits, then deletes the state: killed in between, the commit
-    is there (the store's journal saw to it) and the state is merely left over.
-    """
-    path = merge_state_path(store)
-    if not path.exists():
-        return False
-    try:
-        state = json.loads(path.read_text())
-        head = store.head_commit()
-        parents = [str(p) for p in head.parent_ids] if head is not None else []
-        if parents and parents == [h for h in (state["ours"], state["theirs"]) if h]:
-            path.unlink()
-            return False
-    except (ValueError, KeyError, TypeError):
-        pass  # a damaged state is reported by load_merge_state
-    return True
+    """Whether a merge waits for resolution (see Store.merge_in_progress)."""
+    return store.merge_in_progress()
 
 
 def load_merge_state(store: Store) -> dict[str, Any]:

@@ -44,7 +44,9 @@ class Runner:
         shown = "jobshare " + " ".join(shlex.quote(a) for a in args)
         print(f"{who}$ {shown}", flush=True)
         proc = subprocess.run(
-            [sys.executable, "-m", "jobshare_sync", "-C", str(self.workdir / who), *args],
+            # -P: never import a jobshare_sync source folder from the current directory
+            [sys.executable, "-P", "-m", "jobshare_sync", "-C", str(self.workdir / who), *args],
+            cwd=self.workdir,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # progress and results in the order they happened
             text=True,

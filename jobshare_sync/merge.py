@@ -21,6 +21,7 @@ U = TypeVar("U")
 Record = dict[str, Any]
 Rules = Mapping[str, str]  # field name -> x-merge rule; fields not listed are "value"
 Validate = Callable[[str, Record], list[str]]
+OwnerDeleted = Callable[[str, Any], bool]  # (label, added_by) -> the owner deleted it too
 RULES: Final = ("value", "set", "text", "max", "append", "fixed")
 CHOICES: Final = ("ours", "theirs", "base", "delete")
 STRATEGIES: Final = ("ours", "theirs", "newest")
@@ -451,11 +452,14 @@ def merge_record(
     theirs_handle: str,
     whole_record: bool = False,
     validate: Validate | None = None,
+    owner_deleted: OwnerDeleted | None = None,
 ) -> RecordMerge:
     """Merge one record by the table of DESIGN.md section 3.
 
     ``validate`` checks each merged record that is neither ours nor theirs (the
-    caller checks a friend's records before they get here).
+    caller checks a friend's records before they get here). A friend's deletion of
+    a record someone else added applies only if ``owner_deleted(label, added_by)``
+    says that the owner deleted it too (a deletion relayed through a friend).
     """
     base, ours, theirs = versions
     if _same(ours, theirs):
@@ -472,7 +476,9 @@ def merge_record(
         return RecordMerge(label, "added", deepcopy(theirs))
     if ours_kept and not theirs_kept and theirs is None:
         added_by = _get(base, "added_by")
-        if added_by == theirs_handle:
+        if added_by == theirs_handle or (
+            owner_deleted is not None and owner_deleted(label, added_by)
+        ):
             return RecordMerge(label, "removed", None)
         message = f"{label}: kept; {theirs_handle} deleted it, but {_public(added_by)} added it"
         return RecordMerge(
@@ -571,6 +577,7 @@ def merge_records(
     theirs_handle: str,
     whole_record: bool = False,
     validate: Validate | None = None,
+    owner_deleted: OwnerDeleted | None = None,
 ) -> MergeResult:
     """Merge records given as (label, versions); ``rules_for(label)`` gives its folder's rules."""
     return MergeResult(
@@ -582,6 +589,7 @@ def merge_records(
                 theirs_handle=theirs_handle,
                 whole_record=whole_record,
                 validate=validate,
+                owner_deleted=owner_deleted,
             )
             for label, v in items
         ]

@@ -20,7 +20,7 @@ import pygit2
 
 from . import records, schema
 from .diff import RecordDiff, diff_record, diff_stat
-from .errors import JobshareError, LabelError, RecordError
+from .errors import FriendError, JobshareError, LabelError, RecordError
 from .records import FOLDERS, Label
 from .store import Store
 
@@ -489,3 +489,47 @@ def parse_log_label(store: Store, text: str) -> Label:
     """The label `log LABEL` follows: a full label (the record may be gone) or a known id."""
     known, _ = store.worktree_files()
     return records.parse_label(text, known)
+
+
+# --- incoming: what a pull would bring -------------------------------------------------
+
+
+@dataclass
+class Incoming:
+    """A friend's record changes since the merge base, and what a pull would do with them."""
+
+    friend: str
+    commit: str
+    changes: list[Change]
+    preview: Any  # sync.Pulled, from a merge that was computed but not written
+
+    def to_json(self) -> dict[str, Any]:
+        result = self.preview.result
+        return {
+            "friend": self.friend,
+            "commit": self.commit,
+            "up_to_date": self.preview.up_to_date,
+            "changes": [change.to_json() for change in self.changes],
+            "pull": result.counts(),
+            "conflicts": [c.to_json() for c in result.conflicts],
+            "notices": [n.message for n in result.notices],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.preview.skipped],
+            "warnings": self.preview.warnings,
+        }
+
+
+def incoming(store: Store, name: str, progress: Callable[[str], None] = lambda m: None) -> Incoming:
+    """Fetch a friend into no ref at all and preview the pull: nothing in the repository
+    (refs, config, index, working tree) changes."""
+    from . import sync
+
+    friend = sync.peek(store, name, progress=progress)
+    if friend.handle is None:
+        raise FriendError(f"friend '{name}' ({friend.url}) has no valid jobshare.yaml")
+    preview = sync.merge_friend(store, friend, dry_run=True)
+    theirs = store.repo[pygit2.Oid(hex=friend.fetched or "")].peel(pygit2.Commit)
+    head = store.head_commit()
+    base = store.merge_base(head.id, theirs.id) if head is not None else None
+    base_tree = store.repo[base].peel(pygit2.Commit).tree if base is not None else None
+    changes = [] if preview.up_to_date else _tree_changes(store, base_tree, theirs.tree)
+    return Incoming(friend.name, str(theirs.id), changes, preview)

@@ -28,6 +28,7 @@ from pygit2.enums import FileMode, FileStatus
 from . import records, schema
 from .errors import (
     LockError,
+    MergeStateError,
     NotARepositoryError,
     RecordError,
     RepositoryStateError,
@@ -35,6 +36,7 @@ from .errors import (
 from .records import FOLDERS, Label, Loaded
 
 CONFIG_FILE = "jobshare.yaml"
+MERGE_STATE = "merge.json"  # under .git/jobshare/: a pull stopped at conflicts
 FileContent = bytes | pygit2.Oid | None  # new bytes, a blob already in the repository, or delete
 GITKEEP = ".gitkeep"
 
@@ -500,6 +502,26 @@ class Store:
         except (KeyError, pygit2.GitError):
             return author, author
 
+    def merge_in_progress(self) -> bool:
+        """Whether a pull stopped at conflicts; clears the state of one already committed.
+
+        `merge --continue` commits, then deletes the state: killed in between, the commit
+        is there (the journal saw to it) and the state is merely left over.
+        """
+        path = self.state_dir / MERGE_STATE
+        if not path.exists():
+            return False
+        try:
+            state = json.loads(path.read_text())
+            head = self.head_commit()
+            parents = [str(p) for p in head.parent_ids] if head is not None else []
+            if parents and parents == [h for h in (state["ours"], state["theirs"]) if h]:
+                path.unlink()
+                return False
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged state is reported when it is read
+        return True
+
     def commit_files(
         self,
         files: Mapping[str, FileContent],
@@ -514,6 +536,11 @@ class Store:
         The caller holds the lock. `parents` defaults to HEAD; `base_tree` to HEAD's tree.
         """
         ref = self.branch_ref()
+        if parents is None and self.merge_in_progress():
+            raise MergeStateError(
+                "a pull stopped at conflicts: finish it first ('jobshare conflicts', then "
+                "'jobshare merge --continue') or undo it with 'jobshare merge --abort'"
+            )
         head = self.head_commit()
         old_head = head.id if head is not None else None
         if parents is None:

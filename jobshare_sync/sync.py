@@ -9,6 +9,7 @@ without touching HEAD or the working tree.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -30,7 +31,7 @@ from .errors import (
 )
 from .merge import AncestorOursTheirs, MergeResult
 from .records import Label
-from .store import CONFIG_FILE, Skipped, Store
+from .store import CONFIG_FILE, FileContent, Skipped, Store, write_atomically
 
 FRIEND_SECTION = "jobshare-friend"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -275,6 +276,33 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
     return result
 
 
+def peek(store: Store, name: str, *, progress: Progress = _quiet) -> Friend:
+    """Fetch a friend's branch without changing any ref or config: a Friend whose
+    `fetched` is their latest commit and whose `handle` is the pinned one (or, before
+    the first fetch, the one they claim, not pinned). Objects are added, nothing else."""
+    friend = get_friend(store, name)
+    progress(f"Fetching {friend.name} ({friend.url})")
+    temp = f"refs/jobshare/peek/{friend.name}"
+    args = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet"]
+    # by URL, not by remote name: git would also update the remote's tracking branch
+    proc = run_git(store, [*args, friend.url, f"+refs/heads/{friend.branch}:{temp}"])
+    try:
+        if proc.returncode != 0:
+            reason = _git_reason(proc)
+            if "couldn't find remote ref" in reason:
+                reason = f"it has no branch '{friend.branch}'"
+            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {reason}")
+        commit = store.repo.references[temp].peel(pygit2.Commit)
+    finally:
+        ref = store.repo.references.get(temp)
+        if ref is not None:
+            ref.delete()
+    friend.fetched = str(commit.id)
+    if friend.handle is None:
+        friend.handle = friend_claim(store, commit)
+    return friend
+
+
 def pin_handle(store: Store, name: str, handle: str) -> Friend:
     """Re-pin a friend's handle explicitly."""
     get_friend(store, name)
@@ -450,15 +478,42 @@ def merge_friend(
             f"{friend.name}'s branch claims the handle '{claim}'; '{handle}' applies"
         )
     ours = store.head_commit()
+    owner_deleted = _owner_deleted_check(store)
+    late = _late_deletions(store, friend, ours, owner_deleted)
     if ours is not None and (ours.id == theirs.id or store.repo.descendant_of(ours.id, theirs.id)):
-        outcome.up_to_date = True
+        outcome.up_to_date = not late
+        if late and not dry_run:
+            n = len(late)
+            message = f"Remove {n} record{'s' if n != 1 else ''} {friend.name} deleted\n\n"
+            message += "".join(
+                f"- {label}: its owner deleted it; a friend's copy of that deletion was kept earlier\n"
+                for label in late
+            )
+            outcome.result = merge.MergeResult(
+                [merge.RecordMerge(label, "removed", None) for label in late]
+            )
+            removals: dict[str, FileContent] = {f"{label}.yaml": None for label in late}
+            outcome.commit = str(store.commit_files(removals, message))
+            _forget_kept(store, late)
         return outcome
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     items = _three_way_items(store, bases, ours, theirs, outcome.skipped)
     outcome.result = merge.merge_records(
-        items, _rules_for, theirs_handle=handle, whole_record=whole_record, validate=_validate
+        items,
+        _rules_for,
+        theirs_handle=handle,
+        whole_record=whole_record,
+        validate=_validate,
+        owner_deleted=owner_deleted,
     )
+    merged = {r.label for r in outcome.result.records}
+    outcome.result.records.extend(
+        merge.RecordMerge(label, "removed", None) for label in late if label not in merged
+    )
+    outcome.result.records.sort(key=lambda r: r.label)
+    if not dry_run:
+        _remember_kept(store, outcome.result)
     if strategy is not None:
         outcome.resolved_by_strategy = _apply_strategy(outcome.result, strategy)
     result = outcome.result
@@ -485,7 +540,97 @@ def merge_friend(
     }
     parents = [ours.id, theirs.id] if ours is not None else [theirs.id]
     outcome.commit = str(store.commit_files(files, message, parents=parents))
+    _forget_kept(store, [label for label, data in outcome.result.changes.items() if data is None])
     return outcome
+
+
+# --- deletions relayed by friends -----------------------------------------------------
+#
+# A friend may delete only the records they added. When Carol deletes her record and Bob
+# pulls her, Bob's deletion reaches Alice as Bob's, and is kept. So that the network still
+# converges, Alice accepts it when Carol's own branch shows that Carol deleted it: not in
+# her latest commit, but in one before. Deletions kept for want of that proof are
+# remembered, and checked again whenever Carol is pulled.
+
+KEPT_FILE = "kept-deletions.json"
+OWNER_HISTORY_LIMIT = 2000  # commits of the owner's branch searched for the record
+
+
+def _owner_deleted_check(store: Store) -> Callable[[str, Any], bool]:
+    owners = {f.handle: f for f in list_friends(store) if f.handle and f.fetched}
+
+    def owner_deleted(label: str, added_by: Any) -> bool:
+        owner = owners.get(added_by) if isinstance(added_by, str) else None
+        if owner is None or owner.fetched is None:
+            return False
+        path = f"{label}.yaml"
+        tip = store.repo[pygit2.Oid(hex=owner.fetched)].peel(pygit2.Commit)
+        if store.blob_id_at(tip.tree, path) is not None:
+            return False
+        for count, commit in enumerate(store.repo.walk(tip.id)):
+            if count >= OWNER_HISTORY_LIMIT:
+                return False
+            if store.blob_id_at(commit.tree, path) is not None:
+                return True  # the owner had it, and no longer has it
+        return False
+
+    return owner_deleted
+
+
+def _kept_path(store: Store) -> Any:
+    return store.state_dir / KEPT_FILE
+
+
+def _load_kept(store: Store) -> dict[str, str]:
+    try:
+        kept = json.loads(_kept_path(store).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
+
+
+def _save_kept(store: Store, kept: Mapping[str, str]) -> None:
+    if kept:
+        store.state_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(_kept_path(store), json.dumps(dict(kept), sort_keys=True).encode())
+    else:
+        _kept_path(store).unlink(missing_ok=True)
+
+
+def _remember_kept(store: Store, result: MergeResult) -> None:
+    kept = _load_kept(store)
+    added = False
+    for record in result.records:
+        for notice in record.notices:
+            if notice.kind == "kept-deleted" and record.result is not None:
+                kept[record.label] = str(record.result.get("added_by"))
+                added = True
+    if added:
+        _save_kept(store, kept)
+
+
+def _forget_kept(store: Store, labels: Iterable[str]) -> None:
+    kept = _load_kept(store)
+    if any(label in kept for label in labels):
+        _save_kept(store, {k: v for k, v in kept.items() if k not in set(labels)})
+
+
+def _late_deletions(
+    store: Store,
+    friend: Friend,
+    ours: pygit2.Commit | None,
+    owner_deleted: Callable[[str, Any], bool],
+) -> list[str]:
+    """Kept records of this friend's that their own branch shows they deleted."""
+    if ours is None:
+        return []
+    late = []
+    for label, added_by in sorted(_load_kept(store).items()):
+        if added_by != friend.handle or store.blob_id_at(ours.tree, f"{label}.yaml") is None:
+            continue
+        if owner_deleted(label, added_by):
+            late.append(label)
+    return late
 
 
 def _three_way_items(

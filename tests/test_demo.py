@@ -13,7 +13,7 @@ from conftest import git
 
 def jobshare_command() -> list[str]:
     installed = shutil.which("jobshare", path=str(Path(sys.executable).parent))
-    return [installed] if installed else [sys.executable, "-m", "jobshare_sync"]
+    return [installed] if installed else [sys.executable, "-P", "-m", "jobshare_sync"]
 
 
 @pytest.mark.slow

@@ -1147,11 +1147,6 @@ def test_criss_cross_merges_use_every_merge_base(tmp_path: Path) -> None:
     assert records_bytes(alice) == records_bytes(bob)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design gap: an owner's deletion relayed by another friend is refused (DESIGN.md 3), "
-    "and pulling the owner afterwards finds nothing new, so the repositories stay apart",
-)
 def test_a_deletion_by_its_owner_relayed_by_another_friend(tmp_path: Path) -> None:
     alice, bob = pair(tmp_path, contact("carols", "carol"))
     carol = clone_friend(alice, tmp_path / "carol", "carol")
@@ -1164,6 +1159,39 @@ def test_a_deletion_by_its_owner_relayed_by_another_friend(tmp_path: Path) -> No
     assert "contacts/carols" not in labels(alice)
     jobshare("pull", "alice", "carol", cwd=bob)  # bob hears of it through alice first
     assert "contacts/carols" not in labels(bob)
+
+
+def test_a_relayed_deletion_kept_at_first_is_applied_once_the_owner_is_pulled(
+    tmp_path: Path,
+) -> None:
+    alice, bob = pair(tmp_path, contact("carols", "carol"))
+    carol = clone_friend(alice, tmp_path / "carol", "carol")
+    ok("friend", "add", "carol", str(carol), cwd=alice)
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    ok("friend", "add", "carol", str(carol), cwd=bob)
+    ok("fetch", "carol", cwd=bob)  # bob's copy of carol's branch still has the record
+    (carol / "contacts/carols.yaml").unlink()
+    commit(carol)
+    pull_ok(alice, "carol")
+    relayed = jobshare("pull", "alice", cwd=bob)
+    assert "kept" in relayed.output and "contacts/carols" in labels(bob)
+    later = jobshare("pull", "carol", cwd=bob)  # carol's own branch shows she deleted it
+    assert later.exit_code == 0, later.output
+    assert "contacts/carols" not in labels(bob)
+    assert records_bytes(alice) == records_bytes(bob)
+    assert_clean(bob)
+
+
+def test_a_deletion_the_owner_never_made_is_kept(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, contact("carols", "carol"))
+    carol = clone_friend(alice, tmp_path / "carol", "carol")
+    ok("friend", "add", "carol", str(carol), cwd=bob)
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    (alice / "contacts/carols.yaml").unlink()  # alice deletes carol's record: not hers to delete
+    commit(alice)
+    result = jobshare("pull", "alice", "carol", cwd=bob)
+    assert result.exit_code == 0, result.output
+    assert "contacts/carols" in labels(bob)
 
 
 @pytest.mark.parametrize("skew", [False, True], ids=["ordered-clocks", "skewed-clocks"])
@@ -1652,3 +1680,56 @@ def test_two_freelancers_share_through_git_daemon_with_the_installed_command(
     assert status["friends"][0]["unmerged"] == 0
     for repo in (alice, bob):
         assert_clean(repo)
+
+
+def test_no_other_commit_while_a_pull_waits_at_conflicts(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, BASE)
+    edit(alice, "contacts/acme", name="Acme A", updated=T1)
+    commit(alice)
+    edit(bob, "contacts/acme", name="Acme B", updated=T1)
+    commit(bob)
+    assert jobshare("pull", "bob", cwd=alice).exit_code == 1
+    head = git("rev-parse", "HEAD", cwd=alice)
+    added = jobshare("add", "contact", "--name", "Gamma", cwd=alice)
+    assert added.exit_code == 8 and "merge --continue" in added.output
+    assert git("rev-parse", "HEAD", cwd=alice) == head
+    both = jobshare("resolve", "contacts/acme", "--ours", "--theirs", cwd=alice)
+    assert both.exit_code == 2
+    ok("resolve", "contacts/acme", "--theirs", cwd=alice)
+    ok("merge", "--continue", cwd=alice)
+    assert jobshare("add", "contact", "--name", "Gamma", cwd=alice).exit_code == 0
+
+
+def test_incoming_shows_changes_and_conflicts_and_changes_nothing(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, BASE, contact("beta"))
+    edit(alice, "contacts/acme", name="Acme A", updated=T1)
+    commit(alice)
+    edit(bob, "contacts/acme", name="Acme B", updated=T1)
+    edit(bob, "contacts/beta", tags=["python"])
+    write(bob, "contacts/gamma", contact("gamma", "bob"))
+    commit(bob)
+    config = (alice / ".git/config").read_bytes()
+    before = snapshot(alice)
+    text = jobshare("incoming", "bob", cwd=alice)
+    assert text.exit_code == 0, text.output
+    assert "added     contacts/gamma" in text.output or "contacts/gamma" in text.output
+    assert "CONFLICT contacts/acme (both-modified): name" in text.output
+    data = json.loads(jobshare("incoming", "bob", "--json", cwd=alice).stdout)[
+        "jobshare.incoming/v1"
+    ]
+    assert data["pull"] == {"added": 1, "updated": 1, "removed": 0, "conflicts": 1}
+    assert sorted(c["label"] for c in data["changes"]) == [
+        "contacts/acme",
+        "contacts/beta",
+        "contacts/gamma",
+    ]
+    assert [c["label"] for c in data["conflicts"]] == ["contacts/acme"]
+    assert snapshot(alice) == before
+    assert (alice / ".git/config").read_bytes() == config
+    assert not (alice / ".git/FETCH_HEAD").exists()
+    # a friend never fetched before is not pinned by a look
+    carol = clone_friend(bob, tmp_path / "carol", "carol")
+    ok("friend", "add", "carol", str(carol), cwd=alice)
+    config = (alice / ".git/config").read_bytes()
+    assert jobshare("incoming", "carol", cwd=alice).exit_code == 0
+    assert (alice / ".git/config").read_bytes() == config
