@@ -15,11 +15,11 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
-from .errors import LabelError, RecordError
+from .errors import InvalidRecordError, LabelError, RecordError
 
 FOLDERS = ("contacts", "referrals")
 KIND_OF_FOLDER = {"contacts": "contact", "referrals": "referral"}
@@ -56,8 +56,35 @@ class Loaded:
             pointer = pointer.rsplit("/", 1)[0]
 
 
-def load_yaml(raw: bytes, path: str) -> Loaded:
-    """Parse one YAML document strictly; raise RecordError naming path and line."""
+class _Loader(_BaseLoader):
+    """The safe loader with a memo of plain scalars' implicit tags.
+
+    The C parser asks Python to resolve every scalar's tag by regular expressions;
+    records repeat the same keys and many values, so a memo halves the parse time.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _TAG + "str"
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < 100_000:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return _TAG + ("map" if kind is yaml.MappingNode else "seq")
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
+
+def load_yaml(raw: bytes, path: str, *, lines: bool = True) -> Loaded:
+    """Parse one YAML document strictly; raise RecordError naming path and line.
+
+    `lines=False` skips the map from JSON pointers to lines, which only a report of
+    problems needs (re-parse with lines then).
+    """
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(
             path,
@@ -70,7 +97,7 @@ def load_yaml(raw: bytes, path: str) -> Loaded:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise RecordError(path, "not valid UTF-8 text", line) from None
-    loader = _BaseLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
@@ -81,9 +108,9 @@ def load_yaml(raw: bytes, path: str) -> Loaded:
         loader.dispose()
     if node is None:
         return Loaded(None, {})
-    lines: dict[str, int] = {}
-    data = _construct(node, "", path, lines, set(), 0)
-    return Loaded(data, lines)
+    line_map: dict[str, int] | None = {} if lines else None
+    data = _construct(node, "", path, line_map, set(), 0)
+    return Loaded(data, line_map or {})
 
 
 def _syntax_error(e: yaml.MarkedYAMLError) -> tuple[str, int | None]:
@@ -107,7 +134,7 @@ def _construct(
     node: yaml.Node,
     pointer: str,
     path: str,
-    lines: dict[str, int],
+    lines: dict[str, int] | None,
     seen: set[int],
     depth: int,
     used_at: int | None = None,
@@ -120,7 +147,8 @@ def _construct(
     seen.add(id(node))
     if depth > MAX_DEPTH:
         raise RecordError(path, f"nested deeper than {MAX_DEPTH} levels", line)
-    lines.setdefault(pointer, line)
+    if lines is not None:
+        lines.setdefault(pointer, line)
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
             raise RecordError(
@@ -130,7 +158,7 @@ def _construct(
             return node.value
         try:
             return _SCALAR_CONSTRUCTORS[node.tag](node)
-        except (yaml.YAMLError, ValueError) as e:
+        except (yaml.YAMLError, ValueError, KeyError) as e:  # KeyError: `!!bool maybe`
             raise RecordError(path, f"bad scalar {node.value!r}: {e}", line) from None
     if isinstance(node, yaml.SequenceNode):
         if node.tag != _TAG + "seq":
@@ -138,7 +166,15 @@ def _construct(
                 path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
             )
         return [
-            _construct(item, f"{pointer}/{i}", path, lines, seen, depth + 1, line)
+            _construct(
+                item,
+                f"{pointer}/{i}" if lines is not None else "",
+                path,
+                lines,
+                seen,
+                depth + 1,
+                line,
+            )
             for i, item in enumerate(node.value)
         ]
     if isinstance(node, yaml.MappingNode):
@@ -154,8 +190,10 @@ def _construct(
             key = key_node.value
             if key in result:
                 raise RecordError(path, f"duplicate key {key!r}", key_line)
-            child = f"{pointer}/{_escape_pointer(key)}"
-            lines[child] = key_line
+            child = ""
+            if lines is not None:
+                child = f"{pointer}/{_escape_pointer(key)}"
+                lines[child] = key_line
             result[key] = _construct(value_node, child, path, lines, seen, depth + 1, key_line)
         return result
     raise RecordError(path, "unsupported YAML node", line)  # pragma: no cover
@@ -212,26 +250,35 @@ def order_keys(data: Any, order: Sequence[str], nested: Mapping[str, Sequence[st
 
 def dump_yaml(data: Any, schema_comment: str | None = None) -> bytes:
     """Serialise already-ordered data in the canonical block style."""
-    text = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100_000,
-        indent=2,
-    )
-    if schema_comment:
-        text = f"{SCHEMA_COMMENT_PREFIX}{schema_comment}\n{text}"
-    return text.encode("utf-8")
+    try:
+        text = yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100_000,
+            indent=2,
+        )
+        if schema_comment:
+            text = f"{SCHEMA_COMMENT_PREFIX}{schema_comment}\n{text}"
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: undecodable bytes from the command line
+        bad = e.object[e.start : e.end]
+        raise InvalidRecordError(
+            f"text with {bad!r}, which is not a character, cannot be written: "
+            "give the value as UTF-8 text"
+        ) from None
 
 
 # --- ids and labels ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
-class Label:
-    """Names one record: `contacts/<id>` or `referrals/<id>`."""
+class Label(NamedTuple):
+    """Names one record: `contacts/<id>` or `referrals/<id>`.
+
+    A named tuple, not a dataclass: sorting and hashing 100,000 labels must be cheap.
+    """
 
     folder: str
     id: str
@@ -262,6 +309,8 @@ def label_of_path(path: str) -> Label | None:
 def parse_label(text: str, known: Iterable[Label] = ()) -> Label:
     """Parse `contacts/<id>`, `contacts/<id>.yaml` or a bare `<id>` (unambiguous among known)."""
     text = text.strip().removesuffix(".yaml").strip("/")
+    if not text:
+        raise LabelError("an empty label names no record: run 'jobshare list' to see the records")
     if "/" in text:
         folder, _, record_id = text.partition("/")
         if folder not in FOLDERS:

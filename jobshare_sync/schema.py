@@ -421,13 +421,43 @@ def record_errors(label: Label, data: Any) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the checks across records need from one record: small, and cacheable.
+
+    `keys` are its normalised emails, phones and website (for likely duplicates);
+    `refs` its client, from and to, each with its line (for referrals).
+    """
+
+    keys: tuple[tuple[str, str], ...] = ()
+    refs: tuple[tuple[str, str, int | None], ...] = ()
+
+
+def facts_of(label: Label, loaded: Loaded) -> Facts:
+    data = loaded.data
+    if not isinstance(data, dict):
+        return Facts()
+    if label.folder == "contacts":
+        return Facts(keys=tuple(sorted(set(_normal_keys(data)))))
+    refs = tuple(
+        (key, data[key], loaded.line_of(f"/{key}") if loaded.lines else None)
+        for key in ("client", "from", "to")
+        if isinstance(data.get(key), str)
+    )
+    return Facts(refs=refs)
+
+
 def cross_record_problems(
-    found: Mapping[Label, Loaded], handles: Iterable[str] | None = None
+    found: Mapping[Label, Loaded | Facts], handles: Iterable[str] | None = None
 ) -> list[Problem]:
     """Checks across records: shared ids, referral clients, likely duplicates."""
+    facts = {
+        label: item if isinstance(item, Facts) else facts_of(label, item)
+        for label, item in found.items()
+    }
     problems: list[Problem] = []
     by_id: dict[str, list[Label]] = defaultdict(list)
-    for label in found:
+    for label in facts:
         by_id[label.id].append(label)
     for record_id, labels in by_id.items():
         if len(labels) > 1:
@@ -436,37 +466,31 @@ def cross_record_problems(
                 problems.append(
                     Problem(label.path, 1, "/id", f"id {record_id!r} is also used by {others}")
                 )
-    contact_ids = {label.id for label in found if label.folder == "contacts"}
+    contact_ids = {label.id for label in facts if label.folder == "contacts"}
     known_handles = set(handles) | {"anyone"} if handles is not None else None
-    for label, loaded in found.items():
-        data = loaded.data
-        if label.folder != "referrals" or not isinstance(data, dict):
-            continue
-        client = data.get("client")
-        if isinstance(client, str) and client not in contact_ids:
-            problems.append(
-                Problem(
-                    label.path,
-                    loaded.line_of("/client"),
-                    "/client",
-                    f"client {client!r} names no contact: add contacts/{client}.yaml or fix the id",
-                )
-            )
-        if known_handles is not None:
-            for key in ("from", "to"):
-                who = data.get(key)
-                if isinstance(who, str) and who not in known_handles:
-                    problems.append(
-                        Problem(
-                            label.path,
-                            loaded.line_of(f"/{key}"),
-                            f"/{key}",
-                            f"{who!r} is neither you nor a friend yet: "
-                            f"add them with 'jobshare friend add {who} URL'",
-                            severity="warning",
-                        )
+    for label, fact in facts.items():
+        for key, value, line in fact.refs:
+            if key == "client" and value not in contact_ids:
+                problems.append(
+                    Problem(
+                        label.path,
+                        line,
+                        "/client",
+                        f"client {value!r} names no contact: add contacts/{value}.yaml or fix the id",
                     )
-    problems.extend(_likely_duplicates(found))
+                )
+            elif key != "client" and known_handles is not None and value not in known_handles:
+                problems.append(
+                    Problem(
+                        label.path,
+                        line,
+                        f"/{key}",
+                        f"{value!r} is neither you nor a friend yet: "
+                        f"add them with 'jobshare friend add {value} URL'",
+                        severity="warning",
+                    )
+                )
+    problems.extend(_likely_duplicates(facts))
     return problems
 
 
@@ -486,12 +510,11 @@ def _normal_keys(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
             yield "website", site
 
 
-def _likely_duplicates(found: Mapping[Label, Loaded]) -> list[Problem]:
+def _likely_duplicates(facts: Mapping[Label, Facts]) -> list[Problem]:
     owners: dict[tuple[str, str], list[Label]] = defaultdict(list)
-    for label, loaded in sorted(found.items()):
-        if label.folder == "contacts" and isinstance(loaded.data, dict):
-            for key in set(_normal_keys(loaded.data)):
-                owners[key].append(label)
+    for label, fact in sorted(facts.items()):
+        for key in fact.keys:
+            owners[key].append(label)
     problems = []
     for (what, value), labels in sorted(owners.items()):
         for label in labels[1:]:

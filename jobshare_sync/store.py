@@ -37,8 +37,11 @@ from .records import FOLDERS, Label, Loaded
 
 CONFIG_FILE = "jobshare.yaml"
 MERGE_STATE = "merge.json"  # under .git/jobshare/: a pull stopped at conflicts
+KEPT_DELETIONS = "kept-deletions.json"  # under .git/jobshare/: see sync.py
+JOURNAL = "journal.json"  # under .git/jobshare/: see Store.finish_commit
 FileContent = bytes | pygit2.Oid | None  # new bytes, a blob already in the repository, or delete
 GITKEEP = ".gitkeep"
+TEMP_SUFFIX = ".jobshare-tmp"  # see write_atomically
 
 
 def checkpoint(name: str) -> None:
@@ -74,6 +77,11 @@ class Skipped:
         return f"{self.path}: {self.reason}"
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with these bytes, computed without writing anything."""
+    return str(pygit2.hash(data))
+
+
 def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Replace a file's content all at once (write a sibling, rename over the file).
 
@@ -81,13 +89,21 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
     names their commit is durable, and a replay rewrites them from the commit.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.jobshare-tmp")
+    tmp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
     with open(tmp, "wb") as f:
         f.write(data)
         if durable:
             f.flush()
             os.fsync(f.fileno())
+    checkpoint("tmp")
     os.replace(tmp, path)
+
+
+def is_temp_file(name: str) -> bool:
+    """A sibling `write_atomically` writes before renaming it over the file. One found
+    while holding the lock was left by a killed command: it is ignored, never committed,
+    and removed by the next command that writes the same file or takes the lock."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
 class Store:
@@ -106,6 +122,7 @@ class Store:
         # parsed folder trees by (tree id, folder): looking a path up from the root
         # re-parses a 100,000-entry folder every time
         self._folders: dict[tuple[pygit2.Oid, str], pygit2.Tree | None] = {}
+        self.holds_lock = False
 
     # --- finding and opening ---------------------------------------------------------
 
@@ -136,9 +153,32 @@ class Store:
                 f"run 'jobshare init {store.root}' to adopt it"
             )
         if store.journal_path.exists():
-            with store.locked():
-                store.recover()
+            # A command killed half way left it: taking the lock finishes it. A command
+            # still writing holds the lock and finishes it itself; a reader need not wait.
+            with contextlib.suppress(LockError), store.locked(timeout=0):
+                pass
         return store
+
+    @classmethod
+    def init_or_adopt(cls, root: Path) -> tuple[Store, bool]:
+        """The repository whose top folder is `root`, created when there is none:
+        (store, whether it was created)."""
+        found = pygit2.discover_repository(str(root)) if root.exists() else None
+        if found is not None:
+            git_dir = Path(found).resolve()
+            if git_dir == root or git_dir in root.parents:  # a bare repository, or inside .git
+                raise RepositoryStateError(
+                    f"{root} is in the git directory {git_dir}, not in a working folder: run "
+                    "'jobshare init' in a working folder (clone a bare repository first)"
+                )
+            if git_dir.parent == root:
+                return cls(pygit2.Repository(found)), False
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            return cls(pygit2.init_repository(str(root), initial_head="main")), True
+        except (OSError, pygit2.GitError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise NotARepositoryError(f"cannot create a repository in {root}: {reason}") from None
 
     # --- the owner ----------------------------------------------------------------
 
@@ -237,9 +277,10 @@ class Store:
         skipped: list[Skipped] = []
         if tree is None or folder not in tree:
             return found, skipped
-        sub = self.repo[tree[folder].id]
-        if not isinstance(sub, pygit2.Tree):
+        sub_id = _subtree(tree, folder)  # without loading what may be a huge blob
+        if sub_id is None:
             return found, [Skipped(folder, "not a folder")]
+        sub = self.tree(sub_id)
         for entry in sub:
             name = entry.name or ""
             path = f"{folder}/{name}"
@@ -285,6 +326,14 @@ class Store:
         for folder in FOLDERS:
             old_sub = _subtree(old, folder)
             new_sub = _subtree(new, folder)
+            if new_sub is None and new is not None and folder in new:
+                # a link, file or submodule where the folder belongs holds no record, and
+                # takes none away: the folder is left as it was
+                if skipped is not None:
+                    kind = {FileMode.LINK: "a symbolic link", FileMode.COMMIT: "a submodule"}
+                    what = kind.get(new[folder].filemode, "a file")
+                    skipped.append(Skipped(folder, f"{what}, not a folder: nothing in it merged"))
+                continue
             if old_sub == new_sub:
                 continue
             old_tree = self.tree(old_sub) if old_sub is not None else None
@@ -318,16 +367,17 @@ class Store:
         return bytes(self.repo[oid].peel(pygit2.Blob).data)
 
     def read_blob(self, oid: pygit2.Oid) -> bytes:
-        blob = self.repo[oid]
-        if not isinstance(blob, pygit2.Blob):
+        # the header alone: looking the object up would load a friend's huge blob into
+        # memory just to reject it
+        kind, size = self.repo.odb.read_header(oid)
+        if kind != pygit2.enums.ObjectType.BLOB:
             raise RecordError(str(oid), "not a file")
-        if blob.size > records.MAX_RECORD_BYTES:
-            # never load a friend's huge blob into memory just to reject it
+        if size > records.MAX_RECORD_BYTES:
             raise RecordError(
                 str(oid),
-                f"file is {blob.size:,} bytes, over the {records.MAX_RECORD_BYTES:,}-byte limit for a record",
+                f"file is {size:,} bytes, over the {records.MAX_RECORD_BYTES:,}-byte limit for a record",
             )
-        return bytes(blob.data)
+        return bytes(self.repo[oid].peel(pygit2.Blob).data)
 
     def load(self, label: Label, oid: pygit2.Oid) -> Loaded:
         """Parse one record blob; RecordError names the record's path."""
@@ -364,7 +414,12 @@ class Store:
 
     def worktree_files(self) -> tuple[dict[Label, Path], list[Skipped]]:
         """Record files present in the working tree, and paths there that are not records."""
-        found: dict[Label, Path] = {}
+        entries, skipped = self.worktree_entries()
+        return {label: Path(entry.path) for label, entry in entries.items()}, skipped
+
+    def worktree_entries(self) -> tuple[dict[Label, os.DirEntry[str]], list[Skipped]]:
+        """Like worktree_files, as directory entries (their lstat comes without a Path)."""
+        found: dict[Label, os.DirEntry[str]] = {}
         skipped: list[Skipped] = []
         for folder in FOLDERS:
             directory = self.root / folder
@@ -372,24 +427,25 @@ class Store:
                 continue
             for item in os.scandir(directory):
                 name = item.name
+                record_id = name[:-5]
+                regular = not item.is_symlink() and item.is_file()  # d_type: no system call
+                if regular and name.endswith(".yaml") and records.ID_RE.match(record_id):
+                    found[Label(folder, record_id)] = item
+                    continue
                 path = f"{folder}/{name}"
                 if name.startswith(".") and not name.endswith(".yaml") or name == GITKEEP:
                     continue
                 label = records.label_of_path(path)
                 if label is None:
                     if name.endswith(".yaml"):
-                        skipped.append(
-                            Skipped(
-                                path,
-                                "file name is not a valid record id: use lower-case letters, digits and dashes",
-                            )
-                        )
+                        reason = "file name is not a valid record id: use lower-case letters, digits and dashes"
+                        skipped.append(Skipped(path, reason))
                     else:
                         skipped.append(Skipped(path, "not a record file (records end in .yaml)"))
                 elif item.is_symlink() or not item.is_file():
                     skipped.append(Skipped(path, "not a regular file"))
                 else:
-                    found[label] = Path(item.path)
+                    found[label] = item
         return found, skipped
 
     def worktree_changes(self) -> dict[str, str]:
@@ -397,6 +453,10 @@ class Store:
         changes: dict[str, str] = {}
         for path, flags in self.repo.status(untracked_files="all").items():
             if not path.startswith(FOLDERS) or path.endswith(f"/{GITKEEP}"):
+                continue
+            if is_temp_file(path.rpartition("/")[2]) and flags & FileStatus.WT_NEW:
+                if self.holds_lock:  # its writer held the lock too: it is gone
+                    (self.root / path).unlink(missing_ok=True)
                 continue
             if flags & (FileStatus.WT_NEW | FileStatus.INDEX_NEW):
                 changes[path] = "added"
@@ -410,11 +470,15 @@ class Store:
 
     @property
     def journal_path(self) -> Path:
-        return self.state_dir / "journal.json"
+        return self.state_dir / JOURNAL
 
     @contextlib.contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
-        """Hold the repository's jobshare lock; wait briefly for another command to finish."""
+        """Hold the repository's jobshare lock; wait briefly for another command to finish.
+
+        Whoever takes the lock first finishes what a killed command left half done (its
+        journal) and removes its debris (temporary files), so every write starts whole.
+        """
         if timeout is None:
             timeout = float(os.environ.get("JOBSHARE_LOCK_TIMEOUT", "5"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -426,8 +490,7 @@ class Store:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 if _lock_is_stale(lock):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(lock)
+                    _break_stale_lock(lock)
                     continue
                 if time.monotonic() >= deadline:
                     holder = _read_lock(lock)
@@ -444,8 +507,16 @@ class Store:
                 os.close(fd)
             break
         try:
+            self.holds_lock = True
+            checkpoint("locked")
+            for name in (JOURNAL, MERGE_STATE, KEPT_DELETIONS):  # written under the lock only
+                (self.state_dir / f".{name}{TEMP_SUFFIX}").unlink(missing_ok=True)
+            if self.journal_path.exists():
+                self.recover()
             yield
+            checkpoint("unlock")
         finally:
+            self.holds_lock = False
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(lock)
 
@@ -530,10 +601,13 @@ class Store:
         parents: list[pygit2.Oid] | None = None,
         base_tree: pygit2.Tree | None = None,
         owner: Mapping[str, Any] | None = None,
+        state: Mapping[str, str | None] | None = None,
     ) -> pygit2.Oid:
         """Commit `files` (path -> bytes, None to delete) on the current branch, atomically.
 
         The caller holds the lock. `parents` defaults to HEAD; `base_tree` to HEAD's tree.
+        `state` names files of `.git/jobshare/` to write (text) or delete (None) with the
+        commit: they change if and only if the branch does.
         """
         ref = self.branch_ref()
         if parents is None and self.merge_in_progress():
@@ -551,18 +625,24 @@ class Store:
         checkpoint("objects")
         author, committer = self.signature(owner)
         new = self.repo.create_commit(None, author, committer, message, tree, parents)
-        self.finish_commit(ref, old_head, new, sorted(files))
+        self.finish_commit(ref, old_head, new, sorted(files), state)
         return new
 
     def finish_commit(
-        self, ref: str, old_head: pygit2.Oid | None, new: pygit2.Oid, paths: list[str]
+        self,
+        ref: str,
+        old_head: pygit2.Oid | None,
+        new: pygit2.Oid,
+        paths: list[str],
+        state: Mapping[str, str | None] | None = None,
     ) -> None:
-        """Record the intent, then bring working tree, index and branch to `new`."""
+        """Record the intent, then bring working tree, index, state files and branch to `new`."""
         journal = {
             "ref": ref,
             "old": str(old_head) if old_head is not None else None,
             "new": str(new),
             "paths": paths,
+            "state": dict(state or {}),
         }
         self.state_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(self.journal_path, json.dumps(journal).encode())
@@ -587,8 +667,50 @@ class Store:
             # the branch moved by other means since: the journal no longer applies
             self.journal_path.unlink()
             return "discarded a journal for a branch that has moved since"
+        self._remove_stale_git_locks(journal["ref"])
         self._replay(journal)
         return f"completed an interrupted change ({len(journal['paths'])} files)"
+
+    def _remove_stale_git_locks(self, ref: str) -> None:
+        """Delete the lock files that libgit2 leaves when killed while writing the index or
+        moving the branch (`.git/index.lock`, `.git/refs/heads/main.lock`, ...): while they
+        exist, neither jobshare nor git can write the index or the branch again.
+
+        Only called to replay the journal of a killed command, under our lock. A lock file
+        older than that journal is not that command's (git's own advice applies to it);
+        one made since is, unless a plain git command made it and is running now, which
+        would hold it for a moment only: such a young lock is given two seconds to go.
+        """
+        since = self.journal_path.stat().st_mtime
+        names = ["index", ref, f"logs/{ref}", "logs/HEAD", "HEAD", "packed-refs"]
+        for lock in (self.git_dir / f"{name}.lock" for name in names):
+            deadline = time.monotonic() + 2
+            while True:
+                try:
+                    made = lock.stat().st_mtime
+                except FileNotFoundError:
+                    break
+                if made < since:
+                    break
+                if time.time() - made >= 2 or time.monotonic() >= deadline:
+                    lock.unlink(missing_ok=True)
+                    break
+                time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def _git_lock_error(self, name: str) -> Iterator[None]:
+        """git's lock file on the index or a branch, held by someone else: one clear line.
+        The journal stays, so the next command finishes the change once the lock is gone."""
+        try:
+            yield
+        except pygit2.GitError as e:
+            lock = self.git_dir / f"{name}.lock"
+            if not lock.exists():
+                raise
+            raise RepositoryStateError(
+                f"cannot write {name}: {lock} exists ({e}). If no git command is running, "
+                f"delete it, then run 'jobshare status' to finish the change"
+            ) from None
 
     def _replay(self, journal: dict[str, Any]) -> None:
         new = self.repo[pygit2.Oid(hex=journal["new"])].peel(pygit2.Commit)
@@ -615,17 +737,25 @@ class Store:
             else:
                 with contextlib.suppress(OSError, KeyError):
                     index.remove(path)
-        index.write()
+        with self._git_lock_error("index"):
+            index.write()
         checkpoint("index")
+        for name, text in journal.get("state", {}).items():
+            if text is None:
+                (self.state_dir / name).unlink(missing_ok=True)
+            else:
+                write_atomically(self.state_dir / name, text.encode())
+            checkpoint("state")
         ref_name = journal["ref"]
         target_oid = pygit2.Oid(hex=journal["new"])
         existing = self.repo.references.get(ref_name)
-        if existing is None:
-            self.repo.references.create(ref_name, target_oid)
-        elif existing.target != target_oid:
-            existing.set_target(
-                target_oid, new.message.splitlines()[0] if new.message else "jobshare"
-            )
+        with self._git_lock_error(ref_name):
+            if existing is None:
+                self.repo.references.create(ref_name, target_oid)
+            elif existing.target != target_oid:
+                existing.set_target(
+                    target_oid, new.message.splitlines()[0] if new.message else "jobshare"
+                )
         checkpoint("ref")
         self.journal_path.unlink()
 
@@ -758,14 +888,20 @@ def _read_lock(lock: Path) -> str:
 
 
 def _lock_is_stale(lock: Path) -> bool:
-    """A lock left by a process on this host that no longer runs."""
+    """A lock left by a process on this host that no longer runs, or an old unreadable one.
+
+    A lock from another host (a repository on a shared drive) is never taken for stale:
+    its process cannot be checked from here, and the error message says whose it is.
+    """
     parts = _read_lock(lock).split()
-    if len(parts) != 2 or parts[1] != socket.gethostname():
+    if len(parts) != 2 or not parts[0].isdigit():
         # a lock being written right now has no content yet: only call it stale when old
         try:
             return time.time() - lock.stat().st_mtime > 60
         except FileNotFoundError:
             return True
+    if parts[1] != socket.gethostname():
+        return False
     try:
         os.kill(int(parts[0]), 0)
     except ProcessLookupError:
@@ -773,3 +909,32 @@ def _lock_is_stale(lock: Path) -> bool:
     except (PermissionError, ValueError):
         return False
     return False
+
+
+def _break_stale_lock(lock: Path) -> None:
+    """Remove a stale lock, safely against other commands doing the same at once.
+
+    Seeing that a lock is stale and deleting it are two steps: in between, another
+    command may have deleted it and taken a fresh lock, which must survive. So only the
+    holder of a second, short-lived lock (`lock.break`) deletes a lock it did not make,
+    after checking again that it is stale; nobody else deletes a stale lock, so the one
+    it checked is the one it deletes.
+    """
+    guard = lock.with_name(lock.name + ".break")
+    try:
+        fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        # another command is breaking it right now (for microseconds); a guard older than
+        # that was left by a command killed at that very moment
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - guard.stat().st_mtime > 10:
+                guard.unlink()
+        time.sleep(0.01)
+        return
+    os.close(fd)
+    try:
+        if _lock_is_stale(lock):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)
+    finally:
+        os.unlink(guard)

@@ -7,17 +7,19 @@ them prints. Writes happen under the repository lock and through
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import marshal
 import os
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
-from . import records, schema
+from . import __version__, records, schema
 from .errors import (
     InvalidRecordError,
     LabelError,
@@ -26,7 +28,7 @@ from .errors import (
 )
 from .records import FOLDERS, Label, Loaded
 from .schema import Problem, ValidationReport
-from .store import CONFIG_FILE, GITKEEP, Store, write_atomically
+from .store import CONFIG_FILE, GITKEEP, Store, blob_id, write_atomically
 
 
 def now() -> str:
@@ -59,21 +61,13 @@ def init_repository(
     email: str | None = None,
 ) -> InitResult:
     """Create or adopt a git repository as a jobshare repository; safe to run twice."""
-    root = Path(path).resolve()
-    found = pygit2.discover_repository(str(root)) if root.exists() else None
-    created_repo = found is None or Path(found).resolve().parent != root
-    if created_repo:
-        root.mkdir(parents=True, exist_ok=True)
-        repo = pygit2.init_repository(str(root), initial_head="main")
-    else:
-        repo = pygit2.Repository(found)
-    store = Store(repo)
+    store, created_repo = Store.init_or_adopt(Path(path).resolve())
     config_path = store.root / CONFIG_FILE
     created_config = not config_path.exists()
     with store.locked():
         files: dict[str, bytes | None] = {}
         if created_config:
-            git_name, git_email = _git_identity(repo)
+            git_name, git_email = store.git_config("user.name"), store.git_config("user.email")
             name = name or git_name
             email = email or git_email
             if not name:
@@ -110,26 +104,13 @@ def init_repository(
                 files[f"{folder}/{GITKEEP}"] = b""
         # files already in the working tree but never committed (adopting a folder)
         for rel in (CONFIG_FILE,):
-            if rel not in files and _blob(head_tree, rel) is None:
+            if rel not in files and store.blob_id_at(head_tree, rel) is None:
                 files[rel] = (store.root / rel).read_bytes()
         commit = None
         if files:
             message = "Start a jobshare repository" if created_config else "Update jobshare files"
             commit = str(store.commit_files(files, message, owner=config["owner"]))
     return InitResult(store.root, handle, created_repo, created_config, commit)
-
-
-def _blob(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
-    try:
-        return tree[path].id if tree is not None else None
-    except KeyError:
-        return None
-
-
-def _git_identity(repo: pygit2.Repository) -> tuple[str | None, str | None]:
-    config = repo.config
-    name, email = (config[key] if key in config else None for key in ("user.name", "user.email"))
-    return name, email
 
 
 def _derive_handle(name: str, email: str | None) -> str:
@@ -231,51 +212,211 @@ def check_bytes(label: Label, raw: bytes) -> tuple[Loaded | None, list[Problem]]
     return loaded, schema.record_problems(label, loaded)
 
 
-def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport:
-    """Check records (all of the working tree, or the given files) and report every problem."""
+@dataclass(frozen=True)
+class FileCheck:
+    """One record file's own problems and the facts the checks across records need."""
+
+    problems: tuple[Problem, ...]
+    facts: schema.Facts | None  # None when the file does not parse
+
+
+def check_file(label: Label, raw: bytes) -> FileCheck:
+    """Check one record file. Lines are mapped only when there is a problem to place,
+    or for referrals (whose client, from and to are checked across records)."""
     from . import referrals  # the referral lifecycle builds on this module: import it late
 
-    report = ValidationReport()
+    def problems_of(loaded: Loaded) -> list[Problem]:
+        found = schema.record_problems(label, loaded)
+        if label.folder == "referrals":
+            found += referrals.history_problems(label, loaded)
+        return found
+
+    with_lines = label.folder == "referrals"
+    try:
+        loaded = records.load_yaml(raw, label.path, lines=with_lines)
+    except RecordError as e:
+        return FileCheck((Problem(label.path, e.line, "", e.reason),), None)
+    problems = problems_of(loaded)
+    if problems and not with_lines:
+        loaded = records.load_yaml(raw, label.path)
+        problems = problems_of(loaded)
+    return FileCheck(tuple(problems), schema.facts_of(label, loaded))
+
+
+StatKey = tuple[int, int, int]  # mtime_ns, size, inode
+
+
+class ValidationCache:
+    """Results of checking record files, kept in .git/jobshare between runs.
+
+    Per file: its size, mtime and inode (so an unchanged file is not even read), its
+    blob id (so a file whose stat changed but not its bytes is not checked again),
+    its problems and the facts the checks across records need; all under one version
+    of jobshare and its schemas. And the last whole report with the stats and friends
+    it was made from: a validate where nothing changed only stats the files.
+    """
+
+    RACY_NS = 2_000_000_000  # a file changed this close to the save may change again unseen
+
+    def __init__(self, store: Store) -> None:
+        self.summary_path = store.state_dir / "validated.marshal"
+        self.files_path = store.state_dir / "validated-files.marshal"
+        self.version = f"{__version__}:{schema.schema_version()}"
+        self._files: dict[str, tuple[Any, ...]] | None = None
+        self.changed = False
+
+    def _load(self, path: Path) -> Any:
+        try:
+            version, payload = marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None  # no cache, or an unreadable one: check everything
+        return payload if version == self.version else None
+
+    def whole_report(
+        self, stats: Mapping[str, StatKey], handles: list[str]
+    ) -> ValidationReport | None:
+        """The last report, if no record file, friend or schema changed since."""
+        saved = self._load(self.summary_path)
+        if not isinstance(saved, tuple) or len(saved) != 4:
+            return None
+        digest, saved_handles, checked, problems = saved
+        if saved_handles != handles or digest != _digest(stats):
+            return None
+        return ValidationReport(checked, [Problem(*p) for p in problems])
+
+    @property
+    def files(self) -> dict[str, tuple[Any, ...]]:
+        if self._files is None:
+            loaded = self._load(self.files_path)
+            self._files = loaded if isinstance(loaded, dict) else {}
+        return self._files
+
+    def check(self, label: Label, path: str, stat: StatKey) -> FileCheck:
+        cached = self.files.get(label.path)
+        if cached is not None and tuple(cached[:3]) == stat:
+            return _from_cache(cached)
+        with open(path, "rb") as f:
+            raw = f.read()
+        oid = blob_id(raw)
+        result = (
+            _from_cache(cached)
+            if cached is not None and cached[3] == oid
+            else check_file(label, raw)
+        )
+        self.files[label.path] = (*stat, oid, *_to_cache(result))
+        self.changed = True
+        return result
+
+    def save(
+        self, stats: Mapping[str, StatKey], handles: list[str], report: ValidationReport
+    ) -> None:
+        fresh = time.time_ns() - self.RACY_NS
+        if any(stat[0] >= fresh for stat in stats.values()):
+            return  # a file was written a moment ago: it may change again within its mtime
+        problems = tuple((p.path, p.line, p.field, p.message, p.severity) for p in report.problems)
+        with contextlib.suppress(OSError):
+            self.summary_path.parent.mkdir(parents=True, exist_ok=True)
+            if self.changed:
+                payload = marshal.dumps((self.version, self.files))
+                write_atomically(self.files_path, payload, durable=False)
+            summary = (_digest(stats), handles, report.checked, problems)
+            write_atomically(
+                self.summary_path, marshal.dumps((self.version, summary)), durable=False
+            )
+
+
+def _digest(stats: Mapping[str, StatKey]) -> bytes:
+    """One fingerprint of every record file's path and stat (order as the folder lists them)."""
+    return hashlib.sha1(marshal.dumps(dict(stats))).digest()
+
+
+def _stat_key(entry: os.DirEntry[str]) -> StatKey:
+    st = entry.stat(follow_symlinks=False)
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _to_cache(result: FileCheck) -> tuple[Any, ...]:
+    problems = tuple((p.path, p.line, p.field, p.message, p.severity) for p in result.problems)
+    facts = (result.facts.keys, result.facts.refs) if result.facts is not None else None
+    return problems, facts
+
+
+def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
+    problems, facts = entry[4], entry[5]
+    return FileCheck(
+        tuple(Problem(*p) for p in problems),
+        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])))
+        if facts is not None
+        else None,
+    )
+
+
+def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport:
+    """Check records (all of the working tree, or the given files) and report every problem."""
     wanted = [Path(p) for p in paths]
-    found: dict[Label, Loaded] = {}
-    if store is not None:
-        files, skipped = store.worktree_files()
+    if store is None:
+        return _validate_files(wanted)
+    entries, skipped = store.worktree_entries()
+    stats = {label.path: _stat_key(entry) for label, entry in entries.items()}
+    handles = sorted(known_handles(store))
+    cache = ValidationCache(store)
+    if not wanted:
+        cached = cache.whole_report(stats, handles)
+        if cached is not None:
+            return cached
+    report = ValidationReport()
+    if not wanted:
         report.problems.extend(Problem(s.path, None, "", s.reason) for s in skipped)
-    else:
-        files = {}
+    chosen = _chosen_files(wanted, report)
+    facts: dict[Label, schema.Facts] = {}
+    for label in sorted(chosen or entries):
+        try:
+            if label in chosen and label not in entries:
+                result = check_file(label, chosen[label].read_bytes())
+            else:
+                result = cache.check(label, entries[label].path, stats[label.path])
+        except OSError as e:
+            report.problems.append(Problem(label.path, None, "", f"cannot read: {e.strerror}"))
+            continue
+        report.checked += 1
+        report.problems.extend(result.problems)
+        if result.facts is not None:
+            facts[label] = result.facts
+    for label, entry in entries.items():  # the others, for the checks across records
+        if label not in facts:
+            with contextlib.suppress(OSError):
+                found = cache.check(label, entry.path, stats[label.path]).facts
+                if found is not None:
+                    facts[label] = found
+    cross = schema.cross_record_problems(facts, handles)
+    if chosen:
+        cross = [p for p in cross if p.path in {label.path for label in chosen}]
+    report.problems.extend(cross)
+    if not wanted:
+        cache.save(stats, handles, report)
+    return report
+
+
+def _chosen_files(wanted: list[Path], report: ValidationReport) -> dict[Label, Path]:
     chosen: dict[Label, Path] = {}
     for path in wanted:
         label = _label_for_file(path, report)
         if label is not None:
             chosen[label] = path
-    targets = chosen or files
-    for label, path in sorted(targets.items()):
+    return chosen
+
+
+def _validate_files(wanted: list[Path]) -> ValidationReport:
+    """Files outside any repository: each checked on its own."""
+    report = ValidationReport()
+    for label, path in sorted(_chosen_files(wanted, report).items()):
         try:
-            raw = path.read_bytes()
+            result = check_file(label, path.read_bytes())
         except OSError as e:
             report.problems.append(Problem(label.path, None, "", f"cannot read: {e.strerror}"))
             continue
         report.checked += 1
-        loaded, problems = check_bytes(label, raw)
-        report.problems.extend(problems)
-        if loaded is not None:
-            found[label] = loaded
-            if label.folder == "referrals":
-                report.problems.extend(referrals.history_problems(label, loaded))
-    if store is not None:
-        for label, path in files.items():
-            if label not in found:
-                try:
-                    loaded, _ = check_bytes(label, path.read_bytes())
-                except OSError:
-                    continue
-                if loaded is not None:
-                    found[label] = loaded
-        cross = schema.cross_record_problems(found, known_handles(store))
-        if chosen:
-            chosen_paths = {label.path for label in chosen}
-            cross = [p for p in cross if p.path in chosen_paths]
-        report.problems.extend(cross)
+        report.problems.extend(result.problems)
     return report
 
 
@@ -321,8 +462,8 @@ def require_valid(label: Label, raw: bytes) -> dict[str, Any]:
     """The record's data, or InvalidRecordError listing every problem."""
     loaded, problems = check_bytes(label, raw)
     if problems or loaded is None:
-        lines = "\n".join(str(p) for p in problems)
-        raise InvalidRecordError(f"{label} is not valid:\n{lines}")
+        found = "; ".join(str(p) for p in problems)  # one line, as every error is
+        raise InvalidRecordError(f"{label} is not valid: {found}")
     data: dict[str, Any] = loaded.data
     return data
 
