@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -337,12 +337,15 @@ def slugify(name: str) -> str:
     return slug[:40].rstrip("-") or "record"
 
 
-def new_id(name: str, taken: Iterable[str] = ()) -> str:
-    """A fresh id: slug of the name plus a random suffix, so friends never mint the same one."""
+def new_id(name: str, taken: Iterable[str] | Callable[[str], bool] = ()) -> str:
+    """A fresh id: slug of the name plus a random suffix, so friends never mint the same one.
+
+    `taken` is the ids in use, or a test of whether one is (cheaper than listing them all).
+    """
     alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-    taken_set = set(taken)
+    is_taken = taken if callable(taken) else set(taken).__contains__
     while True:
         suffix = "".join(secrets.choice(alphabet) for _ in range(4))
         candidate = f"{slugify(name)}-{suffix}"
-        if candidate not in taken_set:
+        if not is_taken(candidate):
             return candidate

@@ -237,8 +237,7 @@ def refer(
             f"'{to}' is not a friend's handle (known: {known}): use one of them or 'anyone', "
             "or add the friend with 'jobshare friend add NAME URL' and 'jobshare fetch NAME'"
         )
-    taken = {label.id for label in workspace.known_labels(store)}
-    label = Label("referrals", records.new_id(title, taken))
+    label = Label("referrals", records.new_id(title, workspace.id_in_use(store)))
     at = workspace.now()
     data: dict[str, Any] = {
         "id": label.id,

@@ -14,7 +14,7 @@ import marshal
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,8 +126,23 @@ def known_labels(store: Store) -> list[Label]:
     return sorted(found)
 
 
+def id_in_use(store: Store) -> Callable[[str], bool]:
+    """Whether an id names a record in either folder (ids are unique across both)."""
+    return lambda record_id: any(
+        (store.root / folder / f"{record_id}.yaml").exists() for folder in FOLDERS
+    )
+
+
 def find_label(store: Store, text: str) -> Label:
     """A label from what the user typed; it must name a record in the working tree."""
+    exact = text.strip().removesuffix(".yaml").strip("/")
+    if "/" in exact or records.ID_RE.match(exact):
+        # the common cases, a full label or an exact id, need no listing of every record
+        folder, _, record_id = exact.rpartition("/")
+        hits = [Label(f, record_id) for f in ([folder] if folder else FOLDERS) if f in FOLDERS]
+        hits = [h for h in hits if (store.root / h.path).is_file()]
+        if len(hits) == 1:
+            return hits[0]
     try:
         label = records.parse_label(text, known_labels(store))
     except LabelError as e:
@@ -486,14 +501,14 @@ def new_contact(
     store: Store, fields: Mapping[str, Any], record_id: str | None = None
 ) -> tuple[Label, dict[str, Any]]:
     """A contact with id, added_by and updated filled in; not yet written."""
-    taken = {label.id for label in known_labels(store)}
+    taken = id_in_use(store)
     name = str(fields.get("name") or "contact")
     if record_id is not None:
         if not records.ID_RE.match(record_id):
             raise InvalidRecordError(
                 f"'{record_id}' is not a valid id: use lower-case letters, digits and dashes (at most 64)"
             )
-        if record_id in taken:
+        if taken(record_id):
             raise InvalidRecordError(
                 f"id '{record_id}' is already used: pick another or leave --id out"
             )
