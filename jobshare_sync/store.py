@@ -122,6 +122,7 @@ class Store:
         # parsed folder trees by (tree id, folder): looking a path up from the root
         # re-parses a 100,000-entry folder every time
         self._folders: dict[tuple[pygit2.Oid, str], pygit2.Tree | None] = {}
+        self._trees: dict[pygit2.Oid, pygit2.Tree] = {}
         self.holds_lock = False
 
     # --- finding and opening ---------------------------------------------------------
@@ -361,7 +362,13 @@ class Store:
         return changed
 
     def tree(self, oid: pygit2.Oid) -> pygit2.Tree:
-        return self.repo[oid].peel(pygit2.Tree)
+        """A tree object, kept for reuse: each lookup of a 100,000-entry folder parses it anew."""
+        found = self._trees.get(oid)
+        if found is None:
+            if len(self._trees) >= 16:
+                self._trees.clear()
+            found = self._trees[oid] = self.repo[oid].peel(pygit2.Tree)
+        return found
 
     def blob_bytes(self, oid: pygit2.Oid) -> bytes:
         return bytes(self.repo[oid].peel(pygit2.Blob).data)
