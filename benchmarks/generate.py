@@ -52,6 +52,11 @@ WORDS = [
 ]
 
 
+def phone(prefix: str, i: int) -> str:
+    """A phone number of its own for record i: no two records look like duplicates."""
+    return f"{prefix} {1000 + i // 10000} {i % 10000:04d}"
+
+
 def contact(i: int, rng: random.Random, handle: str = "alice") -> dict[str, Any]:
     name = f"{rng.choice(['Acme', 'Nordlicht', 'Brightlane', 'Hanse', 'Fjord', 'Vistula'])} {i}"
     return {
@@ -60,7 +65,7 @@ def contact(i: int, rng: random.Random, handle: str = "alice") -> dict[str, Any]
         "name": name,
         "organization": f"Org {i % 997}",
         "emails": [f"jobs{i}@org{i % 997}.example"],
-        "phones": [f"+44 20 {1000 + i % 9000} {i % 10000:04d}"],
+        "phones": [phone("+44 20", i)],
         "website": f"https://org{i}.example",
         "location": rng.choice(["London, UK", "Berlin, DE", "remote (EU)", "Hamburg, DE"]),
         "industries": rng.sample(INDUSTRIES, 2),
@@ -111,9 +116,11 @@ def fast_import(
 def build(root: Path, n: int, k: int, both: int = 50, seed: int = 7) -> dict[str, Any]:
     """A repository with a base of n records and two branches, 'ours' and 'theirs'.
 
-    Each branch changes k records; `both` of them are edited on both sides in different
-    fields (ours: tags, theirs: phones), which merge cleanly field by field.
+    Each branch changes k records; `both` of them (at most half of k) are edited on both
+    sides in different fields (ours: tags, theirs: phones), which merge cleanly field by
+    field. Both sides also set `updated`, so a line-based `git merge` conflicts on those.
     """
+    both = min(both, k // 2)
     rng = random.Random(seed)
     repo = root / "repo"
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
@@ -140,7 +147,7 @@ def build(root: Path, n: int, k: int, both: int = 50, seed: int = 7) -> dict[str
         )
         ours_files[f"contacts/{c['id']}.yaml"] = schema.dump_record("contacts", c)
     for i in shared + theirs_only:
-        c = dict(contacts[i], phones=["+49 30 0000 0000"], updated="2026-11-02T10:00:00Z")
+        c = dict(contacts[i], phones=[phone("+49 30", i)], updated="2026-11-02T10:00:00Z")
         theirs_files[f"contacts/{c['id']}.yaml"] = schema.dump_record("contacts", c)
     theirs_files["jobshare.yaml"] = schema.dump_config(
         {"owner": {"handle": "bob", "name": "Bob"}, "format": 1}

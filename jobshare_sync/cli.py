@@ -29,7 +29,7 @@ from . import (
     workspace,
 )
 from . import conflicts as conflicts_module
-from .errors import GitCommandError, InvalidRecordError, JobshareError, RecordError
+from .errors import GitCommandError, InvalidRecordError, JobshareError, LabelError, RecordError
 from .records import Label
 from .store import Store
 
@@ -46,6 +46,18 @@ class JobshareGroup(click.Group):
         except JobshareError as e:
             click.echo(f"jobshare: {e}", err=True)
             ctx.exit(e.exit_code)
+        except OSError as e:
+            if isinstance(e, BrokenPipeError):
+                raise
+            # the file system refused (a record or folder without permission, a full disk):
+            # the user's to fix, not a bug, so one line rather than a traceback
+            what = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+            denied = isinstance(e, PermissionError) or "Permission denied" in what
+            hint = (
+                " (check the permissions of the repository's files and folders)" if denied else ""
+            )
+            click.echo(f"jobshare: {what}{hint}", err=True)
+            ctx.exit(JobshareError.exit_code)
         except KeyboardInterrupt:
             click.echo("jobshare: interrupted", err=True)
             ctx.exit(130)
@@ -203,7 +215,11 @@ def add_contact(
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
     label, data = workspace.new_contact(store, values, record_id)
     saved = workspace.save_record(
-        store, label, data, message=f'Add contact "{data["name"]}" ({label})', commit=not no_commit
+        store,
+        label,
+        data,
+        message=f'Add contact "{data.get("name", "")}" ({label})',
+        commit=not no_commit,
     )
     if as_json:
         click.echo(render.envelope("add", saved.to_json()))
@@ -294,8 +310,8 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
       jobshare rm contacts/acme-recruiting-7k2q
     """
     store = open_store(ctx)
-    for text in labels:
-        found = workspace.find_label(store, text)
+    found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
+    for found in dict.fromkeys(found_all):
         saved = workspace.remove_record(store, found, commit=not no_commit)
         click.echo(
             f"Removed {found}"
@@ -1107,8 +1123,12 @@ def log(
       jobshare log contacts/acme-recruiting-7k2q --json
     """
     store = open_store(ctx)
-    followed = review.parse_log_label(store, label) if label else None
+    followed = review.parse_log_label(store, label) if label is not None else None
     entries = review.log(store, followed, limit)
+    if followed and not entries and limit != 0 and not (store.root / followed.path).exists():
+        raise LabelError(
+            f"no record '{followed}', now or in the history: run 'jobshare list' to see the records"
+        )
     if as_json:
         click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
     elif entries:
@@ -1184,9 +1204,9 @@ def textconv(path: str) -> None:
 
 
 @cli.command("merge-driver", hidden=True)
-@click.argument("base", type=click.Path(dir_okay=False))
-@click.argument("ours", type=click.Path(dir_okay=False))
-@click.argument("theirs", type=click.Path(dir_okay=False))
+@click.argument("base", type=click.Path(exists=True, dir_okay=False))
+@click.argument("ours", type=click.Path(exists=True, dir_okay=False))
+@click.argument("theirs", type=click.Path(exists=True, dir_okay=False))
 @click.argument("path")
 def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     """git's merge driver for record files (set up by git-setup): %O %A %B %P.

@@ -22,7 +22,7 @@ from . import merge, records, schema
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
 from .merge import AncestorOursTheirs, MergeResult, RecordConflict
 from .records import Label
-from .store import MERGE_STATE, Store, write_atomically
+from .store import MERGE_STATE, Store, checkpoint, write_atomically
 
 SIDES = ("ours", "theirs", "base", "delete")
 
@@ -39,8 +39,11 @@ def save_merge_state(
     theirs: pygit2.Oid,
     result: MergeResult,
     message: str,
+    state_files: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Store a conflicted merge so that resolve and continue can finish it later."""
+    """Store a conflicted merge so that resolve and continue can finish it later.
+
+    `state_files` are written with the merge commit (see Store.commit_files)."""
     state = {
         "friend": friend,
         "handle": handle,
@@ -50,6 +53,7 @@ def save_merge_state(
         "message": message,
         "changes": result.changes,
         "conflicts": [_conflict_to_state(c) for c in result.conflicts],
+        "state_files": dict(state_files or {}),
     }
     _save(store, state)
 
@@ -105,7 +109,9 @@ def load_merge_state(store: Store) -> dict[str, Any]:
 
 def _save(store: Store, state: Mapping[str, Any]) -> None:
     store.state_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint("merge-state")
     write_atomically(merge_state_path(store), json.dumps(state, indent=1, sort_keys=True).encode())
+    checkpoint("merge-state")
 
 
 # --- listing ----------------------------------------------------------------------------
@@ -177,6 +183,11 @@ def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any
         names = conflicting if record_glob else conflicting or list(item.get("working") or {})
         fields = [n for n in names if fnmatch.fnmatchcase(n, field_part)]
         if not fields and not record_glob and not _is_glob(field_part):
+            known = schema.field_names(label.split("/", 1)[0])
+            if field_part not in known:
+                raise LabelError(
+                    f"{label} has no field '{field_part}': its fields are {', '.join(known)}"
+                )
             fields = [field_part]  # setting a field that was not in conflict is allowed
         found.extend((item, f) for f in fields)
     return found
@@ -231,7 +242,8 @@ def _parse_field_value(text: str) -> tuple[str, Any]:
     if raw == "":
         return name.strip(), None
     try:
-        value = records.load_yaml(raw.encode(), f"--field {name}").data
+        # undecodable bytes on the command line arrive as lone surrogates: give them back
+        value = records.load_yaml(raw.encode("utf-8", "surrogateescape"), f"--field {name}").data
     except RecordError as e:
         raise InvalidRecordError(f"--field {name}: {e.reason}") from None
     return name.strip(), value
@@ -243,7 +255,9 @@ def _read_file(path: str, label: str) -> dict[str, Any] | None:
     except OSError as e:
         raise InvalidRecordError(f"cannot read {path}: {e.strerror}") from None
     data = records.load_yaml(raw, path).data
-    if data is not None and not isinstance(data, dict):
+    if data is None:
+        raise InvalidRecordError(f"{path} holds no record: to delete the record, use --delete")
+    if not isinstance(data, dict):
         raise InvalidRecordError(f"{path}: a record must be a mapping of fields")
     return data
 
@@ -307,7 +321,9 @@ def abort(store: Store) -> str:
     """Forget the merge in progress; nothing else was touched by the pull."""
     with store.locked():
         state = load_merge_state(store)
-        merge_state_path(store).unlink()
+        checkpoint("abort")
+        merge_state_path(store).unlink(missing_ok=True)
+        checkpoint("abort")
     return f"merge of {state['friend']} aborted; your repository is as it was before the pull"
 
 
@@ -343,8 +359,9 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
             state["message"].rstrip("\n")
             + f"\n\n{n} conflict{'s' if n != 1 else ''} resolved by hand\n"
         )
-        oid = store.commit_files(files, message, parents=parents)
-        merge_state_path(store).unlink()
+        # the merge state goes with the commit: both or neither, whenever it is killed
+        done = {**state.get("state_files", {}), MERGE_STATE: None}
+        oid = store.commit_files(files, message, parents=parents, state=done)
     return str(oid), []
 
 

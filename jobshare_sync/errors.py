@@ -10,7 +10,10 @@ from __future__ import annotations
 
 
 class JobshareError(Exception):
-    """Base class: a problem the user can act on, with a message naming the next step."""
+    """Base class: a problem the user can act on, with a message naming the next step.
+
+    Its code, 3, is also the command line's for a file or folder the system would not
+    let jobshare read or write (an OSError: permissions, a full disk)."""
 
     exit_code = 3
 

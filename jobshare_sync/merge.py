@@ -639,6 +639,24 @@ def virtual_base(label: str, bases: Sequence[Record | None], rules: Rules) -> Re
     return VirtualBase(data, alternatives)
 
 
+def deleted_in_bases(bases: Sequence[Record | None], ancestor: Callable[[], Record | None]) -> bool:
+    """Whether several merge bases, some holding a record and some not, amount to its
+    deletion, so that the virtual base has no record.
+
+    A base without the record deleted it or never had it; the bases' own common ancestor
+    (``ancestor()``, asked only for such a mix) tells which, as git's recursive merge of
+    the bases would: when it held the record and every base holding it holds it unchanged,
+    the others deleted it. A side that still lacks the record then holds the base, and the
+    other side's later edit (or its choice to keep the record) is taken without a conflict.
+    When the ancestor lacked it, or a base changed it, ``virtual_base`` keeps the record.
+    """
+    present = [b for b in bases if b is not None]
+    if not present or len(present) == len(bases):
+        return False
+    held = ancestor()
+    return held is not None and all(_same(dict(b), held) for b in present)
+
+
 def _fold(rule: str, held: list[Any]) -> Any:
     """The virtual base value of a field the bases disagree on."""
     lists = all(_as_list(v) is not None for v in held)

@@ -102,8 +102,12 @@ def load_yaml(raw: bytes, path: str, *, lines: bool = True) -> Loaded:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
         raise RecordError(path, *_syntax_error(e)) from None
+    except yaml.reader.ReaderError as e:  # a control character: its message spans two lines
+        where = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        raise RecordError(path, f"the character {char} is not allowed in YAML", where) from None
     except yaml.YAMLError as e:
-        raise RecordError(path, f"YAML syntax error: {e}") from None
+        raise RecordError(path, f"YAML syntax error: {' '.join(str(e).split())}") from None
     finally:
         loader.dispose()
     if node is None:

@@ -13,8 +13,9 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pygit2
@@ -31,7 +32,7 @@ from .errors import (
 )
 from .merge import AncestorOursTheirs, MergeResult
 from .records import Label
-from .store import CONFIG_FILE, FileContent, Skipped, Store, write_atomically
+from .store import CONFIG_FILE, KEPT_DELETIONS, FileContent, Skipped, Store
 
 FRIEND_SECTION = "jobshare-friend"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -107,8 +108,18 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         raise FriendError(f"'{branch}' is not a branch name")
     if name in store.repo.remotes.names():
         raise FriendError(f"a remote named '{name}' exists already: pick another name")
+    if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
+        raise FriendError(
+            f"{url!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
+            "or https:// URL"
+        )
     with store.locked():
-        store.repo.remotes.create(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
+        try:
+            store.repo.remotes.create(
+                name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}"
+            )
+        except pygit2.GitError as e:
+            raise FriendError(f"cannot add friend '{name}' ({url}): {e}") from None
         config = store.repo.config
         config[f"remote.{name}.tagopt"] = "--no-tags"
         config[f"{FRIEND_SECTION}.{name}.branch"] = branch
@@ -197,6 +208,25 @@ def _git_reason(proc: subprocess.CompletedProcess[str]) -> str:
     return "; ".join(reasons) or f"git exited with {proc.returncode}"
 
 
+# git checks every object a friend sends, as with `fetch.fsckObjects`: a tree naming `..`,
+# `.git` or a path with `/` never enters, so no merge can make it part of our history (where
+# `git fsck` and hosts that check pushes would refuse it for good). `fetch.fsck.<msg-id>`
+# settings still apply, for a friend whose history has an old and harmless quirk.
+FETCH = ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules"]
+FETCH += ["--no-write-fetch-head"]
+
+
+def _fetch_reason(reason: str, friend: Friend) -> str:
+    if "couldn't find remote ref" in reason:
+        return f"it has no branch '{friend.branch}'"
+    if "fsck error" in reason:
+        return (
+            f"git refused their branch, it holds malformed or unsafe objects ({reason}): "
+            "nothing was fetched; ask them to repair their branch"
+        )
+    return reason
+
+
 @dataclass
 class Fetched:
     friend: str
@@ -234,15 +264,13 @@ def fetch(
 def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
     progress(f"Fetching {friend.name} ({friend.url})")
     refspec = f"+refs/heads/{friend.branch}:{friend.ref}"
-    args = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head"]
-    args += ["--progress" if show_progress else "--quiet", friend.name, refspec]
+    args = [*FETCH, "--progress" if show_progress else "--quiet", friend.name, refspec]
     proc = run_git(store, args, show_progress=show_progress)
     if proc.returncode != 0:
         reason = (
             _git_reason(proc) if proc.stderr is not None else f"git exited with {proc.returncode}"
         )
-        if "couldn't find remote ref" in reason:
-            reason = f"it has no branch '{friend.branch}'"
+        reason = _fetch_reason(reason, friend)
         return Fetched(
             friend.name,
             friend.url,
@@ -283,14 +311,12 @@ def peek(store: Store, name: str, *, progress: Progress = _quiet) -> Friend:
     friend = get_friend(store, name)
     progress(f"Fetching {friend.name} ({friend.url})")
     temp = f"refs/jobshare/peek/{friend.name}"
-    args = ["fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet"]
     # by URL, not by remote name: git would also update the remote's tracking branch
-    proc = run_git(store, [*args, friend.url, f"+refs/heads/{friend.branch}:{temp}"])
+    refspec = f"+refs/heads/{friend.branch}:{temp}"
+    proc = run_git(store, [*FETCH, "--quiet", "--", friend.url, refspec])
     try:
         if proc.returncode != 0:
-            reason = _git_reason(proc)
-            if "couldn't find remote ref" in reason:
-                reason = f"it has no branch '{friend.branch}'"
+            reason = _fetch_reason(_git_reason(proc), friend)
             raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {reason}")
         commit = store.repo.references[temp].peel(pygit2.Commit)
     finally:
@@ -478,8 +504,8 @@ def merge_friend(
             f"{friend.name}'s branch claims the handle '{claim}'; '{handle}' applies"
         )
     ours = store.head_commit()
-    owner_deleted = _owner_deleted_check(store)
-    late = _late_deletions(store, friend, ours, owner_deleted)
+    owners = _OwnerBranches(store)
+    late = _late_deletions(store, friend, ours, owners)
     if ours is not None and (ours.id == theirs.id or store.repo.descendant_of(ours.id, theirs.id)):
         outcome.up_to_date = not late
         if late and not dry_run:
@@ -493,29 +519,31 @@ def merge_friend(
                 [merge.RecordMerge(label, "removed", None) for label in late]
             )
             removals: dict[str, FileContent] = {f"{label}.yaml": None for label in late}
-            outcome.commit = str(store.commit_files(removals, message))
-            _forget_kept(store, late)
+            kept = _kept_state(store, None, late)
+            outcome.commit = str(store.commit_files(removals, message, state=kept))
         return outcome
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     items = _three_way_items(store, bases, ours, theirs, outcome.skipped)
+    # not an addition: a copy of a record its owner deleted, as the owner once had it (a
+    # friend kept it for want of proof of the deletion, and it would come back for good)
+    items = [item for item in items if not _stale_copy(store, owners, theirs, *item)]
     outcome.result = merge.merge_records(
         items,
         _rules_for,
         theirs_handle=handle,
         whole_record=whole_record,
         validate=_validate,
-        owner_deleted=owner_deleted,
+        owner_deleted=owners.deleted,
     )
     merged = {r.label for r in outcome.result.records}
     outcome.result.records.extend(
         merge.RecordMerge(label, "removed", None) for label in late if label not in merged
     )
     outcome.result.records.sort(key=lambda r: r.label)
-    if not dry_run:
-        _remember_kept(store, outcome.result)
     if strategy is not None:
         outcome.resolved_by_strategy = _apply_strategy(outcome.result, strategy)
+    _skip_referrals_without_client(store, ours, outcome)
     result = outcome.result
     if (
         ours is not None
@@ -530,17 +558,20 @@ def merge_friend(
     if dry_run:
         return outcome
     message = _merge_message(outcome)
+    removed = [label for label, data in outcome.result.changes.items() if data is None]
+    kept = _kept_state(store, outcome.result, removed)
     if outcome.result.conflicts:
         ours_id = ours.id if ours is not None else None
-        save_merge_state(store, friend.name, handle, ours_id, theirs.id, outcome.result, message)
+        save_merge_state(
+            store, friend.name, handle, ours_id, theirs.id, outcome.result, message, kept
+        )
         return outcome
     # always the canonical form, even where a friend's hand-written file came in unchanged
     files = {
         f"{label}.yaml": _serialise(label, data) for label, data in outcome.result.changes.items()
     }
     parents = [ours.id, theirs.id] if ours is not None else [theirs.id]
-    outcome.commit = str(store.commit_files(files, message, parents=parents))
-    _forget_kept(store, [label for label, data in outcome.result.changes.items() if data is None])
+    outcome.commit = str(store.commit_files(files, message, parents=parents, state=kept))
     return outcome
 
 
@@ -552,29 +583,61 @@ def merge_friend(
 # her latest commit, but in one before. Deletions kept for want of that proof are
 # remembered, and checked again whenever Carol is pulled.
 
-KEPT_FILE = "kept-deletions.json"
+KEPT_FILE = KEPT_DELETIONS
 OWNER_HISTORY_LIMIT = 2000  # commits of the owner's branch searched for the record
 
 
-def _owner_deleted_check(store: Store) -> Callable[[str, Any], bool]:
-    owners = {f.handle: f for f in list_friends(store) if f.handle and f.fetched}
+class _OwnerBranches:
+    """What the owner's own branch shows of a record: a friend's branch as last fetched,
+    our own for the records we added. Nobody else's word counts."""
 
-    def owner_deleted(label: str, added_by: Any) -> bool:
-        owner = owners.get(added_by) if isinstance(added_by, str) else None
-        if owner is None or owner.fetched is None:
-            return False
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.tips = {
+            f.handle: pygit2.Oid(hex=f.fetched)
+            for f in list_friends(store)
+            if f.handle and f.fetched
+        }
+        head = store.head_commit()
+        if head is not None:
+            self.tips[store.handle] = head.id
+
+    def _versions(self, label: str, added_by: Any) -> Iterator[pygit2.Oid | None]:
+        """The record's blob in each commit of its owner's branch, newest first (at most
+        OWNER_HISTORY_LIMIT commits); nothing when that branch still holds it, or is unknown."""
+        tip = self.tips.get(added_by) if isinstance(added_by, str) else None
         path = f"{label}.yaml"
-        tip = store.repo[pygit2.Oid(hex=owner.fetched)].peel(pygit2.Commit)
-        if store.blob_id_at(tip.tree, path) is not None:
-            return False
-        for count, commit in enumerate(store.repo.walk(tip.id)):
+        if tip is None:
+            return
+        if self.store.blob_id_at(self.store.repo[tip].peel(pygit2.Commit).tree, path):
+            return
+        for count, commit in enumerate(self.store.repo.walk(tip)):
             if count >= OWNER_HISTORY_LIMIT:
-                return False
-            if store.blob_id_at(commit.tree, path) is not None:
-                return True  # the owner had it, and no longer has it
-        return False
+                return
+            yield self.store.blob_id_at(commit.tree, path)
 
-    return owner_deleted
+    def deleted(self, label: str, added_by: Any) -> bool:
+        """Whether the owner had the record, and no longer has it."""
+        return any(oid is not None for oid in self._versions(label, added_by))
+
+    def held(self, label: str, added_by: Any, oid: pygit2.Oid | None) -> bool:
+        """Whether the owner deleted the record after holding exactly this version of it:
+        a copy of it is then stale, not a change anyone made since."""
+        return oid is not None and any(found == oid for found in self._versions(label, added_by))
+
+
+def _stale_copy(
+    store: Store,
+    owners: _OwnerBranches,
+    theirs: pygit2.Commit,
+    label: str,
+    versions: AncestorOursTheirs[dict[str, Any] | None],
+) -> bool:
+    base, ours, their_data = versions
+    if base is not None or ours is not None or their_data is None:
+        return False
+    their_oid = store.blob_id_at(theirs.tree, f"{label}.yaml")
+    return owners.held(label, their_data.get("added_by"), their_oid)
 
 
 def _kept_path(store: Store) -> Any:
@@ -589,46 +652,40 @@ def _load_kept(store: Store) -> dict[str, str]:
     return {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
 
 
-def _save_kept(store: Store, kept: Mapping[str, str]) -> None:
-    if kept:
-        store.state_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(_kept_path(store), json.dumps(dict(kept), sort_keys=True).encode())
-    else:
-        _kept_path(store).unlink(missing_ok=True)
-
-
-def _remember_kept(store: Store, result: MergeResult) -> None:
+def _kept_state(
+    store: Store, result: MergeResult | None, removed: Iterable[str]
+) -> dict[str, str | None]:
+    """The kept deletions once a merge is committed, as a state file for `commit_files`
+    ({} when unchanged): the ones `result` kept are added, the `removed` records dropped.
+    Written with the commit, never before it, so a pull killed or aborted leaves none."""
     kept = _load_kept(store)
-    added = False
-    for record in result.records:
+    new = dict(kept)
+    for record in result.records if result is not None else []:
         for notice in record.notices:
             if notice.kind == "kept-deleted" and record.result is not None:
-                kept[record.label] = str(record.result.get("added_by"))
-                added = True
-    if added:
-        _save_kept(store, kept)
-
-
-def _forget_kept(store: Store, labels: Iterable[str]) -> None:
-    kept = _load_kept(store)
-    if any(label in kept for label in labels):
-        _save_kept(store, {k: v for k, v in kept.items() if k not in set(labels)})
+                new[record.label] = str(record.result.get("added_by"))
+    for label in removed:
+        new.pop(label, None)
+    if new == kept:
+        return {}
+    return {KEPT_FILE: json.dumps(new, sort_keys=True) if new else None}
 
 
 def _late_deletions(
     store: Store,
     friend: Friend,
     ours: pygit2.Commit | None,
-    owner_deleted: Callable[[str, Any], bool],
+    owners: _OwnerBranches,
 ) -> list[str]:
-    """Kept records of this friend's that their own branch shows they deleted."""
+    """Kept records of this friend's that their own branch shows they deleted, as we hold
+    them still (one changed here since is a change made without seeing the deletion: it
+    stays, as it would in a conflict resolved by newest)."""
     if ours is None:
         return []
     late = []
     for label, added_by in sorted(_load_kept(store).items()):
-        if added_by != friend.handle or store.blob_id_at(ours.tree, f"{label}.yaml") is None:
-            continue
-        if owner_deleted(label, added_by):
+        oid = store.blob_id_at(ours.tree, f"{label}.yaml")
+        if added_by == friend.handle and owners.held(label, added_by, oid):
             late.append(label)
     return late
 
@@ -652,6 +709,17 @@ def _three_way_items(
     for base_tree in base_trees:
         labels |= set(store.changed_entries(base_tree, theirs.tree, skipped))
     parsed: dict[pygit2.Oid, dict[str, Any] | None] = {}
+    ancestor: list[pygit2.Tree | None] = []
+
+    def bases_ancestor() -> pygit2.Tree | None:
+        """The merge bases' own common ancestor (looked for once, when needed)."""
+        if not ancestor:
+            found = store.repo.merge_base_many(list[str | pygit2.Oid](bases))
+            ancestor.append(store.repo[found].peel(pygit2.Commit).tree if found else None)
+        return ancestor[0]
+
+    def read_ancestor(label: Label) -> dict[str, Any] | None:
+        return read(bases_ancestor(), label)
 
     def read(tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
         oid = store.blob_id_at(tree, label.path)
@@ -678,13 +746,39 @@ def _three_way_items(
                 continue  # nothing of it enters: as if they had not touched it
             parsed[their_oid] = their_data
         base_versions = [read(t, label) for t in base_trees]
-        base = (
-            base_versions[0]
-            if len(base_versions) == 1
-            else merge.virtual_base(str(label), base_versions, _rules_for(str(label)))
-        )
+        if len(base_versions) == 1:
+            base = base_versions[0]
+        elif merge.deleted_in_bases(base_versions, partial(read_ancestor, label)):
+            base = None
+        else:
+            base = merge.virtual_base(str(label), base_versions, _rules_for(str(label)))
         items.append((str(label), AncestorOursTheirs(base, read(ours_tree, label), their_data)))
     return items
+
+
+def _skip_referrals_without_client(
+    store: Store, ours: pygit2.Commit | None, outcome: Pulled
+) -> None:
+    """A friend's referral whose client is a contact neither side has (theirs skipped as
+    invalid, say) would leave the repository failing `validate`: skip it too, as if they
+    had not touched it."""
+    changes = outcome.result.changes
+    for record in list(outcome.result.records):
+        data = record.result
+        if not record.label.startswith("referrals/") or record.outcome not in ("added", "updated"):
+            continue
+        client = data.get("client") if data is not None else None
+        if not isinstance(client, str):
+            continue
+        contact = f"contacts/{client}"
+        if contact in changes:
+            present = changes[contact] is not None
+        else:
+            present = store.blob_id_at(ours.tree if ours else None, f"{contact}.yaml") is not None
+        if not present:
+            outcome.result.records.remove(record)
+            reason = f"client: {client!r} names no contact, in your repository or theirs"
+            outcome.skipped.append(Skipped(f"{record.label}.yaml", reason))
 
 
 def _apply_strategy(result: MergeResult, strategy: str) -> int:
