@@ -1,4 +1,4 @@
-"""Issue 6's benchmark: jobshare against plain git and check-jsonschema, on realistic repositories.
+"""jobshare's benchmark: jobshare against plain git and check-jsonschema, on realistic repositories.
 
     python benchmarks/run.py                        # N = 100,000 records, K = 1,000 changes
     python benchmarks/run.py --records 10000 --runs 1
@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent
 TOOLS_VENV = HERE / ".venv"  # check-jsonschema lives here, never in the project's dependencies
 FRIEND = "bob"
+FRESH_FILE_SECONDS = 3.0  # jobshare's validation cache skips files younger than 2 s
 STARTED = time.perf_counter()
 
 # --- running commands ----------------------------------------------------------------
@@ -526,6 +527,10 @@ def validation_clone(bench: Bench) -> Path:
     work = clone(r, bench.repos, bench.scratch / "work")
     add_friend(r, bench.repos, work)
     r.quiet([*r.jobshare, "friend", "pin", FRIEND, "bob"], work)
+    # A file written in the last seconds may change again within its mtime's granularity, so
+    # caches keyed by stat (git's index, validate's) do not trust it yet: let the clone age,
+    # as a real repository has.
+    time.sleep(FRESH_FILE_SECONDS)
     return work
 
 
@@ -709,7 +714,7 @@ def measure_add(bench: Bench, work: Path) -> list[Result]:
 
 
 def judge(results: list[Result], k: int) -> None:
-    """Set each row's issue-6 target and whether it is met (targets are for N=100k, K=1k)."""
+    """Set each row's target and whether it is met (targets are for N=100k, K=1k)."""
     by_key = {r.key: r for r in results}
 
     def set_target(key: str, text: str, test: Callable[[Result], bool]) -> None:
@@ -876,7 +881,7 @@ def run_main(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[st
     print("\n" + "\n".join(notes))
     missed = [r for r in results if r.met is False]
     print(
-        "\nissue 6 targets: "
+        "\ntargets: "
         + (f"{len(missed)} missed ({', '.join(r.key for r in missed)})" if missed else "all met")
         + (
             " (they are set for N = 100,000, K = 1,000)"
@@ -913,8 +918,10 @@ def run_scaling(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict
             "n": n,
             "k": k,
             "pull": pull.jobshare.seconds,
+            "pull_runs": pull.jobshare.runs,
             "pull_peak_mib": pull.jobshare.peak_mib,
             "git_merge": pull.ref.seconds,
+            "git_merge_runs": pull.ref.runs,
             "merge_tree": floor.ref.seconds,
             "fetch": fetch.jobshare.seconds,
         }
@@ -946,11 +953,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/run.py",
         description=(
-            "Issue 6's benchmark: time jobshare's pull, fetch, validate, diff and add on a "
+            "jobshare's benchmark: time jobshare's pull, fetch, validate, diff and add on a "
             "generated repository of N records, against git merge / merge-tree / fetch / "
             "diff --stat / commit and check-jsonschema, and print a table (also written as JSON)."
         ),
-        epilog="Targets (issue 6, N=100,000, K=1,000): pull ≤ git merge; cold validate ≥ 5× "
+        epilog="Targets (N=100,000, K=1,000): pull ≤ git merge; cold validate ≥ 5× "
         "check-jsonschema's records/s; warm validate < 0.5 s; add < 0.5 s; diff ≤ 2× git "
         "diff --stat; pull peak memory < 200 MiB.",
     )

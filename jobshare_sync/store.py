@@ -386,14 +386,15 @@ class Store:
             )
         return bytes(self.repo[oid].peel(pygit2.Blob).data)
 
-    def load(self, label: Label, oid: pygit2.Oid) -> Loaded:
-        """Parse one record blob; RecordError names the record's path."""
+    def load(self, label: Label, oid: pygit2.Oid, *, lines: bool = False) -> Loaded:
+        """Parse one record blob; RecordError names the record's path. Merges and diffs
+        need no line map (`lines=True` for a report that places problems)."""
         self.loads += 1
         try:
             raw = self.read_blob(oid)
         except RecordError as e:
             raise RecordError(label.path, e.reason) from None
-        return records.load_yaml(raw, label.path)
+        return records.load_yaml(raw, label.path, lines=lines)
 
     def load_valid(self, label: Label, oid: pygit2.Oid) -> tuple[dict[str, Any] | None, str | None]:
         """A record's data if it parses and passes its own checks, else None and the reason."""
@@ -403,6 +404,8 @@ class Store:
             return None, f"{e.line and f'line {e.line}: ' or ''}{e.reason}"
         problems = schema.record_problems(label, loaded)
         if problems:  # worded as a parse error is: "line 2: kind: 'robot' is not one of: ..."
+            loaded = records.load_yaml(self.read_blob(oid), label.path)  # again, with lines
+            problems = schema.record_problems(label, loaded)
             first = problems[0]
             name = first.field.lstrip("/").replace("/", ".")
             reason = f"{name}: {first.message}" if name else first.message

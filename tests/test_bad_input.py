@@ -1,4 +1,4 @@
-"""Bad input from the user (issue 7): every command, given a wrong label, a missing file,
+"""Bad input from the user: every command, given a wrong label, a missing file,
 an invalid value, a folder that is no repository, another tool's repository, an unknown
 friend, a detached HEAD, an empty repository or a file it may not read, answers with one
 line on stderr and a documented exit code, never a traceback.

@@ -1,4 +1,4 @@
-"""Fuzzing (issue 7): generated YAML text, bytes and unicode for the loader, generated
+"""Fuzzing: generated YAML text, bytes and unicode for the loader, generated
 records for the schema checks, generated edits (wrong types included) for the merge and
 the diff. Each either succeeds or raises the project's own error (a JobshareError with a
 message): never a TypeError, KeyError, RecursionError or any other crash.

@@ -1,4 +1,4 @@
-"""Hostile friend repositories, and what a push lets out (issue 7: nothing lost, nobody in).
+"""Hostile friend repositories, and what a push lets out.
 
 A friend's branch may hold anything git can store: trees built with pygit2's object
 database here, since git's porcelain refuses most of them. A pull takes only valid
