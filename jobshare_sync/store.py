@@ -39,6 +39,7 @@ CONFIG_FILE = "jobshare.yaml"
 MERGE_STATE = "merge.json"  # under .git/jobshare/: a pull stopped at conflicts
 KEPT_DELETIONS = "kept-deletions.json"  # under .git/jobshare/: see sync.py
 JOURNAL = "journal.json"  # under .git/jobshare/: see Store.finish_commit
+StatKey = tuple[int, int, int]  # a file's mtime_ns, size and inode
 FileContent = bytes | pygit2.Oid | None  # new bytes, a blob already in the repository, or delete
 GITKEEP = ".gitkeep"
 TEMP_SUFFIX = ".jobshare-tmp"  # see write_atomically
@@ -457,6 +458,17 @@ class Store:
                 else:
                     found[label] = item
         return found, skipped
+
+    def worktree_stats(self) -> dict[str, StatKey]:
+        """Every name in the record folders with its lstat (mtime, size, inode), keyed by
+        path: what a validate with nothing changed needs, and no more."""
+        stats: dict[str, StatKey] = {}
+        for folder in FOLDERS:
+            with contextlib.suppress(OSError), os.scandir(self.root / folder) as items:
+                for item in items:
+                    st = item.stat(follow_symlinks=False)
+                    stats[f"{folder}/{item.name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return stats
 
     def worktree_changes(self) -> dict[str, str]:
         """Record paths whose working-tree or staged content differs from HEAD: path -> state."""

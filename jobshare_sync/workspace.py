@@ -28,7 +28,7 @@ from .errors import (
 )
 from .records import FOLDERS, Label, Loaded
 from .schema import Problem, ValidationReport
-from .store import CONFIG_FILE, GITKEEP, Store, blob_id, write_atomically
+from .store import CONFIG_FILE, GITKEEP, StatKey, Store, blob_id, write_atomically
 
 
 def now() -> str:
@@ -258,9 +258,6 @@ def check_file(label: Label, raw: bytes) -> FileCheck:
     return FileCheck(tuple(problems), schema.facts_of(label, loaded))
 
 
-StatKey = tuple[int, int, int]  # mtime_ns, size, inode
-
-
 class ValidationCache:
     """Results of checking record files, kept in .git/jobshare between runs.
 
@@ -325,15 +322,21 @@ class ValidationCache:
     def save(
         self, stats: Mapping[str, StatKey], handles: list[str], report: ValidationReport
     ) -> None:
+        """Keep what was found. A record written a moment ago may change again within
+        the same mtime tick: its entry is not kept, nor is the whole report."""
         fresh = time.time_ns() - self.RACY_NS
-        if any(stat[0] >= fresh for stat in stats.values()):
-            return  # a file was written a moment ago: it may change again within its mtime
+        racy = {path for path, stat in stats.items() if stat[0] >= fresh and path.endswith(".yaml")}
         problems = tuple((p.path, p.line, p.field, p.message, p.severity) for p in report.problems)
         with contextlib.suppress(OSError):
             self.summary_path.parent.mkdir(parents=True, exist_ok=True)
             if self.changed:
-                payload = marshal.dumps((self.version, self.files))
-                write_atomically(self.files_path, payload, durable=False)
+                kept = {path: entry for path, entry in self.files.items() if path not in racy}
+                write_atomically(
+                    self.files_path, marshal.dumps((self.version, kept)), durable=False
+                )
+            if racy:
+                self.summary_path.unlink(missing_ok=True)
+                return
             summary = (_digest(stats), handles, report.checked, problems)
             write_atomically(
                 self.summary_path, marshal.dumps((self.version, summary)), durable=False
@@ -341,13 +344,9 @@ class ValidationCache:
 
 
 def _digest(stats: Mapping[str, StatKey]) -> bytes:
-    """One fingerprint of every record file's path and stat (order as the folder lists them)."""
+    """One fingerprint of every name in the record folders and its stat (in the order
+    the folders list them: a new order only costs a full check)."""
     return hashlib.sha1(marshal.dumps(dict(stats))).digest()
-
-
-def _stat_key(entry: os.DirEntry[str]) -> StatKey:
-    st = entry.stat(follow_symlinks=False)
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _to_cache(result: FileCheck) -> tuple[Any, ...]:
@@ -371,14 +370,14 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
     wanted = [Path(p) for p in paths]
     if store is None:
         return _validate_files(wanted)
-    entries, skipped = store.worktree_entries()
-    stats = {label.path: _stat_key(entry) for label, entry in entries.items()}
+    stats = store.worktree_stats()  # every name in the record folders, records or not
     handles = sorted(known_handles(store))
     cache = ValidationCache(store)
     if not wanted:
         cached = cache.whole_report(stats, handles)
         if cached is not None:
             return cached
+    entries, skipped = store.worktree_entries()
     report = ValidationReport()
     if not wanted:
         report.problems.extend(Problem(s.path, None, "", s.reason) for s in skipped)
