@@ -346,7 +346,9 @@ class ValidationCache:
 def _digest(stats: Mapping[str, StatKey]) -> bytes:
     """One fingerprint of every name in the record folders and its stat (in the order
     the folders list them: a new order only costs a full check)."""
-    return hashlib.sha1(marshal.dumps(dict(stats))).digest()
+    # marshal version 2: before version 3, no back-references, whose flags depend on
+    # reference counts, so the same stats always give the same bytes
+    return hashlib.sha1(marshal.dumps(dict(stats), 2)).digest()
 
 
 def _to_cache(result: FileCheck) -> tuple[Any, ...]:

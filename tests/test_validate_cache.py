@@ -104,3 +104,18 @@ def test_a_damaged_cache_is_ignored(repo: Path) -> None:
         (repo / ".git/jobshare" / name).write_bytes(b"\x00garbage")
     report = workspace.validate(Store.open(repo))
     assert report.ok and report.checked == 1
+
+
+def test_the_fingerprint_of_stats_depends_on_values_only() -> None:
+    # marshal's newer versions flag objects that are referenced more than once: the same
+    # stats, held differently, would give different bytes and a cache that never hits
+    mtime = int("1764000000123456789")
+    shared = (mtime, 420, int("987654321"))
+    also_held = [shared, shared]
+    first = {"contacts/a.yaml": shared, "contacts/b.yaml": shared}
+    second = {
+        "contacts/a.yaml": (int("1764000000123456789"), 420, int("987654321")),
+        "contacts/b.yaml": (int("1764000000123456789"), 420, int("987654321")),
+    }
+    assert workspace._digest(first) == workspace._digest(second)
+    assert also_held
