@@ -105,9 +105,10 @@ class Report:
     pulls: int = 0
     conflicts: int = 0  # conflicts the merges reported (fields, and records deleted on one side)
     genuine: int = 0  # concurrent edits the ledger says they should have reported
-    repeated: int = 0  # of those, on a field whose conflict someone had resolved before
-    unexplained: int = 0  # conflicts reported but not genuine, or genuine but not reported
+    repeated: int = 0  # of those, between two resolutions of an earlier conflict
+    unexplained: int = 0  # reported but not genuine or the reverse, on a field resolved before
     criss_cross: int = 0  # pulls with several merge bases
+    kept: int = 0  # deletions a friend relayed, kept for want of the owner's word
     passes: int = 0  # passes of everyone pulling everyone at the end
     records: int = 0
     converged: bool = False
@@ -117,7 +118,8 @@ class Report:
         return (
             f"{self.people} people, {self.rounds} rounds, seed {self.seed}: "
             f"{self.seconds:.1f} s, {self.writes} writes, {self.pulls} pulls "
-            f"({self.criss_cross} criss-cross), {self.conflicts} conflicts "
+            f"({self.criss_cross} criss-cross, {self.kept} relayed deletions kept), "
+            f"{self.conflicts} conflicts "
             f"({self.genuine} genuine, {self.repeated} after an earlier resolution, "
             f"{self.unexplained} unexplained), "
             f"{self.passes} final passes, {self.records} records, "
@@ -153,7 +155,7 @@ class Network:
         self.by_value: dict[tuple[str, str, str], list[Write]] = {}  # (label, field, value)
         self.field_writes: dict[tuple[str, str], list[Write]] = {}
         self.deleted: dict[str, list[Write]] = {}
-        self.parsed: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self.parsed: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {}  # handle: head, records
         self.resolutions: dict[tuple[str, str], list[Write]] = {}  # (label, field)
         self.people: list[Freelancer] = []
         for i in range(people):
@@ -215,14 +217,15 @@ class Network:
 
     def state(self, person: Freelancer) -> dict[str, dict[str, Any]]:
         """The person's records, parsed once per commit."""
-        key = (person.handle, person.head())
-        if key not in self.parsed:
+        head = person.head()
+        if self.parsed.get(person.handle, ("", {}))[0] != head:
             found, _ = person.store.worktree_files()
-            self.parsed[key] = {
+            held = {
                 str(label): records.load_yaml(path.read_bytes(), label.path).data
                 for label, path in sorted(found.items())
             }
-        return self.parsed[key]
+            self.parsed[person.handle] = (head, held)
+        return self.parsed[person.handle][1]
 
     def add(self, person: Freelancer) -> None:
         person.added += 1
@@ -323,15 +326,25 @@ class Network:
             self.report.criss_cross += 1
         self.report.conflicts += len(reported)
         self.report.genuine += len(genuine)
-        if reported != genuine:
-            self.report.unexplained += len(reported ^ genuine)
-        if reported != genuine and self.exact:
+        # Two cases the ledger cannot call exactly, counted rather than failed (the checks
+        # at the end still apply): a field whose conflict was resolved before, somewhere
+        # (git's three-way merge sees a resolution only where a merge base held the other
+        # value), and a record someone keeps after its deletion reached them through a
+        # friend (until its owner's branch shows it: its copies may be of any age).
+        differ = reported ^ genuine
+        self.report.unexplained += len(differ)
+        kept = kept_labels(person) | kept_labels(friend)
+        wrong = {k for k in differ if k not in self.resolutions and k[0] not in kept}
+        if not self.exact:
+            wrong = set()
+        if wrong:
             self.problem(
                 f"{person.handle} pulling {friend.handle}: conflicts reported "
-                f"{sorted(reported - genuine)} are not genuine; genuine ones not reported: "
-                f"{sorted(genuine - reported)}"
+                f"{sorted(reported & wrong)} are not genuine; genuine ones not reported: "
+                f"{sorted(genuine & wrong)}"
             )
         _, [outcome] = sync.pull(store, [friend.handle], strategy="newest", do_fetch=False)
+        self.report.kept += sum(1 for n in outcome.result.notices if n.kind == "kept-deleted")
         if outcome.conflicted:
             self.problem(f"{person.handle} pulling {friend.handle}: newest left conflicts")
             conflicts.abort(store)
@@ -372,7 +385,7 @@ class Network:
                             resolutions = self.resolutions.get((label, name), [])
                             a = latest(resolutions, person.clock)
                             b = latest(resolutions, friend.clock)
-                            if concurrent(a, b, person.clock, friend.clock):
+                            if a and b and concurrent(a, b, person.clock, friend.clock):
                                 found.add((label, name))
                                 self.report.repeated += 1
                 continue
@@ -513,7 +526,8 @@ def latest(writes: list[Write], clock: Mapping[str, int]) -> list[Write]:
 
 
 def seen(writes: list[Write], clock: Mapping[str, int]) -> bool:
-    return any(w.seen_by(clock) for w in writes)
+    """Whether a repository with this clock has seen all these writes (a value's latest)."""
+    return bool(writes) and all(w.seen_by(clock) for w in writes)
 
 
 def concurrent(
@@ -536,6 +550,12 @@ def conflict_keys(result: MergeResult) -> set[tuple[str, str]]:
         else:
             keys.add((conflict.label, conflict.reason))
     return keys
+
+
+def kept_labels(person: Freelancer) -> set[str]:
+    """Records the person keeps though a friend relayed their deletion (see sync.py)."""
+    path = person.store.state_dir / KEPT_DELETIONS
+    return set(json.loads(path.read_text())) if path.exists() else set()
 
 
 def record_bytes(root: Path) -> dict[str, bytes]:

@@ -639,22 +639,30 @@ def virtual_base(label: str, bases: Sequence[Record | None], rules: Rules) -> Re
     return VirtualBase(data, alternatives)
 
 
-def deleted_in_bases(bases: Sequence[Record | None], ancestor: Callable[[], Record | None]) -> bool:
+def deleted_in_bases(
+    bases: Sequence[Record | None], ancestors: Callable[[int, int], list[Record | None]]
+) -> bool:
     """Whether several merge bases, some holding a record and some not, amount to its
     deletion, so that the virtual base has no record.
 
-    A base without the record deleted it or never had it; the bases' own common ancestor
-    (``ancestor()``, asked only for such a mix) tells which, as git's recursive merge of
-    the bases would: when it held the record and every base holding it holds it unchanged,
-    the others deleted it. A side that still lacks the record then holds the base, and the
-    other side's later edit (or its choice to keep the record) is taken without a conflict.
-    When the ancestor lacked it, or a base changed it, ``virtual_base`` keeps the record.
+    A base without the record deleted it or never had it. ``ancestors(i, j)`` gives the
+    versions that the common ancestors of bases ``i`` (without it) and ``j`` (with it)
+    hold, and tells which, as git's recursive merge of the bases would: when base ``i``'s
+    history held the very version that base ``j`` still holds, ``i`` deleted it and ``j``
+    did not touch it since. A side that still lacks the record then holds the base, and
+    the other side's later edit (or its choice to keep the record) is taken, not met as a
+    conflict. Otherwise (added after the bases parted, or changed since) ``virtual_base``
+    keeps the record.
     """
-    present = [b for b in bases if b is not None]
-    if not present or len(present) == len(bases):
+    present = {j: b for j, b in enumerate(bases) if b is not None}
+    absent = [i for i, b in enumerate(bases) if b is None]
+    if not present or not absent:
         return False
-    held = ancestor()
-    return held is not None and all(_same(dict(b), held) for b in present)
+    return all(
+        any(old is not None and _same(old, held) for old in ancestors(i, j))
+        for i in absent
+        for j, held in present.items()
+    )
 
 
 def _fold(rule: str, held: list[Any]) -> Any:

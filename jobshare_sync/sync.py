@@ -584,7 +584,7 @@ def merge_friend(
 # remembered, and checked again whenever Carol is pulled.
 
 KEPT_FILE = KEPT_DELETIONS
-OWNER_HISTORY_LIMIT = 2000  # commits of the owner's branch searched for the record
+OWNER_HISTORY_LIMIT = 2000  # commits of the owner's own line searched for the record
 
 
 class _OwnerBranches:
@@ -603,17 +603,28 @@ class _OwnerBranches:
             self.tips[store.handle] = head.id
 
     def _versions(self, label: str, added_by: Any) -> Iterator[pygit2.Oid | None]:
-        """The record's blob in each commit of its owner's branch, newest first (at most
-        OWNER_HISTORY_LIMIT commits); nothing when that branch still holds it, or is unknown."""
+        """The record's blob along its owner's branch, newest first: in each commit of the
+        branch's own line (first parents, at most OWNER_HISTORY_LIMIT of them) and in what
+        each of its merges took in; nothing when the branch still holds it, or is unknown.
+
+        Not the whole history: in a network of many friends it holds every friend's
+        commits, thousands of them, and a deletion made long ago fell out of reach (so
+        the deletion was never proved, and a stale copy came back to its owner).
+        """
         tip = self.tips.get(added_by) if isinstance(added_by, str) else None
         path = f"{label}.yaml"
         if tip is None:
             return
-        if self.store.blob_id_at(self.store.repo[tip].peel(pygit2.Commit).tree, path):
+        commit = self.store.repo[tip].peel(pygit2.Commit)
+        if self.store.blob_id_at(commit.tree, path):
             return
-        for count, commit in enumerate(self.store.repo.walk(tip)):
-            if count >= OWNER_HISTORY_LIMIT:
+        for _ in range(OWNER_HISTORY_LIMIT):
+            parents = commit.parents
+            for merged in parents[1:]:
+                yield self.store.blob_id_at(merged.tree, path)
+            if not parents:
                 return
+            commit = parents[0]
             yield self.store.blob_id_at(commit.tree, path)
 
     def deleted(self, label: str, added_by: Any) -> bool:
@@ -709,17 +720,14 @@ def _three_way_items(
     for base_tree in base_trees:
         labels |= set(store.changed_entries(base_tree, theirs.tree, skipped))
     parsed: dict[pygit2.Oid, dict[str, Any] | None] = {}
-    ancestor: list[pygit2.Tree | None] = []
+    between: dict[tuple[int, int], list[pygit2.Tree]] = {}
 
-    def bases_ancestor() -> pygit2.Tree | None:
-        """The merge bases' own common ancestor (looked for once, when needed)."""
-        if not ancestor:
-            found = store.repo.merge_base_many(list[str | pygit2.Oid](bases))
-            ancestor.append(store.repo[found].peel(pygit2.Commit).tree if found else None)
-        return ancestor[0]
-
-    def read_ancestor(label: Label) -> dict[str, Any] | None:
-        return read(bases_ancestor(), label)
+    def ancestor_versions(label: Label, i: int, j: int) -> list[dict[str, Any] | None]:
+        """The record in the common ancestors of merge bases i and j (looked for once)."""
+        if (i, j) not in between:
+            found = store.merge_bases(bases[i], bases[j])
+            between[i, j] = [store.repo[c].peel(pygit2.Commit).tree for c in found]
+        return [read(tree, label) for tree in between[i, j]]
 
     def read(tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
         oid = store.blob_id_at(tree, label.path)
@@ -748,7 +756,7 @@ def _three_way_items(
         base_versions = [read(t, label) for t in base_trees]
         if len(base_versions) == 1:
             base = base_versions[0]
-        elif merge.deleted_in_bases(base_versions, partial(read_ancestor, label)):
+        elif merge.deleted_in_bases(base_versions, partial(ancestor_versions, label)):
             base = None
         else:
             base = merge.virtual_base(str(label), base_versions, _rules_for(str(label)))

@@ -19,6 +19,8 @@ from conftest import git, jobshare
 from test_interrupt import command_line, fsck_ok, run, seeded, state
 from test_sync import ok
 
+from jobshare_sync import store as store_module
+from jobshare_sync.errors import LockError
 from jobshare_sync.store import Store
 
 
@@ -236,6 +238,32 @@ def test_many_commands_breaking_one_stale_lock_at_once(tmp_path: Path) -> None:
     assert git("rev-list", "--count", f"{start}..HEAD", cwd=alice).strip() == "6"
     assert_linear_and_sound(alice)
     assert not (alice / ".git/jobshare/lock.break").exists()
+
+
+def test_breaking_a_stale_lock_never_deletes_the_fresh_lock_that_replaced_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race, made to happen: this command finds the dead lock stale, and before it
+    deletes it another command breaks it and takes a fresh lock. Deleting by name then
+    would delete that live lock, and two commands would write at once."""
+    alice = seeded(tmp_path)
+    lock = hold_lock(alice, f"{dead_pid()} {socket.gethostname()}\n")
+    real = store_module._lock_is_stale
+    calls = []
+
+    def stale_then_replaced(path: Path) -> bool:
+        found = real(path)
+        if not calls:  # the other command wins the race right after this look
+            lock.write_text(f"{os.getpid()} {socket.gethostname()}\n")
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(store_module, "_lock_is_stale", stale_then_replaced)
+    store = Store.open(alice)
+    with pytest.raises(LockError, match=f"held by process {os.getpid()} "), store.locked(0.3):
+        pass
+    assert calls[0] is True and calls[1] is False  # looked again before deleting
+    assert lock.read_text().split()[0] == str(os.getpid())
 
 
 # --- readers ----------------------------------------------------------------------------

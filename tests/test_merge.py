@@ -17,6 +17,7 @@ from jobshare_sync.merge import (
     RecordConflict,
     RecordMerge,
     VirtualBase,
+    deleted_in_bases,
     merge_bases,
     merge_field,
     merge_record,
@@ -1177,6 +1178,43 @@ def test_record_added_in_one_base_only_is_present() -> None:
     base = virtual_base(LABEL, [None, ALICE_1], CONTACT_RULES)
     assert base == ALICE_1
     assert merge(base, ALICE_1 | {"role": "x"}, ALICE_1).result == ALICE_1 | {"role": "x"}
+
+
+# Several merge bases, some with the record: base i (without it) deleted it when the common
+# ancestors of bases i and j (with it) held the very version base j holds.
+@pytest.mark.parametrize(
+    ("bases", "ancestors", "deleted"),
+    [
+        ([None, X], {(0, 1): [X]}, True),  # i had X and deleted it; j never touched it
+        ([X, None], {(1, 0): [X]}, True),  # order is irrelevant
+        ([None, X], {(0, 1): [ALICE_1, X]}, True),  # any common ancestor will do
+        ([None, X], {(0, 1): [None]}, False),  # added after they parted: i never had it
+        ([None, X], {(0, 1): []}, False),  # unrelated histories
+        ([None, ALICE_1], {(0, 1): [X]}, False),  # j changed it since: delete/modify
+        ([None, X, X], {(0, 1): [X], (0, 2): [X]}, True),
+        ([None, X, ALICE_1], {(0, 1): [X], (0, 2): [X]}, False),
+        ([None, None, X], {(0, 2): [X], (1, 2): [None]}, False),  # base 1 never had it
+        ([X, dict(X)], {}, False),  # present in every base: virtual_base's business
+        ([None, None], {}, False),
+    ],
+)
+def test_deleted_in_bases(
+    bases: list[dict[str, Any] | None],
+    ancestors: dict[tuple[int, int], list[dict[str, Any] | None]],
+    deleted: bool,
+) -> None:
+    assert deleted_in_bases(bases, lambda i, j: ancestors[i, j]) is deleted
+
+
+def test_a_deletion_in_one_of_two_bases_lets_a_later_change_through() -> None:
+    """Criss-cross after a deletion: base 1 deleted X, base 2 still holds it untouched.
+    Ours lacks it; theirs changed it after seeing the deletion (newest kept it, say). With
+    the deletion as the base, theirs is taken; the bases' mere union would have been X,
+    so the deletion met theirs' change as a conflict (delete-modify) once more."""
+    theirs = X | {"role": "Kept", "updated": "2024-04-01T00:00:00Z"}
+    base = None if deleted_in_bases([None, X], lambda i, j: [X]) else X
+    assert merge(base, None, theirs).outcome == "added"
+    assert merge(X, None, theirs).conflict is not None  # as it was: a spurious conflict
 
 
 def test_merge_bases() -> None:
