@@ -404,7 +404,7 @@ def measured(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], i
     high-water mark of its own memory: a parent's, counted at fork, would hide it)."""
     with tempfile.TemporaryDirectory() as folder:
         peak = Path(folder) / "peak"
-        command = [sys.executable, "-c", PEAK, str(peak), "-C", str(cwd), *args]
+        command = [sys.executable, "-P", "-c", PEAK, str(peak), "-C", str(cwd), *args]
         done = subprocess.run(
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
         )
