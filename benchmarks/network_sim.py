@@ -3,27 +3,36 @@
 Each freelancer is a real jobshare repository, made by `jobshare init` with their own
 handle, with every other freelancer as a friend over a file path. Over several rounds,
 each one (in a seeded random order) adds contacts, edits fields of any contact they hold,
-adds tags, deletes some contacts they added, and pulls random friends with
-`--strategy newest`. Then everyone pulls everyone until a whole pass changes nothing.
-The work goes through the library (`Store`, `workspace`, `sync`), as the commands do,
-without starting a process per step.
+adds tags, deletes some contacts they added (see DELETIONS), and pulls one or two random
+friends with `--strategy newest`. Then everyone pulls everyone until a whole pass moves
+no branch. The work goes through the library (`Store`, `workspace`, `sync`), as the
+commands do, without starting a process per step; each pull is previewed first
+(`merge_friend(dry_run=True)`), to see the conflicts `newest` then resolves.
 
 The simulation keeps a ledger of every write: who wrote what value to which field of
 which record, and what the writer had seen by then, as a vector clock (for each person,
-how many of their writes had reached the writer's repository; a repository sees a
-friend's writes when its branch contains the friend's branch). Every value written is
-unique, so a field's value in any repository names the write that produced it. With
-that it checks:
+how many of their writes had reached the writer's repository; a repository has seen a
+friend's writes once its branch contains the friend's branch). Every value written is
+unique, so a field's value in any repository names the write that produced it. A
+conflict resolved counts as a write of its resolver, kept apart. With that it checks:
 
 - before each pull, the conflicts the merge reports are exactly the genuine ones: a
   field both sides hold from two different writes, neither of which the other side had
-  seen (and a record one side deleted while the other changed it, unseen);
-- at the end, all repositories hold byte-identical `contacts/` and `referrals/`;
+  seen, or from two resolutions of an earlier conflict made each without seeing the
+  other (newest decides by each record's `updated`, so two people can resolve the same
+  conflict differently); and a record one side deleted while the other changed it;
+- at the end, all repositories hold byte-identical `contacts/` and `referrals/`, and
+  pass `validate`;
 - no write is lost unless something replaced it: a final value is never one that a
   write which had seen it replaced (so only a concurrent write, picked by `newest`,
   can replace a value), except where the record's owner deleted the record after that
   write; every tag added survives; a record is absent only if its owner deleted it,
   and present only if something written to it was not seen by every deletion of it.
+
+Two cases are counted rather than failed (`Report.unexplained`), because the ledger
+cannot call them exactly: a field whose conflict was resolved before (git's three-way
+merge sees a resolution only where a merge base held the other value), and a record
+someone keeps after its deletion reached them through a friend.
 
 Used by tests/test_network.py (which puts this folder on sys.path) and by
 benchmarks/network.py, which runs it with more people and prints the figures.
@@ -39,6 +48,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pygit2
 
 from jobshare_sync import conflicts, records, sync, workspace
 from jobshare_sync.merge import MergeResult
@@ -106,7 +117,7 @@ class Report:
     conflicts: int = 0  # conflicts the merges reported (fields, and records deleted on one side)
     genuine: int = 0  # concurrent edits the ledger says they should have reported
     repeated: int = 0  # of those, between two resolutions of an earlier conflict
-    unexplained: int = 0  # reported but not genuine or the reverse, on a field resolved before
+    unexplained: int = 0  # reported but not genuine, or the reverse, where not called exactly
     criss_cross: int = 0  # pulls with several merge bases
     kept: int = 0  # deletions a friend relayed, kept for want of the owner's word
     passes: int = 0  # passes of everyone pulling everyone at the end
@@ -200,8 +211,10 @@ class Network:
         now = self.state(person)
         for label, name in keys:
             value = now[label].get(name)
-            number = len(self.writes) + len(self.resolutions) + 1
-            r = Write(number, person.handle, person.seq, label, name, value, dict(person.clock))
+            # numbered as the last write before it: only its clock matters
+            r = Write(
+                len(self.writes), person.handle, person.seq, label, name, value, dict(person.clock)
+            )
             self.resolutions.setdefault((label, name), []).append(r)
 
     def record_writes(
@@ -454,7 +467,7 @@ class Network:
         theirs = friend.store.repo.head.target
         try:
             has_it = repo.head.target == theirs or repo.descendant_of(repo.head.target, theirs)
-        except Exception:  # their commit is not fetched yet
+        except (KeyError, ValueError, pygit2.GitError):  # their commit is not fetched yet
             return True
         return not has_it or (person.store.state_dir / KEPT_DELETIONS).exists()
 

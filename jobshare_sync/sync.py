@@ -525,9 +525,7 @@ def merge_friend(
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     items = _three_way_items(store, bases, ours, theirs, outcome.skipped)
-    # not an addition: a copy of a record its owner deleted, as the owner once had it (a
-    # friend kept it for want of proof of the deletion, and it would come back for good)
-    items = [item for item in items if not _stale_copy(store, owners, theirs, *item)]
+    items = _without_stale_copies(store, owners, ours, theirs, items)
     outcome.result = merge.merge_records(
         items,
         _rules_for,
@@ -637,18 +635,36 @@ class _OwnerBranches:
         return oid is not None and any(found == oid for found in self._versions(label, added_by))
 
 
-def _stale_copy(
+def _without_stale_copies(
     store: Store,
     owners: _OwnerBranches,
+    ours: pygit2.Commit | None,
     theirs: pygit2.Commit,
-    label: str,
-    versions: AncestorOursTheirs[dict[str, Any] | None],
-) -> bool:
-    base, ours, their_data = versions
-    if base is not None or ours is not None or their_data is None:
-        return False
-    their_oid = store.blob_id_at(theirs.tree, f"{label}.yaml")
-    return owners.held(label, their_data.get("added_by"), their_oid)
+    items: list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]],
+) -> list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]]:
+    """Stale copies out of the way: a record one side lacks and the other holds as its
+    owner had it before deleting it (a friend kept it for want of proof of the deletion).
+
+    Taken for an addition, or for a change since the merge base (the base may hold a
+    later version), such a copy brought the record back for good: to its owner too, and
+    then no proof of the deletion was left anywhere. So their stale copy is dropped, and
+    ours counts as untouched, so that their deletion applies.
+    """
+
+    def stale(commit: pygit2.Commit | None, label: str, data: dict[str, Any] | None) -> bool:
+        if commit is None or data is None:
+            return False
+        oid = store.blob_id_at(commit.tree, f"{label}.yaml")
+        return owners.held(label, data.get("added_by"), oid)
+
+    kept = []
+    for label, (base, mine, yours) in items:
+        if mine is None and stale(theirs, label, yours):
+            continue
+        if yours is None and stale(ours, label, mine):
+            base = mine
+        kept.append((label, AncestorOursTheirs(base, mine, yours)))
+    return kept
 
 
 def _kept_path(store: Store) -> Any:
