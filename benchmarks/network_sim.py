@@ -31,8 +31,9 @@ conflict resolved counts as a write of its resolver, kept apart. With that it ch
 
 Two cases are counted rather than failed (`Report.unexplained`), because the ledger
 cannot call them exactly: a field whose conflict was resolved before (git's three-way
-merge sees a resolution only where a merge base held the other value), and a record
-someone keeps after its deletion reached them through a friend.
+merge sees a resolution only where a merge base held the other value), and a record its
+owner deleted (until the owner's branch shows the deletion to a friend, copies of any
+age travel, and one older than a merge base looks changed).
 
 Used by tests/test_network.py (which puts this folder on sys.path) and by
 benchmarks/network.py, which runs it with more people and prints the figures.
@@ -342,12 +343,12 @@ class Network:
         # Two cases the ledger cannot call exactly, counted rather than failed (the checks
         # at the end still apply): a field whose conflict was resolved before, somewhere
         # (git's three-way merge sees a resolution only where a merge base held the other
-        # value), and a record someone keeps after its deletion reached them through a
-        # friend (until its owner's branch shows it: its copies may be of any age).
+        # value), and a record its owner deleted (friends keep a deletion that reaches them
+        # through another friend until the owner's branch shows it, so copies of any age
+        # travel meanwhile, and one older than a merge base looks changed).
         differ = reported ^ genuine
         self.report.unexplained += len(differ)
-        kept = kept_labels(person) | kept_labels(friend)
-        wrong = {k for k in differ if k not in self.resolutions and k[0] not in kept}
+        wrong = {k for k in differ if k not in self.resolutions and k[0] not in self.deleted}
         if not self.exact:
             wrong = set()
         if wrong:
@@ -563,12 +564,6 @@ def conflict_keys(result: MergeResult) -> set[tuple[str, str]]:
         else:
             keys.add((conflict.label, conflict.reason))
     return keys
-
-
-def kept_labels(person: Freelancer) -> set[str]:
-    """Records the person keeps though a friend relayed their deletion (see sync.py)."""
-    path = person.store.state_dir / KEPT_DELETIONS
-    return set(json.loads(path.read_text())) if path.exists() else set()
 
 
 def record_bytes(root: Path) -> dict[str, bytes]:
