@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from jobshare_sync import schema
+from jobshare_sync.core import schema
 
 KINDS = ["recruiter", "client", "agency", "service-business", "freelancer", "other"]
 INDUSTRIES = [

@@ -52,9 +52,10 @@ from typing import Any
 
 import pygit2
 
-from jobshare_sync import conflicts, records, sync, workspace
-from jobshare_sync.merge import MergeResult
-from jobshare_sync.records import Label
+from jobshare_sync import conflicts, sync, workspace
+from jobshare_sync.core import records
+from jobshare_sync.core.merge import MergeResult
+from jobshare_sync.core.records import Label
 from jobshare_sync.store import KEPT_DELETIONS, Store
 
 VALUE_FIELDS = ("name", "organization", "role", "location", "website")

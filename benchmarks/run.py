@@ -582,7 +582,7 @@ def measure_check_jsonschema(bench: Bench, work: Path) -> tuple[Timing | None, s
     """ONE check-jsonschema process over every contact, if the kernel lets one take them all."""
     if bench.cjs is None or bench.cjs_runs == 0:
         return None, "check-jsonschema not run"
-    from jobshare_sync import schema
+    from jobshare_sync.core import schema
 
     schema_file = bench.scratch / "contact.schema.json"
     schema_file.write_text(schema.schema_text("contact"))  # the very schema jobshare uses

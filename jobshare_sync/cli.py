@@ -19,18 +19,16 @@ import click
 from . import (
     __version__,
     drivers,
-    merge,
-    records,
     referrals,
     render,
     review,
-    schema,
     sync,
     workspace,
 )
 from . import conflicts as conflicts_module
+from .core import merge, records, schema
+from .core.records import Label
 from .errors import GitCommandError, InvalidRecordError, JobshareError, LabelError, RecordError
-from .records import Label
 from .store import Store
 
 SIDES = ("ours", "theirs", "base", "delete")

@@ -18,10 +18,10 @@ from typing import Any
 
 import pygit2
 
-from . import merge, records, schema
+from .core import merge, records, schema
+from .core.merge import AncestorOursTheirs, MergeResult, RecordConflict
+from .core.records import Label
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
-from .merge import AncestorOursTheirs, MergeResult, RecordConflict
-from .records import Label
 from .store import MERGE_STATE, Store, checkpoint, write_atomically
 
 SIDES = ("ours", "theirs", "base", "delete")

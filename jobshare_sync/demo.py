@@ -16,7 +16,7 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from .records import FOLDERS
+from .core.records import FOLDERS
 
 
 def examples_dir() -> Path:

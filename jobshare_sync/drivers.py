@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import merge, records, schema
+from .core import merge, records, schema
+from .core.records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
 from .errors import RecordError
-from .records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
 from .review import Version, read_file
 from .store import Store
 

@@ -22,10 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import records, workspace
+from . import workspace
+from .core import records
+from .core.records import Label, Loaded
+from .core.schema import Problem
 from .errors import FriendError, LabelError, RecordError, ReferralError
-from .records import Label, Loaded
-from .schema import Problem
 from .store import Store
 
 ANYONE = "anyone"

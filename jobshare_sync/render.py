@@ -10,11 +10,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from .records import Label
-from .schema import ValidationReport
+from .core.records import Label
+from .core.schema import ValidationReport
 
 if TYPE_CHECKING:
-    from .diff import FieldChange
+    from .core.diff import FieldChange
     from .drivers import DoctorReport, SetupResult
     from .referrals import InboxItem, LedgerRow
     from .review import Change, CommitChanges, CommitInfo, Version

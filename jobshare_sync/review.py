@@ -18,10 +18,10 @@ from typing import Any
 
 import pygit2
 
-from . import records, schema
-from .diff import RecordDiff, diff_record, diff_stat
+from .core import records, schema
+from .core.diff import RecordDiff, diff_record, diff_stat
+from .core.records import FOLDERS, Label
 from .errors import FriendError, JobshareError, LabelError, RecordError
-from .records import FOLDERS, Label
 from .store import Store
 
 WORKTREE = "working tree"

@@ -25,7 +25,8 @@ from typing import Any
 import pygit2
 from pygit2.enums import FileMode, FileStatus
 
-from . import records, schema
+from .core import records, schema
+from .core.records import FOLDERS, Label, Loaded
 from .errors import (
     LockError,
     MergeStateError,
@@ -33,7 +34,6 @@ from .errors import (
     RecordError,
     RepositoryStateError,
 )
-from .records import FOLDERS, Label, Loaded
 
 CONFIG_FILE = "jobshare.yaml"
 MERGE_STATE = "merge.json"  # under .git/jobshare/: a pull stopped at conflicts

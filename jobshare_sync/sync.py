@@ -20,8 +20,10 @@ from typing import Any
 
 import pygit2
 
-from . import merge, records, schema
 from .conflicts import merge_in_progress, merge_status, save_merge_state
+from .core import merge, records, schema
+from .core.merge import AncestorOursTheirs, MergeResult
+from .core.records import Label
 from .errors import (
     DirtyWorkTreeError,
     FriendError,
@@ -30,8 +32,6 @@ from .errors import (
     RecordError,
     RepositoryStateError,
 )
-from .merge import AncestorOursTheirs, MergeResult
-from .records import Label
 from .store import CONFIG_FILE, KEPT_DELETIONS, FileContent, Skipped, Store
 
 FRIEND_SECTION = "jobshare-friend"

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, records, schema
+from . import __version__
+from .core import records, schema
+from .core.records import FOLDERS, Label, Loaded
+from .core.schema import Problem, ValidationReport
 from .errors import (
     InvalidRecordError,
     LabelError,
     NotARepositoryError,
     RecordError,
 )
-from .records import FOLDERS, Label, Loaded
-from .schema import Problem, ValidationReport
 from .store import CONFIG_FILE, GITKEEP, StatKey, Store, blob_id, write_atomically
 
 

@@ -12,8 +12,8 @@ import pygit2
 import pytest
 from click.testing import CliRunner, Result
 
-from jobshare_sync import schema
 from jobshare_sync.cli import cli
+from jobshare_sync.core import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

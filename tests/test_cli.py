@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, git, jobshare, make_repo
 
-from jobshare_sync import schema
 from jobshare_sync.cli import cli
+from jobshare_sync.core import schema
 
 
 def add_acme(repo: Path, *extra: str) -> str:

@@ -1,4 +1,4 @@
-"""Tests for jobshare_sync.diff: tables of cases plus a round-trip property."""
+"""Tests for jobshare_sync.core.diff: tables of cases plus a round-trip property."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.diff import (
+from jobshare_sync.core.diff import (
     FieldChange,
     RecordDiff,
     Rules,

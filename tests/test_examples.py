@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from jobshare_sync import records, schema
+from jobshare_sync.core import records, schema
+from jobshare_sync.core.records import FOLDERS, Label, Loaded
 from jobshare_sync.errors import RecordError
-from jobshare_sync.records import FOLDERS, Label, Loaded
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 REPOS = ("alice", "bob")

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync import diff, merge, records, schema
+from jobshare_sync.core import diff, merge, records, schema
+from jobshare_sync.core.merge import MISSING, AncestorOursTheirs
+from jobshare_sync.core.records import Label, Loaded
 from jobshare_sync.errors import JobshareError, RecordError
-from jobshare_sync.merge import MISSING, AncestorOursTheirs
-from jobshare_sync.records import Label, Loaded
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FOLDERS = st.sampled_from(records.FOLDERS)

@@ -39,7 +39,7 @@ from test_sync import (
     write,
 )
 
-from jobshare_sync import schema
+from jobshare_sync.core import schema
 
 Entry = tuple[int, bytes, pygit2.Oid]  # file mode, name, object: one entry of a git tree
 PASSWD_LINE = b"root:x:0:0:"  # what /etc/passwd starts with: it must never reach a record

@@ -1,4 +1,4 @@
-"""Tests of jobshare_sync.merge: tables of base/ours/theirs cases plus properties."""
+"""Tests of jobshare_sync.core.merge: tables of base/ours/theirs cases plus properties."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.merge import (
+from jobshare_sync.core.merge import (
     MISSING,
     AncestorOursTheirs,
     FieldConflict,

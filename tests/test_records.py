@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync import records, schema
+from jobshare_sync.core import records, schema
+from jobshare_sync.core.records import Label
 from jobshare_sync.errors import LabelError, RecordError
-from jobshare_sync.records import Label
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import git, jobshare, make_repo
 
-from jobshare_sync import records, review, schema
+from jobshare_sync import review
+from jobshare_sync.core import records, schema
 from jobshare_sync.store import Store
 
 ANSI = "\x1b["

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync import records, schema
+from jobshare_sync.core import records, schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -15,7 +15,8 @@ import pygit2
 import pytest
 from conftest import clone_friend, free_port, git, jobshare, make_repo, publish, set_owner
 
-from jobshare_sync import records, schema, sync
+from jobshare_sync import sync
+from jobshare_sync.core import records, schema
 from jobshare_sync.store import Store
 
 Serve = Callable[[Path], str]

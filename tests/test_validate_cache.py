@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import jobshare
 
-from jobshare_sync import records, workspace
+from jobshare_sync import workspace
+from jobshare_sync.core import records
 from jobshare_sync.store import Store
 
 

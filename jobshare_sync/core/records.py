@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .errors import InvalidRecordError, LabelError, RecordError
+from ..errors import InvalidRecordError, LabelError, RecordError
 
 FOLDERS = ("contacts", "referrals")
 KIND_OF_FOLDER = {"contacts": "contact", "referrals": "referral"}
