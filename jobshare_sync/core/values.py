@@ -1,0 +1,126 @@
+"""Values: the normal form of one field's text, and the keys values are compared by.
+
+Everything that compares two values of a record (the `set` merge, duplicate matching,
+import matching, search) goes through the keys here, so that two spellings of one
+email, phone number or web site are one value everywhere (DESIGN section 1):
+
+- text is Unicode NFC (RFC 5198 recommends NFC for interchange);
+- emails compare case-insensitively, the whole address, as mail providers treat them;
+- tags and industries compare case-insensitively;
+- phone numbers compare as numbers (E.164, RFC 3966 extensions), parsed by
+  `phonenumbers`, with the owner's default region for numbers without a country code;
+- web sites compare by host, without `www.`, scheme, path or trailing slash;
+- date-times compare as instants (RFC 3339), not as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+DEFAULT_REGION = "ZZ"  # phonenumbers' "unknown region": only +CC numbers parse
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode Normalization Form C (composed accents)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """A search and lookup key: NFC, case folded, accents removed.
+
+    `fold("Zoë Łukasiewicz") == fold("zoe lukasiewicz")`. Letters without a
+    decomposition (ł, ø, ß) are folded by transliteration to ASCII where that is
+    one letter, so that people who cannot type the accent still find the record.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.translate(_FOLD_EXTRA)
+
+
+_FOLD_EXTRA = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae"})
+
+
+def email_key(email: str) -> str:
+    """The key two spellings of one email address share: the whole address, case folded."""
+    return nfc(email.strip()).casefold()
+
+
+def word_key(text: str) -> str:
+    """The key of a tag or an industry: NFC, trimmed, case folded."""
+    return nfc(text.strip()).casefold()
+
+
+@lru_cache(maxsize=4096)
+def phone_key(text: str, region: str = DEFAULT_REGION) -> str | None:
+    """The number `text` names, as E.164 (`+441234567890`, `;ext=12` when given).
+
+    `region` (ISO 3166 alpha-2, e.g. "GB") is used for numbers written without a
+    country code. Returns None when `phonenumbers` cannot read `text` as a number;
+    callers then compare the digits alone (see `phone_digits`).
+    """
+    import phonenumbers  # imported late: only commands that compare phones need it
+
+    try:
+        number = phonenumbers.parse(text, None if region == DEFAULT_REGION else region)
+    except phonenumbers.NumberParseException:
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{e164};ext={number.extension}" if number.extension else e164
+
+
+def phone_digits(text: str) -> str:
+    """The digits of a phone number and a leading `+`: the fallback comparison key."""
+    digits = re.sub(r"[^0-9]", "", text)
+    return "+" + digits if text.strip().startswith("+") else digits
+
+
+def phone_compare_key(text: str, region: str = DEFAULT_REGION) -> str:
+    """`phone_key`, or the digits when the number cannot be parsed."""
+    return phone_key(text, region) or phone_digits(text)
+
+
+def website_host(url: str) -> str | None:
+    """The host a web address names, lower case, without `www.` and port.
+
+    `website_host("https://WWW.Acme.example/jobs/") == "acme.example"`; a value
+    without a scheme is read as a host (`acme.example/jobs`). None when there is
+    no host.
+    """
+    text = url.strip()
+    if "://" not in text:
+        text = "//" + text
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".").lower()
+    return host[4:] if host.startswith("www.") and host.count(".") >= 2 else host
+
+
+def parse_instant(text: str) -> dt.datetime | None:
+    """An RFC 3339 date-time as an aware UTC datetime, or None if `text` is not one.
+
+    Offsets and fractions of a second are honoured:
+    `parse_instant("2026-12-01T11:00:00+02:00") < parse_instant("2026-12-01T10:00:00Z")`.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except (ValueError, AttributeError, TypeError):
+        return None
+    if value.tzinfo is None:
+        return None
+    return value.astimezone(dt.UTC)
+
+
+def format_instant(value: dt.datetime) -> str:
+    """`value` written as jobshare writes date-times: UTC, seconds, `Z`
+    (fractions kept when present)."""
+    value = value.astimezone(dt.UTC)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
