@@ -28,7 +28,7 @@ from . import (
 from . import conflicts as conflicts_module
 from .core import merge, records, schema
 from .core.records import Label
-from .errors import GitCommandError, InvalidRecordError, JobshareError, LabelError, RecordError
+from .errors import GitCommandError, InvalidRecordError, JobshareError, RecordError
 from .store import Store
 
 SIDES = ("ours", "theirs", "base", "delete")
@@ -209,22 +209,14 @@ def add_contact(
         --email jobs@acme.example --phone "+44 20 7946 0000" \\
         --website https://acme.example --industry fintech --tag remote
     """
-    store = open_store(ctx)
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
-    label, data = workspace.new_contact(store, values, record_id)
-    saved = workspace.save_record(
-        store,
-        label,
-        data,
-        message=f'Add contact "{data.get("name", "")}" ({label})',
-        commit=not no_commit,
-    )
+    saved = workspace.add_contact(open_store(ctx), values, record_id, commit=not no_commit)
     if as_json:
         click.echo(render.envelope("add", saved.to_json()))
     elif saved.commit:
-        click.echo(f"Added {label} ({data['name']}) in commit {saved.commit[:10]}")
+        click.echo(f"Added {saved.label} ({saved.data['name']}) in commit {saved.commit[:10]}")
     else:
-        click.echo(f"Wrote {label.path} (not committed: run 'jobshare commit')")
+        click.echo(f"Wrote {saved.label.path} (not committed: run 'jobshare commit')")
 
 
 @cli.command()
@@ -241,48 +233,18 @@ def edit(ctx: click.Context, label: str, no_commit: bool) -> None:
     Example:
       EDITOR=nano jobshare edit acme-recruiting-7k2q
     """
-    store = open_store(ctx)
-    found = workspace.find_label(store, label)
-    original = (store.root / found.path).read_bytes()
-    text = original.decode("utf-8", errors="replace")
-    tried: str | None = None  # the last invalid attempt: saving it unchanged gives up
-    while True:
-        edited = _run_editor(text)
-        body = "".join(
-            line for line in edited.splitlines(keepends=True) if not line.startswith("# ! ")
-        )
-        if tried is None and body.encode() == original:
-            click.echo(f"{found} unchanged; nothing committed")
-            return
-        if body == tried:
-            click.echo(f"gave up: {found} left as it was", err=True)
-            finish(1)
-        loaded, problems = workspace.check_bytes(found, body.encode())
-        if loaded is not None and not problems:
-            break
-        tried = body
-        header = "".join(f"# ! {p}\n" for p in problems)
-        text = (
-            header + "# ! Fix the problems above and save, or save unchanged to give up.\n" + body
-        )
-    data = dict(loaded.data)
-    before = records.load_yaml(original, found.path).data
-    if data == before:
-        click.echo(f"{found} unchanged; nothing committed")
-        return
-    if data.get("updated") == (before or {}).get("updated"):
-        data["updated"] = workspace.now()
-    title = render.record_title(data)
-    saved = workspace.save_record(
-        store, found, data, message=f'Edit {found.kind} "{title}" ({found})', commit=not no_commit
-    )
-    click.echo(
-        f"Saved {found}"
-        + (f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)")
-    )
+    edited = workspace.edit_record(open_store(ctx), label, _run_editor, commit=not no_commit)
+    if edited.gave_up:
+        click.echo(f"gave up: {edited.label} left as it was", err=True)
+        finish(1)
+    if edited.saved is None:
+        click.echo(f"{edited.label} unchanged; nothing committed")
+    else:
+        click.echo(f"Saved {edited.label}{_committed(edited.saved)}")
 
 
 def _run_editor(text: str) -> str:
+    """`text` as the user left it in $VISUAL or $EDITOR (click's choice when neither is set)."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "record.yaml"
@@ -294,6 +256,10 @@ def _run_editor(text: str) -> str:
                 f"could not run the editor: {e.format_message()}; set $EDITOR"
             ) from None
         return path.read_text(encoding="utf-8")
+
+
+def _committed(saved: workspace.Saved) -> str:
+    return f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)"
 
 
 @cli.command()
@@ -311,10 +277,7 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
     found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
     for found in dict.fromkeys(found_all):
         saved = workspace.remove_record(store, found, commit=not no_commit)
-        click.echo(
-            f"Removed {found}"
-            + (f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)")
-        )
+        click.echo(f"Removed {found}{_committed(saved)}")
 
 
 @cli.command()
@@ -765,18 +728,11 @@ def push_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def _push_referral(store: Store, change: referrals.ReferralChange) -> str:
-    """Push after a referral commit; a failed push keeps the commit and says so."""
-    try:
-        return sync.push(store, show_progress=sys.stderr.isatty())
-    except GitCommandError as e:
-        raise GitCommandError(f"{change.label} is committed but not pushed: {e}") from None
-
-
 def _report_referral(
     store: Store, change: referrals.ReferralChange, push: bool, as_json: bool, done: str
 ) -> None:
-    pushed = _push_referral(store, change) if push else None
+    """Push the change when asked (--push), then print it: `done` and its commit, or JSON."""
+    pushed = referrals.push(store, change, show_progress=sys.stderr.isatty()) if push else None
     if as_json:
         click.echo(render.envelope("referral", {**change.to_json(), "pushed": pushed}))
         return
@@ -962,20 +918,9 @@ def incoming(ctx: click.Context, friend_name: str, as_json: bool, color: str) ->
     )
     if as_json:
         click.echo(render.envelope("incoming", found.to_json()))
-        return
-    painted = use_color(color)
-    preview = found.preview
-    if preview.up_to_date:
-        click.echo(f"{friend_name} has nothing new for you ({found.commit[:10]})")
-        return
-    text = render.record_changes(found.changes, painted) if found.changes else "(no record changes)"
-    summary = render.pulled(preview).splitlines()
-    lines = [f"{friend_name}'s changes since your common history ({found.commit[:10]}):", text, ""]
-    lines.append("A pull would do this: " + summary[0].replace("; nothing committed", ""))
-    lines += [
-        line for line in summary[1:] if not line.startswith(("Resolve with", "then 'jobshare"))
-    ]
-    page("\n".join(lines), painted)
+    else:
+        painted = use_color(color)
+        page(render.incoming(found, painted), painted)
 
 
 @cli.command("schema")
@@ -1123,10 +1068,6 @@ def log(
     store = open_store(ctx)
     followed = review.parse_log_label(store, label) if label is not None else None
     entries = review.log(store, followed, limit)
-    if followed and not entries and limit != 0 and not (store.root / followed.path).exists():
-        raise LabelError(
-            f"no record '{followed}', now or in the history: run 'jobshare list' to see the records"
-        )
     if as_json:
         click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
     elif entries:
