@@ -71,7 +71,12 @@ def init(
 
 @click.group()
 def add() -> None:
-    """Add a record (a contact) and commit it."""
+    """Add a record (a contact) and commit it.
+
+    \b
+    Example:
+      jobshare add contact --name "Acme Recruiting" --kind agency
+    """
 
 
 @add.command("contact")

@@ -80,7 +80,12 @@ def refer(
 
 @click.group()
 def referral() -> None:
-    """Answer or close a referral: accept, decline, complete, withdraw (each a commit)."""
+    """Answer or close a referral: accept, decline, complete, withdraw (each a commit).
+
+    \b
+    Example:
+      jobshare referral accept data-pipeline-3-months-7k2q --push
+    """
 
 
 REFERRAL_HELP = {

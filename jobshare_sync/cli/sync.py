@@ -14,7 +14,12 @@ from .base import error_line, finish, json_option, open_store, progress, quiet, 
 
 @click.group()
 def friend() -> None:
-    """Manage friends: the git remotes you pull job sources from."""
+    """Manage friends: the git remotes you pull job sources from.
+
+    \b
+    Example:
+      jobshare friend add bob git@github.com:bob/jobs.git
+    """
 
 
 @friend.command("add")
