@@ -22,11 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import workspace
+from . import sync, workspace
 from .core import records
 from .core.records import Label, Loaded
 from .core.schema import Problem
-from .errors import FriendError, LabelError, RecordError, ReferralError
+from .errors import FriendError, GitCommandError, LabelError, RecordError, ReferralError
 from .store import Store
 
 ANYONE = "anyone"
@@ -259,6 +259,17 @@ def refer(
     message = f'Refer "{title}" ({client_name}) to {to}'
     saved = workspace.save_record(store, label, data, message=message)
     return ReferralChange(label, saved.data, saved.commit, message)
+
+
+def push(store: Store, change: ReferralChange, *, show_progress: bool = False) -> str:
+    """Push a referral's commit to the user's own remote (origin): git's report.
+
+    Raises GitCommandError (exit 11) saying the change is committed but not pushed;
+    the commit stays."""
+    try:
+        return sync.push(store, show_progress=show_progress)
+    except GitCommandError as e:
+        raise GitCommandError(f"{change.label} is committed but not pushed: {e}") from None
 
 
 def _text_block(text: str | None) -> str | None:

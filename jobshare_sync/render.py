@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .core.diff import FieldChange
     from .drivers import DoctorReport, SetupResult
     from .referrals import InboxItem, LedgerRow
-    from .review import Change, CommitChanges, CommitInfo, Version
+    from .review import Change, CommitChanges, CommitInfo, Incoming, Version
 
 
 def envelope(what: str, payload: Any) -> str:
@@ -109,6 +109,21 @@ def pulled(outcome: Any) -> str:
             "Resolve with 'jobshare resolve LABEL --ours|--theirs|--base|--delete|--file F|--field NAME=VALUE',\n"
             "then 'jobshare merge --continue' (or 'jobshare merge --abort' to undo the pull)."
         )
+    return "\n".join(lines)
+
+
+def incoming(found: Incoming, color: bool = False) -> str:
+    """What `incoming FRIEND` found: the friend's record changes since the common
+    history, then what a pull would do (`pulled`, without its how-to-resolve lines)."""
+    if found.preview.up_to_date:
+        return f"{found.friend} has nothing new for you ({found.commit[:10]})"
+    text = record_changes(found.changes, color) if found.changes else "(no record changes)"
+    summary = pulled(found.preview).splitlines()
+    lines = [f"{found.friend}'s changes since your common history ({found.commit[:10]}):", text, ""]
+    lines.append("A pull would do this: " + summary[0].replace("; nothing committed", ""))
+    lines += [
+        line for line in summary[1:] if not line.startswith(("Resolve with", "then 'jobshare"))
+    ]
     return "\n".join(lines)
 
 

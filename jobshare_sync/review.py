@@ -431,10 +431,11 @@ def log(store: Store, label: Label | None = None, limit: int | None = None) -> l
     differs from the version in every parent, so a friend's edit is credited to the
     friend's commit and not to the merge that brought it in, while a merge that made
     a new combined version is listed too. Each carries the record's field changes.
+    Raises LabelError when the label names no record, now or in the history.
     """
     head = store.head_commit()
     if head is None:
-        return []
+        return _followed(store, label, limit, [])
     entries: list[CommitChanges] = []
     commits = store.walk_commits(head.id)
     found = _label_history(store, commits, label) if label else _all_changes(store, commits)
@@ -442,6 +443,17 @@ def log(store: Store, label: Label | None = None, limit: int | None = None) -> l
         if limit is not None and len(entries) >= limit:
             break
         entries.append(entry)
+    return _followed(store, label, limit, entries)
+
+
+def _followed(
+    store: Store, label: Label | None, limit: int | None, entries: list[CommitChanges]
+) -> list[CommitChanges]:
+    """`entries`, unless they are none because the label names no record at all."""
+    if label and not entries and limit != 0 and not (store.root / label.path).exists():
+        raise LabelError(
+            f"no record '{label}', now or in the history: run 'jobshare list' to see the records"
+        )
     return entries
 
 

@@ -550,6 +550,80 @@ def save_record(
     return Saved(label, None, data=dict(data))
 
 
+def add_contact(
+    store: Store, fields: Mapping[str, Any], record_id: str | None = None, *, commit: bool = True
+) -> Saved:
+    """Write contacts/<id>.yaml (see `new_contact`) and commit it as
+    'Add contact "NAME" (contacts/<id>)' unless `commit` is false.
+
+    Raises InvalidRecordError for a bad or taken id or an invalid value, before writing."""
+    label, data = new_contact(store, fields, record_id)
+    message = f'Add contact "{data.get("name", "")}" ({label})'
+    return save_record(store, label, data, message=message, commit=commit)
+
+
+PROBLEM_PREFIX = "# ! "  # a problem shown at the top of a record being edited
+
+
+@dataclass
+class Edited:
+    """What an edit came to: `saved` when the record was written (and committed, if
+    asked), None when nothing was written: unchanged, or `gave_up`."""
+
+    label: Label
+    saved: Saved | None
+    gave_up: bool = False
+
+
+def edit_record(
+    store: Store, text: str, edit: Callable[[str], str], *, commit: bool = True
+) -> Edited:
+    """Edit the record `text` names through `edit` (a file's text in, the edited text
+    out: the user's editor) until it is valid, then save it with a new `updated`.
+
+    An invalid result goes back to `edit` with its problems as `# ! ` lines at the top;
+    the same invalid text handed back again gives up. Text unchanged, or the same data
+    in other bytes, writes nothing. Raises LabelError for an unknown record and
+    RecordError if the record on disk does not parse once the edit is valid."""
+    found = find_label(store, text)
+    original = (store.root / found.path).read_bytes()
+    shown = original.decode("utf-8", errors="replace")
+    tried: str | None = None  # the last invalid attempt: handing it back unchanged gives up
+    while True:
+        body = "".join(
+            line
+            for line in edit(shown).splitlines(keepends=True)
+            if not line.startswith(PROBLEM_PREFIX)
+        )
+        if tried is None and body.encode() == original:
+            return Edited(found, None)
+        if body == tried:
+            return Edited(found, None, gave_up=True)
+        loaded, problems = check_bytes(found, body.encode())
+        if loaded is not None and not problems:
+            return Edited(found, _save_edit(store, found, original, loaded, commit))
+        tried = body
+        shown = (
+            "".join(f"{PROBLEM_PREFIX}{p}\n" for p in problems)
+            + f"{PROBLEM_PREFIX}Fix the problems above and save, or save unchanged to give up.\n"
+            + body
+        )
+
+
+def _save_edit(
+    store: Store, label: Label, original: bytes, loaded: Loaded, commit: bool
+) -> Saved | None:
+    data = dict(loaded.data)
+    before = records.load_yaml(original, label.path).data
+    if data == before:
+        return None
+    if data.get("updated") == (before or {}).get("updated"):
+        data["updated"] = now()
+    title = data.get("name") or data.get("title") or ""
+    message = f'Edit {label.kind} "{title}" ({label})'
+    return save_record(store, label, data, message=message, commit=commit)
+
+
 def remove_record(store: Store, label: Label, *, commit: bool = True) -> Saved:
     with store.locked():
         name = _display_name(store, label)

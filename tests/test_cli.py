@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from conftest import ROOT, git, jobshare, make_repo
 
+import jobshare_sync.cli as cli_package
 from jobshare_sync.cli import cli
+from jobshare_sync.cli.base import JobshareGroup
 from jobshare_sync.core import schema
 
 
@@ -44,24 +50,84 @@ def commits(repo: Path) -> list[str]:
     return git("log", "--format=%s", cwd=repo).splitlines()
 
 
+def every_command(
+    group: click.Group = cli, prefix: str = ""
+) -> Iterator[tuple[str, click.Command]]:
+    """Every command and subcommand, groups and hidden ones too, by its full name."""
+    for name, command in group.commands.items():
+        full = f"{prefix} {name}".strip()
+        yield full, command
+        if isinstance(command, click.Group):
+            yield from every_command(command, full)
+
+
+def command_reference() -> str:
+    """README.md's section 'Command reference', up to the next section."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Command reference\n", 1)[1]
+    return section.split("\n## ", 1)[0]
+
+
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
+    reference = command_reference()
     top = jobshare("--help")
     assert top.exit_code == 0
 
-    def walk(group, prefix):  # type: ignore[no-untyped-def]
-        for name, command in group.commands.items():
-            full = f"{prefix} {name}".strip()
-            if hasattr(command, "commands"):
-                yield from walk(command, full)
-            else:
-                yield full, command
-
-    for name, command in walk(cli, ""):
+    names = []
+    for name, command in every_command():
+        names.append(name)
         assert command.help and "Example" in command.help, f"{name} needs help with an example"
+        example = command.help.split("Example", 1)[1]
+        assert f"jobshare {name}" in example, f"the example of {name} does not run it"
         assert f"jobshare {name}" in readme, f"README lacks 'jobshare {name}'"
+        assert f"jobshare {name}" in reference, f"README's command reference lacks {name}"
         assert name.split()[0] in top.output
-        assert jobshare(*name.split(), "--help").exit_code == 0
+        shown = jobshare(*name.split(), "--help")
+        assert shown.exit_code == 0
+        assert "Example" in shown.output and f"jobshare {name}" in shown.output
+    # the walk reaches groups, their subcommands and the hidden commands git runs
+    assert {"add", "add contact", "friend pin", "referral withdraw", "merge-driver"} <= set(names)
+
+
+def test_every_module_of_the_command_line_is_an_area_and_registered() -> None:
+    package = Path(cli_package.__file__).parent
+    modules = {path.stem for path in package.glob("*.py")} - {"__init__", "base"}
+    assert modules == set(cli_package.AREAS)
+    registered = set(cli.commands.values())
+    for area in cli_package.AREAS:
+        commands = importlib.import_module(f"jobshare_sync.cli.{area}").COMMANDS
+        assert commands and set(commands) <= registered, area
+    assert len(cli.commands) == sum(
+        len(importlib.import_module(f"jobshare_sync.cli.{area}").COMMANDS)
+        for area in cli_package.AREAS
+    )
+
+
+def test_only_the_command_line_imports_click_and_its_modules_stay_small() -> None:
+    package = ROOT / "jobshare_sync"
+    for path in package.rglob("*.py"):
+        text = path.read_text()
+        if path.parent.name == "cli":
+            assert text.count("\n") < 500, f"{path.name} has grown past 500 lines: split it"
+        else:
+            imports_click = re.search(r"^\s*(import click|from click\b)", text, re.M)
+            assert not imports_click, f"{path.relative_to(ROOT)} imports click"
+
+
+def test_help_lists_the_commands_in_the_order_given_then_the_others() -> None:
+    group = JobshareGroup(order=("pull", "init", "gone"))
+    for name in ("zeta", "init", "alpha", "pull"):
+        group.add_command(click.Command(name))
+    assert group.list_commands(click.Context(group)) == ["pull", "init", "zeta", "alpha"]
+
+    listed = [
+        line.split()[0]
+        for line in jobshare("--help").output.split("Commands:\n", 1)[1].splitlines()
+        if line.strip()
+    ]
+    assert listed[:8] == ["init", "add", "edit", "rm", "commit", "list", "show", "validate"]
+    assert sorted(listed) == sorted(n for n, c in cli.commands.items() if not c.hidden)
 
 
 def test_init_creates_commits_and_is_harmless_twice(tmp_path: Path) -> None:

@@ -1,0 +1,140 @@
+"""What every area of the command line shares: the group that turns errors into exit
+codes, the option bundles (--json, --color), opening the Store, and choosing how to
+print (colour, pager).
+
+Exit codes: 0 success; 1 the command ran and found something for the user to handle
+(invalid records, conflicts); 2 bad usage; 3 and up, one per error class (see
+errors.py). `JobshareGroup.invoke` is the one place that turns a raised error into
+its line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import JobshareError
+from ..store import Store
+
+
+class JobshareGroup(click.Group):
+    """Turns the library's errors into one line on stderr and the error's exit code, and
+    lists its commands in the order given (`order`), then any others as registered."""
+
+    def __init__(self, *args: Any, order: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = tuple(order)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JobshareError as e:
+            error_line(str(e))
+            ctx.exit(e.exit_code)
+        except OSError as e:
+            if isinstance(e, BrokenPipeError):
+                raise
+            # the file system refused (a record or folder without permission, a full disk):
+            # the user's to fix, not a bug, so one line rather than a traceback
+            what = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+            denied = isinstance(e, PermissionError) or "Permission denied" in what
+            hint = (
+                " (check the permissions of the repository's files and folders)" if denied else ""
+            )
+            error_line(f"{what}{hint}")
+            ctx.exit(JobshareError.exit_code)
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            ctx.exit(130)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        unlisted = len(self.order)
+        return sorted(  # stable: commands not in `order` keep the order they were added in
+            self.commands,
+            key=lambda name: self.order.index(name) if name in self.order else unlisted,
+        )
+
+
+def error_line(message: str) -> None:
+    """One line for the user on stderr, `jobshare: MESSAGE`: every error, and the notes
+    the merge driver leaves for git to show."""
+    click.echo(f"jobshare: {message}", err=True)
+
+
+def warning_line(message: str) -> None:
+    """A warning that does not change the exit code: `warning: MESSAGE` on stderr."""
+    click.echo(f"warning: {message}", err=True)
+
+
+def progress(message: str) -> None:
+    """Progress of a long step (fetching), on stderr so that stdout stays data."""
+    click.echo(message, err=True)
+
+
+def quiet(message: str) -> None:
+    """Progress swallowed: under --json, stderr keeps only warnings and errors."""
+
+
+def finish(code: int) -> NoReturn:
+    sys.exit(code)
+
+
+# --- option bundles ---------------------------------------------------------------------
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (a versioned envelope) for scripts."
+    )(f)
+
+
+def color_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colour: auto (on a terminal, unless NO_COLOR is set), always or never.",
+    )(f)
+
+
+def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--json and --color: for the commands that print for people in colour, or for scripts."""
+    return json_option(color_option(f))
+
+
+# --- the repository -----------------------------------------------------------------------
+
+
+def open_store(ctx: click.Context) -> Store:
+    """The repository of `jobshare -C PATH` (default: found from the current folder up).
+
+    Raises NotARepositoryError (exit 4) when there is none."""
+    return Store.open(ctx.obj["dir"])
+
+
+# --- how to print ----------------------------------------------------------------------
+
+
+def use_color(choice: str) -> bool:
+    """--color: always, never, or auto (a terminal, unless NO_COLOR is set or TERM=dumb)."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def page(text: str, color: bool) -> None:
+    """Print `text`; on a terminal, through $PAGER (less) when it is longer than the screen."""
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if terminal and text.count("\n") + 1 >= shutil.get_terminal_size().lines:
+        os.environ.setdefault("LESS", "FRX")  # as git does: colours, quit at the end
+        click.echo_via_pager(text, color=color)
+        return
+    click.echo(text, color=color)

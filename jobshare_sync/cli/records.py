@@ -1,0 +1,321 @@
+"""One's own records: init, add, edit, rm, commit, list, show, validate, schema."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import render, review, workspace
+from ..core import records, schema
+from ..core.records import Label
+from ..errors import JobshareError
+from ..store import Store
+from .base import finish, json_option, open_store, output_options, page, use_color
+
+CONTACT_KINDS = ("recruiter", "client", "agency", "service-business", "freelancer", "other")
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@click.option("--handle", help="Short name friends know you by (default: from your email).")
+@click.option("--name", help="Your full name (default: git's user.name).")
+@click.option("--email", help="Your email (default: git's user.email).")
+@json_option
+@click.pass_context
+def init(
+    ctx: click.Context,
+    path: str | None,
+    handle: str | None,
+    name: str | None,
+    email: str | None,
+    as_json: bool,
+) -> None:
+    """Create (or adopt) a jobshare repository; running it twice is harmless.
+
+    \b
+    Example:
+      jobshare init ~/jobshare --handle alice --name "Alice Example" --email alice@example.com
+    """
+    target = path if path is not None else ctx.obj["dir"]
+    result = workspace.init_repository(target, handle, name, email)
+    if as_json:
+        click.echo(
+            render.envelope(
+                "init",
+                {
+                    "root": str(result.root),
+                    "handle": result.handle,
+                    "created_repo": result.created_repo,
+                    "created_config": result.created_config,
+                    "commit": result.commit,
+                },
+            )
+        )
+        return
+    if result.created_config:
+        click.echo(f"Created a jobshare repository for '{result.handle}' in {result.root}")
+    elif result.commit:
+        click.echo(f"Updated the jobshare files in {result.root}")
+    else:
+        click.echo(
+            f"{result.root} is already a jobshare repository (owner '{result.handle}'); nothing to do"
+        )
+
+
+# --- adding, editing, removing -------------------------------------------------------
+
+
+@click.group()
+def add() -> None:
+    """Add a record (a contact) and commit it.
+
+    \b
+    Example:
+      jobshare add contact --name "Acme Recruiting" --kind agency
+    """
+
+
+@add.command("contact")
+@click.option("--name", required=True, help="The person's or organisation's name.")
+@click.option(
+    "--kind",
+    type=click.Choice(CONTACT_KINDS),
+    default="other",
+    show_default=True,
+    help="What sort of job source.",
+)
+@click.option(
+    "--organization", "--org", "organization", help="The organisation a person works for."
+)
+@click.option("--role", help="The person's role, e.g. 'Tech recruiter'.")
+@click.option("--email", "emails", multiple=True, help="An email address (repeat for more).")
+@click.option("--phone", "phones", multiple=True, help="A phone number (repeat for more).")
+@click.option("--website", help="Web site, starting with https://.")
+@click.option("--location", help="Where they are or hire, e.g. 'London, UK'.")
+@click.option("--industry", "industries", multiple=True, help="An industry (repeat for more).")
+@click.option("--tag", "tags", multiple=True, help="A tag such as remote (repeat for more).")
+@click.option("--notes", help="Free text notes.")
+@click.option("--id", "record_id", help="Choose the id instead of slug-plus-random-suffix.")
+@click.option("--no-commit", is_flag=True, help="Write the file but do not commit it.")
+@json_option
+@click.pass_context
+def add_contact(
+    ctx: click.Context, record_id: str | None, no_commit: bool, as_json: bool, **fields: Any
+) -> None:
+    """Write contacts/<id>.yaml in canonical form, validate it and commit it.
+
+    \b
+    Example:
+      jobshare add contact --name "Acme Recruiting" --kind agency \\
+        --email jobs@acme.example --phone "+44 20 7946 0000" \\
+        --website https://acme.example --industry fintech --tag remote
+    """
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+    saved = workspace.add_contact(open_store(ctx), values, record_id, commit=not no_commit)
+    if as_json:
+        click.echo(render.envelope("add", saved.to_json()))
+    elif saved.commit:
+        click.echo(f"Added {saved.label} ({saved.data['name']}) in commit {saved.commit[:10]}")
+    else:
+        click.echo(f"Wrote {saved.label.path} (not committed: run 'jobshare commit')")
+
+
+@click.command()
+@click.argument("label")
+@click.option("--no-commit", is_flag=True, help="Save the file but do not commit it.")
+@click.pass_context
+def edit(ctx: click.Context, label: str, no_commit: bool) -> None:
+    """Open a record in $EDITOR; commit it once it is valid.
+
+    An invalid result is re-opened with the problems shown as comments at the top;
+    saving it unchanged gives up. Leaving the record unchanged commits nothing.
+
+    \b
+    Example:
+      EDITOR=nano jobshare edit acme-recruiting-7k2q
+    """
+    edited = workspace.edit_record(open_store(ctx), label, _run_editor, commit=not no_commit)
+    if edited.gave_up:
+        click.echo(f"gave up: {edited.label} left as it was", err=True)
+        finish(1)
+    if edited.saved is None:
+        click.echo(f"{edited.label} unchanged; nothing committed")
+    else:
+        click.echo(f"Saved {edited.label}{_committed(edited.saved)}")
+
+
+def _run_editor(text: str) -> str:
+    """`text` as the user left it in $VISUAL or $EDITOR (click's choice when neither is set)."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "record.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            click.edit(filename=str(path), editor=editor)
+        except click.ClickException as e:
+            raise JobshareError(
+                f"could not run the editor: {e.format_message()}; set $EDITOR"
+            ) from None
+        return path.read_text(encoding="utf-8")
+
+
+def _committed(saved: workspace.Saved) -> str:
+    return f" in commit {saved.commit[:10]}" if saved.commit else " (not committed)"
+
+
+@click.command()
+@click.argument("labels", nargs=-1, required=True)
+@click.option("--no-commit", is_flag=True, help="Delete the file but do not commit.")
+@click.pass_context
+def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
+    """Remove records and commit the removal.
+
+    \b
+    Example:
+      jobshare rm contacts/acme-recruiting-7k2q
+    """
+    store = open_store(ctx)
+    found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
+    for found in dict.fromkeys(found_all):
+        saved = workspace.remove_record(store, found, commit=not no_commit)
+        click.echo(f"Removed {found}{_committed(saved)}")
+
+
+@click.command()
+@click.option("-m", "--message", help="Commit message (default: a summary of the changed records).")
+@json_option
+@click.pass_context
+def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
+    """Validate and commit every record file you changed by hand.
+
+    Nothing is committed if any changed file is invalid.
+
+    \b
+    Example:
+      $EDITOR contacts/acme-recruiting-7k2q.yaml && jobshare commit -m "New phone for Acme"
+    """
+    result = workspace.commit_worktree(open_store(ctx), message)
+    if as_json:
+        click.echo(render.envelope("commit", result.to_json()))
+    elif result.commit is None:
+        click.echo("nothing to commit: no record file changed")
+    else:
+        click.echo(f"Committed {len(result.files)} record file(s) in {result.commit[:10]}")
+        for path, state in sorted(result.files.items()):
+            click.echo(f"  {state:8}  {path}")
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@click.command("list")
+@click.argument("folder", required=False, type=click.Choice(records.FOLDERS))
+@click.option("--kind", type=click.Choice(CONTACT_KINDS), help="Only contacts of this kind.")
+@click.option("--tag", help="Only records with this tag.")
+@click.option("--search", help="Only records containing this text (any field, any case).")
+@json_option
+@click.pass_context
+def list_(
+    ctx: click.Context,
+    folder: str | None,
+    kind: str | None,
+    tag: str | None,
+    search: str | None,
+    as_json: bool,
+) -> None:
+    """List records, optionally filtered.
+
+    \b
+    Examples:
+      jobshare list contacts --kind recruiter --tag remote
+      jobshare list --search fintech --json
+    """
+    found = workspace.list_records(open_store(ctx), folder, kind, tag, search)
+    if as_json:
+        click.echo(render.envelope("list", render.to_json(found)))
+    else:
+        click.echo(render.listing(found))
+
+
+@click.command()
+@click.argument("label", metavar="LABEL|REV")
+@output_options
+@click.pass_context
+def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
+    """Show one record, or a commit with its record-level changes.
+
+    LABEL is contacts/<id>, referrals/<id> or a bare id. Anything else is read as a
+    revision (a commit hash, HEAD~1, a branch, bob/main): the commit is shown with its
+    author, date and message, and what it changed against its first parent (for a
+    merge: what the merge brought in). An exact label or id wins over a revision of
+    the same name, a revision over a prefix of an id.
+
+    \b
+    Examples:
+      jobshare show acme-recruiting-7k2q
+      jobshare show HEAD~1
+    """
+    store = open_store(ctx)
+    target = review.show_target(store, label)
+    if not isinstance(target, Label):
+        shown = review.show_commit(store, target)
+        if as_json:
+            click.echo(render.envelope("show", shown.to_json()))
+        else:
+            painted = use_color(color)
+            page(render.commit_changes(shown, painted), painted)
+        return
+    raw = (store.root / target.path).read_bytes()
+    data = workspace.read_worktree_record(store, target)
+    if as_json:
+        click.echo(render.envelope("show", {"label": str(target), "record": data}))
+    else:
+        click.echo(render.record(target, data, raw))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@json_option
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Check every record (or the given files) against the schema and each other.
+
+    Reports each problem as path:line: field: message, all in one run, then exits 1
+    if any is an error. Likely duplicates are warnings and do not fail.
+
+    \b
+    Examples:
+      jobshare validate
+      jobshare validate contacts/acme-recruiting-7k2q.yaml --json
+    """
+    try:
+        store: Store | None = open_store(ctx)
+    except JobshareError:
+        if not paths:
+            raise
+        store = None  # files outside any repository are checked on their own
+    report = workspace.validate(store, paths)
+    if as_json:
+        click.echo(render.envelope("validate", report.to_json()))
+    else:
+        click.echo(render.validation(report))
+    finish(0 if report.ok else 1)
+
+
+@click.command("schema")
+@click.argument("kind", required=False, default="contact", type=click.Choice(schema.KINDS))
+def schema_(kind: str) -> None:
+    """Print a bundled JSON Schema (contact, referral or jobshare).
+
+    \b
+    Example:
+      jobshare schema referral > referral.schema.json
+    """
+    click.echo(schema.schema_text(kind), nl=False)
+
+
+COMMANDS = (init, add, edit, rm, commit, list_, show, validate, schema_)
