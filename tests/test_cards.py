@@ -4,12 +4,25 @@ field by field; the quirks each get a table; exported contacts read back equal t
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jobshare_sync.core import cards, records, schema
+from jobshare_sync.core.cards.model import ADDRESS_PARTS
+from jobshare_sync.core.values import (
+    email_key,
+    format_instant,
+    link_key,
+    normal_line,
+    normal_text,
+    phone_compare_key,
+    word_key,
+)
 from jobshare_sync.errors import InterchangeError
 
 IMPORT = Path(__file__).resolve().parent.parent / "examples" / "import"
@@ -691,3 +704,204 @@ def test_forced_formats_and_values_too_long_for_a_contact() -> None:
     forced = cards.read_contacts(linkedin, "c.csv", format="linkedin-csv")
     assert forced.format == "linkedin-csv"
     assert forced.contacts[0].fields["links"] == ["https://www.linkedin.com/in/ab"]
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def unfold(text: str) -> list[str]:
+    assert "\n" not in text.replace("\r\n", "")  # CRLF line ends only
+    return text.replace("\r\n ", "").split("\r\n")[:-1]
+
+
+def test_vcard_40_output_matches_rfc_6350s_examples() -> None:
+    """The property lines of RFC 6350's own examples (sections 6.2.1, 6.3.1, 6.6.4, 6.7.1,
+    6.7.2, 6.7.4, 6.1.4, 6.6.4), written from a record that holds the same values."""
+    record = {
+        "id": "acme-7k2q",
+        "kind": "agency",
+        "name": "Mr. John Q. Public, Esq.",
+        "organization": "ABC, Inc.",
+        "address": {
+            "street": "123 Main Street",
+            "locality": "Any Town",
+            "region": "CA",
+            "postal_code": "91921-1234",
+            "country": "U.S.A.",
+        },
+        "tags": ["INTERNET", "IETF", "INDUSTRY", "INFORMATION TECHNOLOGY"],
+        "notes": "This fax number is operational 0800 to 1715 EST, Mon-Fri.",
+        "updated": "1995-10-31T22:27:10Z",
+        "added_by": "alice",
+    }
+    lines = unfold(cards.to_vcard(record))
+    assert lines[:2] == ["BEGIN:VCARD", "VERSION:4.0"] and lines[-1] == "END:VCARD"
+    for expected in [
+        "FN:Mr. John Q. Public\\, Esq.",
+        "ORG:ABC\\, Inc.",
+        "ADR;TYPE=work:;;123 Main Street;Any Town;CA;91921-1234;U.S.A.",
+        "CATEGORIES:INTERNET,IETF,INDUSTRY,INFORMATION TECHNOLOGY",
+        "NOTE:This fax number is operational 0800 to 1715 EST\\, Mon-Fri.",
+        "KIND:org",
+        "REV:19951031T222710Z",
+        "UID;VALUE=text:acme-7k2q",
+    ]:
+        assert expected in lines
+    assert not any(line.startswith("N:") for line in lines)  # an organisation has no N
+    three = unfold(cards.to_vcard(record, "3.0"))
+    assert three[:2] == ["BEGIN:VCARD", "VERSION:3.0"]
+    assert {"N:;;;;", "X-ABSHOWAS:COMPANY", "REV:1995-10-31T22:27:10Z", "UID:acme-7k2q"} <= set(
+        three
+    )
+    with pytest.raises(ValueError, match="use 4.0 or 3.0"):
+        cards.to_vcard(record, "2.1")
+
+
+@pytest.mark.parametrize(
+    "text, escaped",
+    [
+        ("a,b", "a\\,b"),
+        ("a;b", "a\\;b"),
+        ("C:\\path", "C:\\\\path"),
+        ("line\nnext", "line\\nnext"),
+        ("\\,", "\\\\\\,"),
+        ("plain: text", "plain: text"),
+    ],
+)
+def test_escape(text: str, escaped: str) -> None:
+    assert cards.escape(text) == escaped
+
+
+def test_lines_are_folded_at_75_octets_without_splitting_a_character() -> None:
+    text = cards.to_vcard({"id": "x", "kind": "other", "name": "名" * 80, "notes": "é" * 300})
+    physical = text.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in physical)
+    assert sum(line.startswith(" ") for line in physical) > 5
+    (contact,) = cards.read_contacts(text.encode(), "x.vcf").contacts
+    assert contact.fields["name"] == "名" * 80 and contact.fields["notes"] == "é" * 300 + "\n"
+
+
+def test_person_names_split_so_that_they_come_back() -> None:
+    assert cards.split_name("Dana Okafor") == ("Dana", "Okafor")
+    assert cards.split_name("Jean-Luc de la Croix") == ("Jean-Luc de la", "Croix")
+    assert cards.split_name("山田花子") == ("山田花子", "")
+    assert cards.split_name("Dana  Okafor") == ("Dana  Okafor", "")  # two spaces stay
+    lines = unfold(cards.to_vcard({"id": "x", "kind": "recruiter", "name": "Dana Okafor"}))
+    assert "N:Okafor;Dana;;;" in lines
+
+
+# --- round trips ------------------------------------------------------------------------
+
+_UNSAFE = ("Cc", "Cs", "Zl", "Zp")
+_text = st.text(st.characters(blacklist_categories=_UNSAFE), min_size=1, max_size=30)
+# non-Latin letters, and the characters vCard and CSV escape or quote
+_tricky = st.sampled_from(list(",;:\\\"'=* ") + ["名", "Ł", "é", "ش", "Ж", "ü", "€", "\t"])
+_line = (
+    st.lists(st.one_of(_text, _tricky), min_size=1, max_size=6)
+    .map(lambda parts: normal_line("".join(parts)))
+    .filter(bool)
+)
+
+
+def _limited(limit: int) -> st.SearchStrategy[str]:
+    return _line.map(lambda s: s[:limit].strip()).filter(bool)
+
+
+_notes = st.lists(st.one_of(_line, st.just("")), min_size=1, max_size=5).map(
+    lambda lines: normal_text("\n".join(lines))
+)
+_email = st.from_regex(r"[A-Za-z0-9._%+-]{1,12}@[a-z0-9-]{1,12}\.[a-z]{2,6}", fullmatch=True)
+_phone = st.from_regex(r"\+?[1-9][0-9]{1,3}( ?[0-9]{2,4}){1,4}", fullmatch=True)
+_url = st.from_regex(
+    r"https?://(www\.)?[a-z0-9-]{1,12}\.(example|com)(/[A-Za-z0-9_.~%-]{1,12}){0,2}/?",
+    fullmatch=True,
+)
+# Google's CSV separates several values in one cell with " ::: " and keeps labels that
+# start with "* " for itself: such tags cannot travel through it.
+_word = _limited(60).filter(lambda s: ":::" not in s and not s.startswith("* "))
+_instant = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1)).map(
+    lambda d: format_instant(d.replace(microsecond=0, tzinfo=dt.UTC))
+)
+
+
+@st.composite
+def contacts(draw: st.DrawFn) -> dict[str, Any]:
+    """A contact record as jobshare writes it: values in normal form, no repeats of one
+    value under its key (emails by case, phones as numbers, tags by case)."""
+    record: dict[str, Any] = {
+        "id": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)),
+        "kind": draw(st.sampled_from(cards.KINDS)),
+        "name": draw(_limited(200)),
+    }
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "organization": _limited(200),
+        "role": _limited(200),
+        "emails": st.lists(_email, min_size=1, max_size=3, unique_by=email_key),
+        "phones": st.lists(_phone, min_size=1, max_size=3, unique_by=phone_compare_key),
+        "website": _url,
+        "links": st.lists(_url, min_size=1, max_size=3, unique_by=lambda u: link_key(u) or u),
+        "location": _limited(200),
+        "address": st.dictionaries(st.sampled_from(ADDRESS_PARTS), _limited(40), min_size=1),
+        "industries": st.lists(_word, min_size=1, max_size=3, unique_by=word_key),
+        "tags": st.lists(_word, min_size=1, max_size=4, unique_by=word_key),
+        "connected": st.dates(dt.date(1990, 1, 1), dt.date(2100, 1, 1)).map(dt.date.isoformat),
+        "notes": _notes.filter(bool),
+    }
+    for name, strategy in optional.items():
+        if draw(st.booleans()):
+            record[name] = draw(strategy)
+    if record.get("website") in record.get("links", []):
+        record["links"].remove(record["website"])
+        if not record["links"]:
+            del record["links"]
+    record["added_by"] = draw(st.from_regex(r"[a-z0-9][a-z0-9_-]{0,10}", fullmatch=True))
+    record["updated"] = draw(_instant)
+    return record
+
+
+def back(contact: cards.ImportedContact) -> dict[str, Any]:
+    """An imported contact as the record it was exported from."""
+    record = dict(contact.fields)
+    record.update(id=contact.uid, added_by=contact.added_by, updated=contact.updated)
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=contacts(), version=st.sampled_from(cards.VERSIONS))
+def test_a_contact_exported_to_vcard_and_read_back_is_itself(
+    record: dict[str, Any], version: str
+) -> None:
+    text = cards.to_vcard(record, version)
+    result = cards.read_contacts(text.encode(), "x.vcf")
+    assert result.problems == [] and not result.ignored, messages(result)
+    (contact,) = result.contacts
+    assert back(contact) == record
+    assert list(contact.fields) == [
+        k for k in schema.field_order("contact")[0] if k in contact.fields
+    ]
+    # and it is a valid record as it comes back
+    raw = schema.dump_record("contacts", back(contact))
+    label = records.Label("contacts", record["id"])
+    assert schema.record_problems(label, records.load_yaml(raw, label.path)) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(many=st.lists(contacts(), min_size=1, max_size=4))
+def test_many_contacts_exported_to_google_csv_and_read_back_are_themselves(
+    many: list[dict[str, Any]],
+) -> None:
+    text = cards.to_google_csv(many)
+    result = cards.read_contacts(text.encode(), "x.csv")
+    assert result.format == "google-csv"
+    assert result.problems == [] and not result.ignored, messages(result)
+    assert [back(c) for c in result.contacts] == many
+
+
+@settings(max_examples=50, deadline=None)
+@given(many=st.lists(contacts(), min_size=2, max_size=5), version=st.sampled_from(cards.VERSIONS))
+def test_a_file_of_many_cards_reads_back_card_by_card(
+    many: list[dict[str, Any]], version: str
+) -> None:
+    result = cards.read_contacts(cards.to_vcards(many, version).encode(), "x.vcf")
+    assert [back(c) for c in result.contacts] == many
+    assert [c.number for c in result.contacts] == list(range(1, len(many) + 1))

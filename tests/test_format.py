@@ -289,3 +289,16 @@ def _problems(report: dict[str, Any]) -> list[dict[str, Any]]:
     (body,) = report.values()
     items: list[dict[str, Any]] = body["problems"]
     return items
+
+
+def test_the_readmes_contact_is_a_valid_format_2_record_in_canonical_order() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("```yaml\n# yaml-language-server: $schema=../.jobshare/schema/contact")
+    block = readme[start + len("```yaml\n") : readme.index("```\n", start + 8)]
+    loaded = records.load_yaml(block.encode(), "README.md")
+    assert schema.record_problems(Label("contacts", "acme-recruiting-7k2q"), loaded) == []
+    data = loaded.data
+    assert data["format"] == 2 and {"links", "address", "connected"} <= set(data)
+    written = schema.dump_record("contacts", data).decode()
+    uncommented = "".join(line.split("  #")[0].rstrip() + "\n" for line in block.splitlines())
+    assert written == uncommented
