@@ -905,3 +905,15 @@ def test_a_file_of_many_cards_reads_back_card_by_card(
     result = cards.read_contacts(cards.to_vcards(many, version).encode(), "x.vcf")
     assert [back(c) for c in result.contacts] == many
     assert [c.number for c in result.contacts] == list(range(1, len(many) + 1))
+
+
+def test_a_vcard_file_in_utf16_and_one_with_a_byte_order_mark() -> None:
+    text = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ł\r\nEND:VCARD\r\n"
+    for data in (
+        text.encode("utf-16"),
+        text.encode("utf-16-le"),
+        "\ufeff".encode() + text.encode(),
+    ):
+        assert cards.detect_format(data) == "vcard"
+        result = cards.read_contacts(data, "t.vcf")
+        assert [c.fields for c in result.contacts] == [{"name": "Zoë Ł"}]

@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from ...errors import InterchangeError
 from ..values import DEFAULT_REGION
 from .export import VERSIONS, escape, google_header, split_name, to_google_csv, to_vcard, to_vcards
+from .generic import TARGETS, parse_mapping
 from .model import FORMATS, KINDS, ImportedContact, ReadProblem, ReadResult, parse_day
-from .tables import TARGETS, header_format, locate_header, parse_mapping, read_table
+from .tables import header_format, locate_header, read_table
 from .text import decode_text
 from .vcard import parse_rev, read_vcards
 

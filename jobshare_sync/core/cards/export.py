@@ -21,7 +21,7 @@ from vobject.vcard import VCard3_0
 
 from ..values import parse_instant
 from .model import ADDRESS_PARTS, ORGANISATION_KINDS
-from .tables import MULTI
+from .rows import MULTI
 
 VERSIONS = ("4.0", "3.0")
 PRODID = "-//jobshare-sync//jobshare//EN"

@@ -246,15 +246,14 @@ class ContactBuilder:
             self.values["connected"] = day
 
     def set_address(self, parts: Mapping[str, str], what: str) -> bool:
+        """Set the address from its parts (ADDRESS_PARTS names; a street of several lines
+        becomes one, its lines joined by commas) unless it has one; False if not set."""
         if "address" in self.values:
             return False
         address: dict[str, str] = {}
         for name in ADDRESS_PARTS:
-            text = normal_line(
-                ", ".join(
-                    normal_line(p) for p in (parts.get(name) or "").split("\n") if normal_line(p)
-                )
-            )
+            lines = (normal_line(line) for line in (parts.get(name) or "").splitlines())
+            text = ", ".join(line for line in lines if line)
             if not text:
                 continue
             limit = _limits()[f"address.{name}"]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ...errors import InterchangeError
 from ..values import DEFAULT_REGION, normal_line
+from .generic import mapped_columns, read_generic
 from .model import (
     ADDRESS_PARTS,
     ORGANISATION_KIND,
@@ -28,127 +29,12 @@ from .model import (
     join_name,
     valid_handle,
 )
+from .rows import Row, name_by_organisation, split_cell
 from .text import decode_text
 from .vcard import parse_rev
 
 DELIMITERS = (",", ";", "\t", "|")
-MULTI = " ::: "  # Google's separator of several values in one cell
-# Fields a column can be mapped to with --map COLUMN=FIELD.
-TARGETS = (
-    "name",
-    "kind",
-    "organization",
-    "role",
-    "emails",
-    "phones",
-    "website",
-    "links",
-    "location",
-    "industries",
-    "tags",
-    "connected",
-    "notes",
-    *(f"address.{part}" for part in ADDRESS_PARTS),
-)
-# Column names a generic CSV is understood by without --map (lower case).
-GUESSES = {
-    "name": "name",
-    "full name": "name",
-    "display name": "name",
-    "first name": "name",
-    "given name": "name",
-    "last name": "name",
-    "family name": "name",
-    "surname": "name",
-    "email": "emails",
-    "e-mail": "emails",
-    "email address": "emails",
-    "emails": "emails",
-    "mail": "emails",
-    "phone": "phones",
-    "phone number": "phones",
-    "phones": "phones",
-    "telephone": "phones",
-    "mobile": "phones",
-    "company": "organization",
-    "organization": "organization",
-    "organisation": "organization",
-    "agency": "organization",
-    "title": "role",
-    "job title": "role",
-    "position": "role",
-    "role": "role",
-    "website": "website",
-    "web site": "website",
-    "homepage": "website",
-    "url": "website",
-    "linkedin": "links",
-    "profile": "links",
-    "links": "links",
-    "location": "location",
-    "city": "location",
-    "industry": "industries",
-    "industries": "industries",
-    "tags": "tags",
-    "labels": "tags",
-    "categories": "tags",
-    "kind": "kind",
-    "notes": "notes",
-    "note": "notes",
-    "comments": "notes",
-    "connected on": "connected",
-}
 _PROFILE_LABELS = {"profile", "linkedin", "xing", "github", "gitlab", "twitter", "mastodon"}
-
-
-class _Row:
-    """One row's cells by column name (case-insensitive), remembering which were used."""
-
-    def __init__(self, header: list[str], cells: list[str]) -> None:
-        self.header = header
-        self.cells = cells
-        self.columns: dict[str, list[int]] = {}
-        for i, name in enumerate(header):
-            self.columns.setdefault(name.strip().lower(), []).append(i)
-        self.used: set[int] = set()
-
-    def values(self, name: str) -> list[str]:
-        """Every non-empty cell of the columns called `name`; marks them used."""
-        found = []
-        for i in self.columns.get(name.lower(), []):
-            self.used.add(i)
-            if i < len(self.cells) and self.cells[i].strip():
-                found.append(self.cells[i].strip())
-        return found
-
-    def mark(self, *names: str) -> None:
-        """Count the columns `names` as used (labels and other cells that only qualify)."""
-        for name in names:
-            self.used.update(self.columns.get(name.lower(), []))
-
-    def release(self, *names: str) -> None:
-        """Count the columns `names` as ignored after all (a second address, say)."""
-        for name in names:
-            self.used.difference_update(self.columns.get(name.lower(), []))
-
-    def get(self, *names: str) -> str:
-        """The first non-empty cell among the columns `names` (all are marked used)."""
-        found = [v for name in names for v in self.values(name)]
-        return found[0] if found else ""
-
-    def numbered(self, pattern: str) -> list[tuple[int, str]]:
-        """(number, column) for columns like `E-mail 2 - Value`, `pattern` with one group."""
-        regex = re.compile(pattern, re.IGNORECASE)
-        found: dict[int, str] = {}
-        for name in self.header:
-            if m := regex.fullmatch(name.strip()):
-                found.setdefault(int(m[1]), name.strip())
-        return sorted(found.items())
-
-    def unused(self) -> Iterator[str]:
-        for i, cell in enumerate(self.cells):
-            if i not in self.used and cell.strip():
-                yield self.header[i].strip() if i < len(self.header) else f"column {i + 1}"
 
 
 def header_format(header: Iterable[str]) -> str | None:
@@ -231,14 +117,14 @@ def read_table(
             header = [normal_line(c) for c in cells]
             break
     reader = _READERS[found]
-    columns = _mapped_columns(header, mapping or {}) if found == "csv" else {}
+    columns = mapped_columns(header, mapping or {}) if found == "csv" else {}
     number = 0
     try:
         for line, cells in rows:
             if not any(c.strip() for c in cells):
                 continue
             number += 1
-            row = _Row(header, cells)
+            row = Row(header, cells)
             contact = _read_row(row, reader, columns, kind, region, source, number, line, result)
             if contact is not None:
                 result.contacts.append(contact)
@@ -251,11 +137,11 @@ def read_table(
     return result
 
 
-Reader = Callable[[_Row, ContactBuilder, ImportedContact, Mapping[str, str]], bool]
+Reader = Callable[[Row, ContactBuilder, ImportedContact, Mapping[str, str]], bool]
 
 
 def _read_row(
-    row: _Row,
+    row: Row,
     reader: Reader,
     columns: Mapping[str, str],
     kind: str | None,
@@ -290,19 +176,8 @@ def _read_row(
     return contact
 
 
-def _split(text: str, separator: str = MULTI) -> list[str]:
-    return [part.strip() for part in text.split(separator) if part.strip()]
-
-
-def _organisation(row: _Row, b: ContactBuilder, *columns: str) -> bool:
-    """Name a row without a person's name by its organisation; True when it did."""
-    if "name" in b.values:
-        return False
-    return b.set_line("name", row.get(*columns), columns[0])
-
-
 def _google(
-    row: _Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
+    row: Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
 ) -> bool:
     b.set_line("name", row.get("Name"), "Name")
     parts = [
@@ -327,13 +202,13 @@ def _google(
         for n, column in row.numbered(pattern):
             row.mark(f"{what} {n} - Label", f"{what} {n} - Type")
             for cell in row.values(column):
-                for value in _split(cell):
+                for value in split_cell(cell):
                     add(value, column)
     for n, column in row.numbered(r"Website (\d+) - Value"):
         label = row.get(f"Website {n} - Label", f"Website {n} - Type")
         profile = label.removeprefix("* ").strip().lower() in _PROFILE_LABELS
         for cell in row.values(column):
-            for value in _split(cell):
+            for value in split_cell(cell):
                 b.add_url(value, column, profile=profile, preferred=label.startswith("* "))
     for n, _ in row.numbered(r"Address (\d+) - .+"):
         prefix = f"Address {n} - "
@@ -348,7 +223,7 @@ def _google(
         if any(cells.values()) and not b.set_address(cells, f"Address {n}"):
             row.release(*(prefix + name for name in (*_GOOGLE_ADDRESS, "Formatted")))
     for cell in row.values("Labels") + row.values("Group Membership"):
-        for tag in _split(cell):
+        for tag in split_cell(cell):
             if not tag.startswith("* "):  # "* myContacts", "* starred": Google's own
                 b.add_word("tags", tag, "Labels")
     for note in row.values("Notes"):
@@ -358,7 +233,7 @@ def _google(
         label = row.get(f"Custom Field {n} - Label", f"Custom Field {n} - Type").strip().lower()
         if label in _CUSTOM:
             _CUSTOM[label](b, contact, row.get(column), column)
-    return _organisation(row, b, "Organization Name", "Organization 1 - Name")
+    return name_by_organisation(row, b, "Organization Name", "Organization 1 - Name")
 
 
 _GOOGLE_ADDRESS = (
@@ -373,7 +248,7 @@ _GOOGLE_ADDRESS = (
 
 
 def _custom_industries(b: ContactBuilder, _: ImportedContact, value: str, what: str) -> None:
-    for item in _split(value):
+    for item in split_cell(value):
         b.add_word("industries", item, what)
 
 
@@ -411,7 +286,7 @@ _OUTLOOK_DEFAULTS = {
 
 
 def _outlook(
-    row: _Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
+    row: Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
 ) -> bool:
     for column, default in _OUTLOOK_DEFAULTS.items():
         if row.get(column).lower() not in ("", default):
@@ -454,11 +329,11 @@ def _outlook(
     for note in row.values("Notes"):
         b.add_note(note)
     b.set_line("location", row.get("Location"), "Location")
-    return _organisation(row, b, "Company")
+    return name_by_organisation(row, b, "Company")
 
 
 def _linkedin(
-    row: _Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
+    row: Row, b: ContactBuilder, contact: ImportedContact, _columns: Mapping[str, str]
 ) -> bool:
     b.set_line("name", join_name([row.get("First Name"), row.get("Last Name")]), "First Name")
     for value in row.values("URL"):
@@ -471,100 +346,9 @@ def _linkedin(
     return False
 
 
-def _mapped_columns(header: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Column (lower case) to field for a generic CSV: --map first, then GUESSES."""
-    present = {c.strip().lower(): c.strip() for c in header}
-    columns: dict[str, str] = {}
-    for column, target in mapping.items():
-        if column.strip().lower() not in present:
-            raise InterchangeError(
-                f"--map names column {column!r}, which the file does not have: "
-                f"its columns are {', '.join(present.values())}"
-            )
-        columns[column.strip().lower()] = target
-    for column in present:
-        if column not in columns and column in GUESSES:
-            columns[column] = GUESSES[column]
-    if not any(t in ("name", "emails") for t in columns.values()):
-        raise InterchangeError(
-            "no column gives a name or an email: say which with --map, "
-            f"e.g. --map '{next(iter(present.values()), 'Name')}=name' "
-            f"(its columns are {', '.join(present.values())})"
-        )
-    return columns
-
-
-_SPLIT = {
-    "emails": r"[;,\s]+",
-    "phones": r"\s*[;,]\s*",
-    "links": r"[\s;]+|,\s+",
-    "tags": r"\s*[;,]\s*",
-    "industries": r"\s*[;,]\s*",
-}
-
-
-def _generic(
-    row: _Row, b: ContactBuilder, contact: ImportedContact, columns: Mapping[str, str]
-) -> bool:
-    names: list[str] = []
-    address: dict[str, str] = {}
-    for column, target in columns.items():
-        for cell in row.values(column):
-            if target == "name":
-                names.append(cell)
-            elif target.startswith("address."):
-                address.setdefault(target.removeprefix("address."), cell)
-            elif target in _SPLIT:
-                for value in (v for v in re.split(_SPLIT[target], cell) if v.strip()):
-                    if target == "emails":
-                        b.add_email(value, column)
-                    elif target == "phones":
-                        b.add_phone(value, column)
-                    elif target == "links":
-                        b.add_url(value, column, profile=True)
-                    else:
-                        b.add_word(target, value, column)
-            elif target == "website":
-                b.add_url(cell, column, preferred=True)
-            elif target == "notes":
-                b.add_note(cell)
-            elif target == "kind":
-                b.set_kind(cell, column)
-            elif target == "connected":
-                b.set_connected(cell, column)
-            else:
-                b.set_line(target, cell, column)
-    b.set_line("name", join_name(names), "name")
-    b.set_address(address, "address")
-    organisations = [c for c, t in columns.items() if t == "organization"]
-    return bool(organisations) and _organisation(row, b, *organisations)
-
-
 _READERS: dict[str, Reader] = {
     "google-csv": _google,
     "outlook-csv": _outlook,
     "linkedin-csv": _linkedin,
-    "csv": _generic,
+    "csv": read_generic,
 }
-
-
-def parse_mapping(specs: Iterable[str]) -> dict[str, str]:
-    """`--map COLUMN=FIELD` options as {column: field}; InterchangeError for a bad one.
-
-    FIELD is one of TARGETS (`address.locality` for a part of the address). Several
-    columns may name one field: names are joined, sets collect, the first scalar wins.
-    """
-    mapping: dict[str, str] = {}
-    for spec in specs:
-        column, sep, target = spec.rpartition("=")
-        column, target = column.strip(), target.strip().lower()
-        if not sep or not column:
-            raise InterchangeError(
-                f"--map {spec!r} is not COLUMN=FIELD, e.g. --map 'Agency=organization'"
-            )
-        if target not in TARGETS:
-            raise InterchangeError(
-                f"--map {spec!r}: {target!r} is not a contact field; use one of {', '.join(TARGETS)}"
-            )
-        mapping[column] = target
-    return mapping
