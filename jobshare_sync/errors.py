@@ -89,3 +89,11 @@ class RepositoryStateError(JobshareError):
     """A repository jobshare cannot work on as it is: detached HEAD, shallow, bare."""
 
     exit_code = 14
+
+
+class InterchangeError(JobshareError):
+    """A contacts file that cannot be read as a whole (an unknown format, a CSV without a
+    header jobshare understands, a --map naming no column or no field). Single bad cards
+    and rows are not errors: they are reported and skipped."""
+
+    exit_code = 15

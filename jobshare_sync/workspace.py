@@ -84,7 +84,7 @@ def init_repository(
             owner: dict[str, Any] = {"handle": handle, "name": name}
             if email:
                 owner["email"] = email
-            config: dict[str, Any] = {"owner": owner, "format": 1}
+            config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
             problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
             if problems:
                 raise InvalidRecordError(
@@ -94,8 +94,11 @@ def init_repository(
         else:
             config = store.config()
             handle = config["owner"]["handle"]
+            if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
+                config = {**config, "format": records.FORMAT}
+                files[CONFIG_FILE] = schema.dump_config(config)
         head_tree = store.head_tree()
-        for kind in schema.KINDS:
+        for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
             rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
             text = schema.schema_text(kind).encode()
             if not (store.root / rel).is_file() or (store.root / rel).read_bytes() != text:

@@ -16,6 +16,8 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
+from .records import FORMAT, is_newer, record_format
+
 T = TypeVar("T")
 U = TypeVar("U")
 Record = dict[str, Any]
@@ -65,7 +67,8 @@ class RecordConflict:
     """A record the merge cannot decide; ``merged`` is the best effort (ours where in doubt)."""
 
     label: str
-    reason: str  # both-modified | add-add | modify-delete | delete-modify | invalid-after-merge
+    # both-modified | add-add | modify-delete | delete-modify | invalid-after-merge | newer-format
+    reason: str
     fields: list[FieldConflict]
     versions: Versions
     merged: Record | None
@@ -489,6 +492,18 @@ def merge_record(
         return RecordMerge(
             label, "conflict", None, RecordConflict(label, reason, [], versions, None)
         )
+    if not ours_kept and any(is_newer(v) for v in versions):
+        # Fields of a format this jobshare does not know have no rule here: merging them
+        # field by field could merge half of the record. Either side whole, or upgrade.
+        found = max(record_format(v) for v in versions if v is not None)
+        message = (
+            f"{label}: written by a newer jobshare (record format {found}; this jobshare knows "
+            f"formats up to {FORMAT}): upgrade jobshare to merge it, or keep one side whole"
+        )
+        conflict = RecordConflict(
+            label, "newer-format", [], versions, deepcopy(ours), [message], deepcopy(theirs)
+        )
+        return RecordMerge(label, "conflict", None, conflict)
     reason = "add-add" if base is None else "both-modified"
     mirror: Record | None = None  # see RecordConflict.merged_theirs
     race = None if ours_kept else _status_race(versions, rules)

@@ -27,6 +27,14 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_RECORD_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 SCHEMA_COMMENT_PREFIX = "# yaml-language-server: $schema="
+FORMAT = 2
+"""The newest record format this jobshare reads and writes (DESIGN section 2).
+
+Format 2 added a contact's `links`, `address` and `connected`. A field added after
+format 1 carries `x-since` in its schema; a record that uses one says so in its own
+`format` field, so that a jobshare which knows fewer formats can tell a field from a
+newer format (the record's `format` is higher than its own `FORMAT`) from a typo.
+"""
 
 try:  # the C loader is about six times faster; fall back when libyaml is missing
     from yaml import CSafeDumper as _BaseDumper
@@ -215,6 +223,17 @@ _SCALAR_CONSTRUCTORS = {
 
 def _escape_pointer(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
+
+
+def record_format(data: Mapping[str, Any]) -> int:
+    """The format a record says it needs: its `format` field, 1 when absent or not a number."""
+    value = data.get("format")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def is_newer(data: Any) -> bool:
+    """Whether a parsed record says it needs a format this jobshare does not know."""
+    return isinstance(data, dict) and record_format(data) > FORMAT
 
 
 # --- writing -------------------------------------------------------------------------

@@ -7,17 +7,17 @@ The caller decides the exit code once, from the whole report.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from . import records
+from .fastcheck import Predicate, compile_schema, is_date_time
 from .records import FOLDERS, KIND_OF_FOLDER, Label, Loaded
 
 if TYPE_CHECKING:  # jsonschema is imported only when a record fails the fast check
@@ -121,17 +121,6 @@ def schema_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _is_date_time(value: object) -> bool:
-    """RFC 3339 date-times, checked for real (the pattern alone allows month 13)."""
-    if not isinstance(value, str):
-        return True
-    try:
-        dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
 @cache
 def _validator(kind: str) -> jsonschema.protocols.Validator:
     import jsonschema
@@ -141,7 +130,7 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     cls.check_schema(schema)
     # jsonschema checks date-time only with an optional package; check it ourselves, on purpose
     checker = jsonschema.FormatChecker(formats=("date", "email"))
-    checker.checks("date-time")(_is_date_time)
+    checker.checks("date-time")(is_date_time)
     validator: jsonschema.protocols.Validator = cls(schema, format_checker=checker)
     return validator
 
@@ -169,6 +158,19 @@ def field_names(folder: str) -> tuple[str, ...]:
     return field_order(KIND_OF_FOLDER[folder])[0]
 
 
+@cache
+def fields_since(kind: str) -> dict[str, int]:
+    """Field name to the format that added it (`x-since`), for fields added after format 1."""
+    props = load_schema(kind)["properties"]
+    return {name: spec["x-since"] for name, spec in props.items() if "x-since" in spec}
+
+
+def needed_format(kind: str, data: Mapping[str, Any]) -> int:
+    """The lowest format whose fields cover `data`'s: 1, or the highest `x-since` it uses."""
+    since = fields_since(kind)
+    return max((since[key] for key in data if key in since), default=1)
+
+
 # --- canonical form ------------------------------------------------------------------
 
 
@@ -178,10 +180,22 @@ def schema_comment(kind: str) -> str:
 
 
 def dump_record(folder: str, data: Mapping[str, Any]) -> bytes:
-    """The canonical bytes of a record: schema key order, schema comment first."""
+    """The canonical bytes of a record: schema key order, schema comment first.
+
+    Its `format` field is written here, from the fields it uses (`needed_format`):
+    absent for a format 1 record. A number higher than this jobshare's `FORMAT` is
+    kept, since only the newer jobshare that wrote it knows what it covers.
+    """
     kind = KIND_OF_FOLDER[folder]
     order, nested = field_order(kind)
-    return records.dump_yaml(records.order_keys(dict(data), order, nested), schema_comment(kind))
+    data = dict(data)
+    declared = records.record_format(data)
+    wanted = declared if declared > records.FORMAT else needed_format(kind, data)
+    if wanted > 1:
+        data["format"] = wanted
+    else:
+        data.pop("format", None)
+    return records.dump_yaml(records.order_keys(data, order, nested), schema_comment(kind))
 
 
 def dump_config(data: Mapping[str, Any]) -> bytes:
@@ -228,6 +242,10 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         return pointer, "has the same item twice"
     if error.validator == "const":
         return pointer, f"must be {error.validator_value!r}"
+    if error.validator == "minProperties":
+        return pointer, "is empty: give at least one of its fields, or leave it out"
+    if error.validator == "minimum":
+        return pointer, f"must be at least {error.validator_value!r}"
     return pointer, error.message
 
 
@@ -256,123 +274,11 @@ def _type_name(value: Any) -> str:
     )
 
 
-# --- the fast check ----------------------------------------------------------------------
-#
-# jsonschema takes about 0.7 ms per record; a repository of 100,000 records cannot
-# wait for that. The bundled schemas use a small set of keywords, so each is compiled
-# once into a plain predicate. It decides valid/invalid only; when it says invalid,
-# jsonschema runs to find and word every problem. tests/test_schema.py checks that
-# both agree on generated records.
-
-Predicate = Callable[[Any], bool]
-_ANNOTATIONS = {"$schema", "$id", "title", "description", "examples", "default", "x-merge"}
-_TYPES: dict[str, Predicate] = {
-    "string": lambda v: isinstance(v, str),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "integer": lambda v: (
-        (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, float) and v.is_integer())
-    ),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-}
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    """JSON Schema equality: 1 == 1.0, but true is not 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict | list) or isinstance(b, dict | list):
-        return False
-    return bool(a == b)
-
-
-def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-_FORMATS: dict[str, Predicate] = {
-    "date-time": lambda v: _is_date_time(v),
-    "date": _is_date,
-    "email": lambda v: not isinstance(v, str) or "@" in v,
-}
-
-
-def _compile(schema: Mapping[str, Any]) -> Predicate:
-    """One schema (the keywords the bundled schemas use) as a predicate."""
-    checks: list[Predicate] = []
-    for key, arg in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        checks.append(_keyword(key, arg, schema))
-    return lambda v: all(check(v) for check in checks)
-
-
-def _keyword(key: str, arg: Any, schema: Mapping[str, Any]) -> Predicate:
-    if key == "type":
-        names = arg if isinstance(arg, list) else [arg]
-        preds = [_TYPES[n] for n in names]
-        return lambda v: any(p(v) for p in preds)
-    if key == "enum":
-        return lambda v: any(_json_equal(v, option) for option in arg)
-    if key == "const":
-        return lambda v: _json_equal(v, arg)
-    if key == "pattern":
-        regex = re.compile(arg)
-        return lambda v: not isinstance(v, str) or regex.search(v) is not None
-    if key in ("minLength", "maxLength"):
-        low = key == "minLength"
-        return lambda v: not isinstance(v, str) or (len(v) >= arg if low else len(v) <= arg)
-    if key in ("minItems", "maxItems"):
-        low = key == "minItems"
-        return lambda v: not isinstance(v, list) or (len(v) >= arg if low else len(v) <= arg)
-    if key == "uniqueItems":
-        return lambda v: not arg or not isinstance(v, list) or _unique_items(v)
-    if key == "format":
-        fmt = _FORMATS[arg]
-        return fmt
-    if key == "items":
-        item = _compile(arg)
-        return lambda v: not isinstance(v, list) or all(item(x) for x in v)
-    if key == "required":
-        return lambda v: not isinstance(v, dict) or all(name in v for name in arg)
-    if key == "properties":
-        props = {name: _compile(sub) for name, sub in arg.items()}
-        return lambda v: (
-            not isinstance(v, dict) or all(props[k](x) for k, x in v.items() if k in props)
-        )
-    if key == "additionalProperties":
-        known = set(schema.get("properties", {}))
-        if arg is False:
-            return lambda v: not isinstance(v, dict) or all(k in known for k in v)
-        extra = _compile(arg) if isinstance(arg, dict) else (lambda v: True)
-        return lambda v: (
-            not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
-        )
-    raise NotImplementedError(f"schema keyword {key!r} has no fast check")
-
-
-def _unique_items(items: list[Any]) -> bool:
-    return not any(_json_equal(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
-
-
 @cache
 def fast_check(kind: str) -> Predicate:
     """The compiled predicate of a bundled schema (falls back to jsonschema if it cannot)."""
     try:
-        return _compile(load_schema(kind))
+        return compile_schema(load_schema(kind))
     except (NotImplementedError, KeyError):
         return lambda v: bool(_validator(kind).is_valid(v))
 
@@ -397,9 +303,62 @@ def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
     return problems
 
 
+def newer_format_problem(label: Label, loaded: Loaded) -> Problem | None:
+    """The report of a record that says it needs a format newer than this jobshare's.
+
+    Such a record is neither checked against the schema (its new fields would read as
+    mistakes) nor merged: the one line says what to do. A warning, not an error: the
+    record is not invalid, this jobshare is old. Whoever takes in or writes records
+    refuses it all the same (any problem stops them).
+    """
+    data = loaded.data
+    if not records.is_newer(data):
+        return None
+    found = records.record_format(data)
+    return Problem(
+        label.path,
+        loaded.line_of("/format"),
+        "/format",
+        f"written by a newer jobshare (record format {found}; this jobshare knows formats "
+        f"up to {records.FORMAT}): upgrade jobshare to merge it",
+        severity="warning",
+    )
+
+
+def format_problems(label: Label, loaded: Loaded) -> list[Problem]:
+    """A record that uses a field from format N must say `format: N` (or higher), so that
+    a jobshare that knows only older formats can tell that field from a typo."""
+    data = loaded.data
+    if not isinstance(data, dict):
+        return []
+    since = fields_since(label.kind)
+    declared = records.record_format(data)
+    newer = sorted((key for key in data if since.get(key, 0) > declared), key=str)
+    if not newer:
+        return []
+    needed = max(since[key] for key in newer)
+    names = ", ".join(newer)
+    return [
+        Problem(
+            label.path,
+            loaded.line_of(f"/{newer[0]}"),
+            "/format",
+            f"{names} came with format {needed}: add 'format: {needed}' to the record "
+            "(jobshare writes it itself when it saves a record)",
+        )
+    ]
+
+
 def record_problems(label: Label, loaded: Loaded) -> list[Problem]:
-    """Schema problems plus the checks that concern the record alone (id = file name)."""
+    """Schema problems plus the checks that concern the record alone (id = file name).
+
+    A record written by a newer jobshare gives only `newer_format_problem`.
+    """
+    newer = newer_format_problem(label, loaded)
+    if newer is not None:
+        return [newer]
     problems = schema_problems(label.kind, loaded, label.path)
+    problems.extend(format_problems(label, loaded))
     data = loaded.data
     if isinstance(data, dict) and "id" in data and data["id"] != label.id:
         problems.append(

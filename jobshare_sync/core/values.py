@@ -29,6 +29,36 @@ def nfc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
+_BREAKS = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x85")
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def normal_line(text: str) -> str:
+    """A single-line value in normal form (DESIGN section 1): NFC, each control
+    character or line break a space, trimmed. `normal_line(" Acme\nLtd ") == "Acme Ltd"`."""
+    text = nfc(text)
+    if not text.isprintable():
+        text = "".join(" " if _is_control(c) else c for c in text)
+    return text.strip()
+
+
+def normal_text(text: str) -> str:
+    """A multi-line value (notes, details) in normal form: NFC, `\n` line ends, no other
+    control characters than tabs, no spaces at line ends, no blank lines at either end,
+    and one final newline when anything is left (as a YAML literal block keeps it)."""
+    lines = _BREAKS.split(nfc(text))
+    kept = []
+    for line in lines:
+        if not line.isprintable():
+            line = "".join(c for c in line if c == "\t" or not _is_control(c))
+        kept.append(line.rstrip())
+    body = "\n".join(kept).strip("\n")
+    return body + "\n" if body.strip() else ""
+
+
 def fold(text: str) -> str:
     """A search and lookup key: NFC, case folded, accents removed.
 
@@ -101,6 +131,24 @@ def website_host(url: str) -> str | None:
         return None
     host = host.rstrip(".").lower()
     return host[4:] if host.startswith("www.") and host.count(".") >= 2 else host
+
+
+def link_key(url: str) -> str | None:
+    """The key two spellings of one profile link share: host as `website_host` gives it,
+    then the path without a trailing slash, case folded; query and fragment dropped.
+
+    `link_key("https://www.linkedin.com/in/Dana-Okafor/") ==
+    link_key("http://linkedin.com/in/dana-okafor")`. None when there is no host.
+    """
+    host = website_host(url)
+    if host is None:
+        return None
+    text = url.strip()
+    try:
+        path = urlsplit(text if "://" in text else "//" + text).path
+    except ValueError:
+        return None
+    return host + nfc(path).rstrip("/").casefold()
 
 
 def parse_instant(text: str) -> dt.datetime | None:
