@@ -201,7 +201,13 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     if error.validator == "additionalProperties" and isinstance(value, dict):
         allowed = schema.get("properties", {})
         extra = sorted(k for k in value if k not in allowed)
-        return f"{pointer}/{extra[0]}" if extra else pointer, (
+        where = f"{pointer}/{extra[0]}" if extra else pointer
+        if title == "Alias":  # the contact schema's second shape (core/identity.py)
+            return where, (
+                f"an alias (a record with alias_of) holds only {', '.join(allowed)}; "
+                f"remove {', '.join(repr(k) for k in extra)}"
+            )
+        return where, (
             f"unknown field {', '.join(repr(k) for k in extra)}; allowed fields: {', '.join(allowed)}"
         )
     if error.validator == "required":
@@ -310,11 +316,13 @@ _FORMATS: dict[str, Predicate] = {
 }
 
 
-def _compile(schema: Mapping[str, Any]) -> Predicate:
+def _compile(schema: Mapping[str, Any] | bool) -> Predicate:
     """One schema (the keywords the bundled schemas use) as a predicate."""
+    if isinstance(schema, bool):  # JSON Schema's boolean schemas: anything, or nothing
+        return (lambda v: True) if schema else (lambda v: False)
     checks: list[Predicate] = []
     for key, arg in schema.items():
-        if key in _ANNOTATIONS:
+        if key in _ANNOTATIONS or key in ("then", "else"):  # then/else: checked with "if"
             continue
         checks.append(_keyword(key, arg, schema))
     return lambda v: all(check(v) for check in checks)
@@ -343,6 +351,10 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any]) -> Predicate:
     if key == "format":
         fmt = _FORMATS[arg]
         return fmt
+    if key == "if":
+        condition = _compile(arg)
+        then, otherwise = _compile(schema.get("then", True)), _compile(schema.get("else", True))
+        return lambda v: then(v) if condition(v) else otherwise(v)
     if key == "items":
         item = _compile(arg)
         return lambda v: not isinstance(v, list) or all(item(x) for x in v)
@@ -393,7 +405,9 @@ def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
         line: int | None = loaded.line_of(pointer)
         if error.validator == "required" and not error.absolute_path:
             line = None  # a missing top-level field has no line; the first key's would mislead
-        problems.append(Problem(path, line, pointer, message))
+        problem = Problem(path, line, pointer, message)
+        if problem not in problems:  # a pattern and a format can word one fault alike
+            problems.append(problem)
     return problems
 
 
@@ -438,6 +452,8 @@ def facts_of(label: Label, loaded: Loaded) -> Facts:
     if not isinstance(data, dict):
         return Facts()
     if label.folder == "contacts":
+        if "alias_of" in data:  # an alias holds no values of its own (core/identity.py)
+            return Facts()
         return Facts(keys=tuple(sorted(set(_normal_keys(data)))))
     refs = tuple(
         (key, data[key], loaded.line_of(f"/{key}") if loaded.lines else None)
