@@ -99,3 +99,46 @@ def test_fast_check_agrees_with_jsonschema(folder: str, data: st.DataObject) -> 
 def test_fast_check_compiles_every_bundled_schema() -> None:
     for kind in schema.KINDS:
         fastcheck.compile_schema(schema.load_schema(kind))  # raises if a keyword lacks a fast check
+
+
+ALIAS = {
+    "id": "acme-ltd-x9z3",
+    "alias_of": "acme-recruiting-7k2q",
+    "alias_reason": "combined",
+    "alias_by": "bob",
+    "alias_at": "2026-10-03T09:15:00Z",
+    "added_by": "alice",
+}
+
+
+@st.composite
+def mutated_alias(draw: st.DrawFn) -> dict[str, Any]:
+    """An alias (the contact schema's second shape), or a contact, with a few fields
+    replaced, removed, or taken from the other shape."""
+    contact = draw(st.sampled_from(example_records("contacts")))
+    base = copy.deepcopy(draw(st.sampled_from([ALIAS, ALIAS, contact])))
+    for _ in range(draw(st.integers(0, 3))):
+        action = draw(st.sampled_from(["set", "drop", "borrow"]))
+        if action == "set":
+            base[draw(st.sampled_from(sorted(base) or ["id"]))] = draw(_odd)
+        elif action == "drop" and base:
+            base.pop(draw(st.sampled_from(sorted(base))), None)
+        else:
+            donor = ALIAS if "kind" in base else contact
+            key = draw(st.sampled_from(sorted(donor)))
+            base[key] = copy.deepcopy(donor[key])
+    return base
+
+
+@settings(max_examples=600, deadline=None)
+@given(record=mutated_alias())
+def test_fast_check_agrees_with_jsonschema_on_aliases(record: dict[str, Any]) -> None:
+    assert schema.fast_check("contact")(record) == reference("contact").is_valid(record), (
+        json.dumps(record)
+    )
+
+
+def test_an_alias_validates_and_a_half_alias_does_not() -> None:
+    assert schema.fast_check("contact")(ALIAS)
+    assert not schema.fast_check("contact")(ALIAS | {"name": "Acme"})
+    assert not schema.fast_check("contact")({k: v for k, v in ALIAS.items() if k != "alias_at"})

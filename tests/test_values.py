@@ -56,3 +56,50 @@ def test_keys_fold_case_and_accents() -> None:
     assert values.word_key("Remote") == values.word_key("remote")
     assert values.fold("Zoë Łukasiewicz") == "zoe lukasiewicz"
     assert values.nfc("Zu\u0308rich") == "Zürich"
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("ACME Recruiting, Ltd.", ("acme", "recruiting")),
+        ("Acme Recruiting Limited", ("acme", "recruiting")),
+        ("Zoë Müller GmbH & Co. KG", ("zoe", "muller")),
+        ("Société Lumière S.A.", ("societe", "lumiere")),
+        ("Société Lumière S. A.", ("societe", "lumiere")),
+        ("Fjord Logistics AS", ("fjord", "logistics")),
+        ("Wisła Sp. z o.o.", ("wisla",)),
+        ("Northwind B.V.", ("northwind",)),
+        ("O'Brien & Partners LLC", ("obrien", "partners")),
+        ("Smith, Dana", ("smith", "dana")),
+        ("IT-Support", ("it", "support")),
+        ("Inc.", ("inc",)),  # a name that is only a legal form keeps it
+        ("AG Analytics", ("ag", "analytics")),  # only at the end
+        ("", ()),
+    ],
+)
+def test_name_tokens_fold_and_drop_legal_forms(name: str, tokens: tuple[str, ...]) -> None:
+    assert values.name_tokens(name) == tokens
+    assert values.name_key(name) == " ".join(tokens)
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://www.acme.example/jobs/", "acme.example"),
+        ("https://linkedin.com/in/Dana-Smith/", "linkedin.com/in/dana-smith"),
+        ("https://uk.linkedin.com/in/dana-smith", "uk.linkedin.com/in/dana-smith"),
+        ("https://www.xing.com/", None),  # a shared host alone names nobody
+        ("https://sites.google.com/view/acme", "sites.google.com/view/acme"),
+        ("https://notlinkedin.com/in/x", "notlinkedin.com"),
+        ("", None),
+    ],
+)
+def test_website_key_keeps_the_path_on_shared_hosts(url: str, key: str | None) -> None:
+    assert values.website_key(url) == key
+
+
+def test_shared_hosts_and_email_domains() -> None:
+    assert values.is_shared_host("gmail.com") and values.is_shared_host("de.linkedin.com")
+    assert not values.is_shared_host("acme.example") and not values.is_shared_host("com")
+    assert values.email_domain("Dana@Acme.Example") == "acme.example"
+    assert values.email_domain("no-at-sign") is None

@@ -81,11 +81,13 @@ _FORMATS: dict[str, Predicate] = {
 }
 
 
-def compile_schema(schema: Mapping[str, Any]) -> Predicate:
+def compile_schema(schema: Mapping[str, Any] | bool) -> Predicate:
     """One schema (the keywords the bundled schemas use) as a predicate."""
+    if isinstance(schema, bool):  # JSON Schema's boolean schemas: anything, or nothing
+        return (lambda v: True) if schema else (lambda v: False)
     checks: list[Predicate] = []
     for key, arg in schema.items():
-        if key in _ANNOTATIONS:
+        if key in _ANNOTATIONS or key in ("then", "else"):  # then/else: checked with "if"
             continue
         checks.append(_keyword(key, arg, schema))
     return lambda v: all(check(v) for check in checks)
@@ -120,6 +122,11 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any]) -> Predicate:
     if key == "format":
         fmt = _FORMATS[arg]
         return fmt
+    if key == "if":
+        condition = compile_schema(arg)
+        then = compile_schema(schema.get("then", True))
+        otherwise = compile_schema(schema.get("else", True))
+        return lambda v: then(v) if condition(v) else otherwise(v)
     if key == "items":
         item = compile_schema(arg)
         return lambda v: not isinstance(v, list) or all(item(x) for x in v)

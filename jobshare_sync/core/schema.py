@@ -215,7 +215,13 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
     if error.validator == "additionalProperties" and isinstance(value, dict):
         allowed = schema.get("properties", {})
         extra = sorted(k for k in value if k not in allowed)
-        return f"{pointer}/{extra[0]}" if extra else pointer, (
+        where = f"{pointer}/{extra[0]}" if extra else pointer
+        if title == "Alias":  # the contact schema's second shape (core/identity.py)
+            return where, (
+                f"an alias (a record with alias_of) holds only {', '.join(allowed)}; "
+                f"remove {', '.join(repr(k) for k in extra)}"
+            )
+        return where, (
             f"unknown field {', '.join(repr(k) for k in extra)}; allowed fields: {', '.join(allowed)}"
         )
     if error.validator == "required":
@@ -299,7 +305,9 @@ def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
         line: int | None = loaded.line_of(pointer)
         if error.validator == "required" and not error.absolute_path:
             line = None  # a missing top-level field has no line; the first key's would mislead
-        problems.append(Problem(path, line, pointer, message))
+        problem = Problem(path, line, pointer, message)
+        if problem not in problems:  # a pattern and a format can word one fault alike
+            problems.append(problem)
     return problems
 
 
@@ -397,6 +405,8 @@ def facts_of(label: Label, loaded: Loaded) -> Facts:
     if not isinstance(data, dict):
         return Facts()
     if label.folder == "contacts":
+        if "alias_of" in data:  # an alias holds no values of its own (core/identity.py)
+            return Facts()
         return Facts(keys=tuple(sorted(set(_normal_keys(data)))))
     refs = tuple(
         (key, data[key], loaded.line_of(f"/{key}") if loaded.lines else None)

@@ -9,7 +9,10 @@ email, phone number or web site are one value everywhere (DESIGN section 1):
 - tags and industries compare case-insensitively;
 - phone numbers compare as numbers (E.164, RFC 3966 extensions), parsed by
   `phonenumbers`, with the owner's default region for numbers without a country code;
-- web sites compare by host, without `www.`, scheme, path or trailing slash;
+- web sites compare by host, without `www.`, scheme, path or trailing slash; on a host
+  many people share (linkedin.com, gmail.com: `SHARED_HOSTS`) the path tells them apart;
+- names of people and organisations compare by their folded words, without a legal
+  form at the end (`Ltd`, `GmbH`, `S.A.`: `LEGAL_SUFFIXES`);
 - date-times compare as instants (RFC 3339), not as text.
 """
 
@@ -172,3 +175,100 @@ def format_instant(value: dt.datetime) -> str:
     value = value.astimezone(dt.UTC)
     text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
     return text.replace("+00:00", "Z")
+
+
+# --- names ---------------------------------------------------------------------------
+
+LEGAL_SUFFIXES: frozenset[str] = frozenset(
+    # Legal forms of companies, folded and without dots or spaces ("S. A." is "sa"),
+    # dropped from the end of a name: "Acme Recruiting Ltd." is "Acme Recruiting".
+    """
+    ltd limited plc llp lp llc lllp pllc inc incorporated corp corporation co company pc
+    gmbh mbh ag kg ohg ug ev ek gbr kgaa se
+    sa sas sasu sarl eurl sl slu srl spa sapa snc sc lda ltda
+    bv nv vof cv bvba sprl
+    ab hb as asa aps oy oyj ehf
+    kft zrt nyrt sro spzoo doo ad dd
+    pty pte bhd sdn kk
+    """.split()  # noqa: SIM905 (a list of words reads best as text)
+)
+_LONGEST_SUFFIX = 4  # words: "sp. z o.o." is four
+
+
+def name_tokens(text: str) -> tuple[str, ...]:
+    """The words two spellings of one name share: folded (see `fold`), split on
+    punctuation, without a legal form at the end.
+
+    `name_tokens("ACME Recruiting, Ltd.") == ("acme", "recruiting")`;
+    `name_tokens("Zoë Müller GmbH & Co. KG") == ("zoe", "muller")`. Dots and
+    apostrophes join (`S.A.` is `sa`, `O'Brien` is `obrien`); a name that is only a
+    legal form keeps it.
+    """
+    words = re.sub(r"[^\w]+|_", " ", re.sub(r"[.'’]", "", fold(nfc(text)))).split()
+    while len(words) > 1:
+        for size in range(min(_LONGEST_SUFFIX, len(words) - 1), 0, -1):
+            if "".join(words[-size:]) in LEGAL_SUFFIXES:
+                del words[-size:]
+                break
+        else:
+            break
+    return tuple(words)
+
+
+def name_key(text: str) -> str:
+    """`name_tokens` as one string: "acme recruiting"."""
+    return " ".join(name_tokens(text))
+
+
+# --- web hosts many people share -------------------------------------------------------
+
+SHARED_HOSTS: frozenset[str] = frozenset(
+    # Hosts whose sites or mailboxes belong to many unrelated people: the same host
+    # says nothing about two records being one source (subdomains count as the host).
+    """
+    linkedin.com xing.com facebook.com instagram.com twitter.com x.com threads.net
+    youtube.com tiktok.com github.com gitlab.com bitbucket.org medium.com substack.com
+    about.me linktr.ee wordpress.com blogspot.com wixsite.com squarespace.com
+    sites.google.com google.com
+    indeed.com glassdoor.com monster.com stepstone.de upwork.com fiverr.com
+    freelancer.com malt.com malt.de toptal.com
+    gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com ymail.com
+    icloud.com me.com mac.com aol.com gmx.de gmx.net gmx.com web.de t-online.de
+    posteo.de mailbox.org proton.me protonmail.com tutanota.com fastmail.com mail.com
+    zoho.com yandex.ru yandex.com mail.ru qq.com 163.com orange.fr free.fr laposte.net
+    libero.it btinternet.com
+    """.split()  # noqa: SIM905 (a list of words reads best as text)
+)
+
+
+def is_shared_host(host: str) -> bool:
+    """Whether `host` (lower case, as `website_host` gives it) is, or is under, a
+    host in `SHARED_HOSTS`: `is_shared_host("uk.linkedin.com")` is True."""
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in SHARED_HOSTS for i in range(len(parts) - 1))
+
+
+def website_key(url: str) -> str | None:
+    """The key two spellings of one web site share: its host (`website_host`), and on a
+    shared host the path as well, since there the path names the person.
+
+    `website_key("https://www.acme.example/jobs") == "acme.example"`;
+    `website_key("https://linkedin.com/in/Dana-Smith/") == "linkedin.com/in/dana-smith"`;
+    None without a host, or for a shared host without a path.
+    """
+    host = website_host(url)
+    if host is None or not is_shared_host(host):
+        return host
+    text = url.strip() if "://" in url else "//" + url.strip()
+    try:
+        path = urlsplit(text).path.rstrip("/").lower()
+    except ValueError:
+        return None
+    return f"{host}{path}" if path else None
+
+
+def email_domain(email: str) -> str | None:
+    """The domain of an email address, lower case: "acme.example"; None without one."""
+    _, at, domain = email_key(email).rpartition("@")
+    domain = domain.rstrip(".")
+    return domain if at and domain else None
