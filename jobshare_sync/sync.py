@@ -1,7 +1,6 @@
-"""Friends, fetch and push through the system git, and the pull that merges them.
+"""Friends, fetch and push, and the pull that merges them.
 
-Fetch and push run `git` (it honours ~/.ssh/config, credential helpers and agents)
-with prompts off, ssh in batch mode and LC_ALL=C. Everything local goes through
+Fetch and push run the system `git` (see store/transport.py); everything goes through
 the Store. A pull merges only `contacts/` and `referrals/`, record by record, and
 either writes one merge commit or stores the conflicts in `.git/jobshare/merge.json`
 without touching HEAD or the working tree.
@@ -10,10 +9,8 @@ without touching HEAD or the working tree.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -151,82 +148,6 @@ def friend_claim(store: Store, commit: pygit2.Commit) -> str | None:
     return str(loaded.data["owner"]["handle"])
 
 
-# --- running git ---------------------------------------------------------------------
-
-
-def git_env() -> dict[str, str]:
-    """git's environment for network work: never a prompt, always plain English."""
-    env = dict(os.environ)
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["LC_ALL"] = "C"
-    env["LANGUAGE"] = "C"
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    return env
-
-
-def run_git(
-    store: Store, args: Sequence[str], *, show_progress: bool = False
-) -> subprocess.CompletedProcess[str]:
-    """Run git in the repository; stderr is passed through when showing progress."""
-    try:
-        return subprocess.run(
-            ["git", *args],
-            cwd=store.root,
-            env=git_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=None if show_progress else subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise GitCommandError("git is not installed or not on PATH: install git first") from None
-
-
-# git's generic trailer after the real reason ("'x' does not appear to be a git repository")
-_GIT_BOILERPLATE = (
-    "Could not read from remote repository.",
-    "Please make sure you have the correct access rights",
-    "and the repository exists.",
-)
-
-
-def _git_reason(proc: subprocess.CompletedProcess[str]) -> str:
-    """git's own reason on one line: its messages without the generic trailer, a line
-    ending in ':' joined with the next ("unable to connect to host: errno=...")."""
-    reasons: list[str] = []
-    for raw in (proc.stderr or "").splitlines():
-        line = raw.strip().removeprefix("fatal: ").removeprefix("error: ")
-        if not line or line in _GIT_BOILERPLATE or line.startswith("hint:"):
-            continue
-        if reasons and reasons[-1].endswith(":"):
-            reasons[-1] += " " + line
-        else:
-            reasons.append(line)
-    return "; ".join(reasons) or f"git exited with {proc.returncode}"
-
-
-# git checks every object a friend sends, as with `fetch.fsckObjects`: a tree naming `..`,
-# `.git` or a path with `/` never enters, so no merge can make it part of our history (where
-# `git fsck` and hosts that check pushes would refuse it for good). `fetch.fsck.<msg-id>`
-# settings still apply, for a friend whose history has an old and harmless quirk.
-FETCH = ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules"]
-FETCH += ["--no-write-fetch-head"]
-
-
-def _fetch_reason(reason: str, friend: Friend) -> str:
-    if "couldn't find remote ref" in reason:
-        return f"it has no branch '{friend.branch}'"
-    if "fsck error" in reason:
-        return (
-            f"git refused their branch, it holds malformed or unsafe objects ({reason}): "
-            "nothing was fetched; ask them to repair their branch"
-        )
-    return reason
-
-
 @dataclass
 class Fetched:
     friend: str
@@ -263,19 +184,13 @@ def fetch(
 
 def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
     progress(f"Fetching {friend.name} ({friend.url})")
-    refspec = f"+refs/heads/{friend.branch}:{friend.ref}"
-    args = [*FETCH, "--progress" if show_progress else "--quiet", friend.name, refspec]
-    proc = run_git(store, args, show_progress=show_progress)
-    if proc.returncode != 0:
-        reason = (
-            _git_reason(proc) if proc.stderr is not None else f"git exited with {proc.returncode}"
-        )
-        reason = _fetch_reason(reason, friend)
+    failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
+    if failed is not None:
         return Fetched(
             friend.name,
             friend.url,
             False,
-            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {reason}",
+            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
         )
     commit = store.repo.references[friend.ref].peel(pygit2.Commit)
     result = Fetched(friend.name, friend.url, True, str(commit.id))
@@ -312,12 +227,10 @@ def peek(store: Store, name: str, *, progress: Progress = _quiet) -> Friend:
     progress(f"Fetching {friend.name} ({friend.url})")
     temp = f"refs/jobshare/peek/{friend.name}"
     # by URL, not by remote name: git would also update the remote's tracking branch
-    refspec = f"+refs/heads/{friend.branch}:{temp}"
-    proc = run_git(store, [*FETCH, "--quiet", "--", friend.url, refspec])
+    failed = store.fetch(friend.url, friend.branch, temp)
     try:
-        if proc.returncode != 0:
-            reason = _fetch_reason(_git_reason(proc), friend)
-            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {reason}")
+        if failed is not None:
+            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
         commit = store.repo.references[temp].peel(pygit2.Commit)
     finally:
         ref = store.repo.references.get(temp)
@@ -343,23 +256,14 @@ def pin_handle(store: Store, name: str, handle: str) -> Friend:
 def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -> str:
     """Push the current branch, and nothing else, to the user's own remote."""
     ref = store.branch_ref()
-    if remote not in store.repo.remotes.names():
+    urls = store.remote_urls()
+    if remote not in urls:
         raise GitCommandError(
             f"no remote '{remote}': add yours with 'git remote add {remote} URL' "
             "(the place your friends pull from)"
         )
-    url = store.repo.remotes[remote].url or remote
-    args = ["push", "--no-follow-tags", "--no-recurse-submodules", "--porcelain"]
-    args += ["--progress" if show_progress else "--quiet", remote, f"{ref}:{ref}"]
-    proc = run_git(store, args, show_progress=False)
-    if proc.returncode != 0:
-        text = (proc.stdout or "") + (proc.stderr or "")
-        if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
-            raise GitCommandError(
-                f"push to '{remote}' ({url}) was rejected: it has commits you do not have. "
-                f"Pull them first ('git pull {remote} {ref.removeprefix('refs/heads/')}'), then push again"
-            )
-        raise GitCommandError(f"cannot push to '{remote}' ({url}): {_git_reason(proc)}")
+    url = urls[remote] or remote
+    store.push(remote, url, show_progress=show_progress)
     return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"
 
 
