@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import pygit2
-
 from .conflicts import merge_in_progress, merge_status, save_merge_state
 from .core import merge, records, schema
 from .core.merge import AncestorOursTheirs, MergeResult
@@ -29,7 +27,7 @@ from .errors import (
     RecordError,
     RepositoryStateError,
 )
-from .store import CONFIG_FILE, KEPT_DELETIONS, FileContent, Skipped, Store
+from .store import CONFIG_FILE, KEPT_DELETIONS, Commit, FileContent, Skipped, Store
 
 FRIEND_SECTION = "jobshare-friend"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -67,32 +65,27 @@ class Friend:
         }
 
 
-def _config_get(store: Store, key: str) -> str | None:
-    config = store.repo.config
-    return str(config[key]) if key in config else None
-
-
 def list_friends(store: Store) -> list[Friend]:
     names = sorted(
         {
-            entry.name.split(".")[1]
-            for entry in store.repo.config
-            if entry.name.startswith(f"{FRIEND_SECTION}.") and entry.name.count(".") >= 2
+            name.split(".")[1]
+            for name in store.git_config_names(f"{FRIEND_SECTION}.")
+            if name.count(".") >= 2
         }
     )
     return [get_friend(store, name) for name in names]
 
 
 def get_friend(store: Store, name: str) -> Friend:
-    branch = _config_get(store, f"{FRIEND_SECTION}.{name}.branch")
-    url = _config_get(store, f"remote.{name}.url")
+    branch = store.git_config(f"{FRIEND_SECTION}.{name}.branch")
+    url = store.git_config(f"remote.{name}.url")
     if branch is None or url is None:
         raise FriendError(
             f"unknown friend '{name}': run 'jobshare friend list' to see your friends"
         )
-    friend = Friend(name, url, branch, _config_get(store, f"{FRIEND_SECTION}.{name}.handle"), None)
-    ref = store.repo.references.get(friend.ref)
-    friend.fetched = str(ref.target) if ref is not None else None
+    handle = store.git_config(f"{FRIEND_SECTION}.{name}.handle")
+    friend = Friend(name, url, branch, handle, None)
+    friend.fetched = store.ref_target(friend.ref)
     return friend
 
 
@@ -103,7 +96,7 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         )
     if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
         raise FriendError(f"'{branch}' is not a branch name")
-    if name in store.repo.remotes.names():
+    if name in store.remote_urls():
         raise FriendError(f"a remote named '{name}' exists already: pick another name")
     if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
         raise FriendError(
@@ -112,36 +105,32 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         )
     with store.locked():
         try:
-            store.repo.remotes.create(
-                name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}"
-            )
-        except pygit2.GitError as e:
+            store.add_remote(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
+        except GitCommandError as e:
             raise FriendError(f"cannot add friend '{name}' ({url}): {e}") from None
-        config = store.repo.config
-        config[f"remote.{name}.tagopt"] = "--no-tags"
-        config[f"{FRIEND_SECTION}.{name}.branch"] = branch
+        store.set_git_config(f"remote.{name}.tagopt", "--no-tags")
+        store.set_git_config(f"{FRIEND_SECTION}.{name}.branch", branch)
     return get_friend(store, name)
 
 
 def remove_friend(store: Store, name: str) -> Friend:
     friend = get_friend(store, name)
     with store.locked():
-        if name in store.repo.remotes.names():
-            store.repo.remotes.delete(name)  # also drops refs/remotes/<name>/*
-        config = store.repo.config
+        if name in store.remote_urls():
+            store.remove_remote(name)  # also drops refs/remotes/<name>/*
         for key in ("branch", "handle"):
-            full = f"{FRIEND_SECTION}.{name}.{key}"
-            if full in config:
-                del config[full]
+            store.unset_git_config(f"{FRIEND_SECTION}.{name}.{key}")
     return friend
 
 
-def friend_claim(store: Store, commit: pygit2.Commit) -> str | None:
+def friend_claim(store: Store, commit: Commit) -> str | None:
     """The handle that a friend's branch claims in its jobshare.yaml, if readable."""
+    blob = store.blob_id_at(commit.tree, CONFIG_FILE)
+    if blob is None:
+        return None
     try:
-        entry = commit.tree[CONFIG_FILE]
-        loaded = records.load_yaml(store.read_blob(entry.id), CONFIG_FILE)
-    except (KeyError, RecordError):
+        loaded = records.load_yaml(store.read_blob(blob), CONFIG_FILE)
+    except RecordError:
         return None
     if schema.schema_problems("jobshare", loaded, CONFIG_FILE):
         return None
@@ -192,8 +181,8 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
             False,
             message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
         )
-    commit = store.repo.references[friend.ref].peel(pygit2.Commit)
-    result = Fetched(friend.name, friend.url, True, str(commit.id))
+    commit = store.commit_of(friend.ref)
+    result = Fetched(friend.name, friend.url, True, commit.id)
     claim = friend_claim(store, commit)
     if friend.handle is None:
         if claim is None:
@@ -209,7 +198,7 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
                 "check the URL"
             )
         else:
-            store.repo.config[f"{FRIEND_SECTION}.{friend.name}.handle"] = claim
+            store.set_git_config(f"{FRIEND_SECTION}.{friend.name}.handle", claim)
             result.message = f"pinned {friend.name}'s handle as '{claim}'"
     elif claim is not None and claim != friend.handle:
         result.warnings.append(
@@ -231,12 +220,10 @@ def peek(store: Store, name: str, *, progress: Progress = _quiet) -> Friend:
     try:
         if failed is not None:
             raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
-        commit = store.repo.references[temp].peel(pygit2.Commit)
+        commit = store.commit_of(temp)
     finally:
-        ref = store.repo.references.get(temp)
-        if ref is not None:
-            ref.delete()
-    friend.fetched = str(commit.id)
+        store.delete_ref(temp)
+    friend.fetched = commit.id
     if friend.handle is None:
         friend.handle = friend_claim(store, commit)
     return friend
@@ -249,7 +236,7 @@ def pin_handle(store: Store, name: str, handle: str) -> Friend:
         raise FriendError(f"'{handle}' is your own handle: a friend cannot have it")
     if not re.match(r"^[a-z0-9][a-z0-9_-]{0,38}$", handle):
         raise FriendError(f"'{handle}' is not a valid handle")
-    store.repo.config[f"{FRIEND_SECTION}.{name}.handle"] = handle
+    store.set_git_config(f"{FRIEND_SECTION}.{name}.handle", handle)
     return get_friend(store, name)
 
 
@@ -323,7 +310,7 @@ def check_can_merge(store: Store, *, worktree: bool = True) -> None:
             "or 'jobshare merge --abort'"
         )
     store.branch_ref()
-    if store.repo.is_shallow:
+    if store.is_shallow():
         raise RepositoryStateError(
             "this repository is a shallow clone, where merge bases cannot be found: "
             "run 'git fetch --unshallow' first"
@@ -391,7 +378,7 @@ def merge_friend(
         raise FriendError(
             f"nothing fetched from '{friend.name}' yet: run 'jobshare fetch {friend.name}'"
         )
-    theirs = store.repo[pygit2.Oid(hex=friend.fetched)].peel(pygit2.Commit)
+    theirs = store.commit(friend.fetched)
     claim = friend_claim(store, theirs)
     if claim == store.handle:
         raise FriendError(
@@ -410,7 +397,7 @@ def merge_friend(
     ours = store.head_commit()
     owners = _OwnerBranches(store)
     late = _late_deletions(store, friend, ours, owners)
-    if ours is not None and (ours.id == theirs.id or store.repo.descendant_of(ours.id, theirs.id)):
+    if ours is not None and (ours.id == theirs.id or store.descendant_of(ours.id, theirs.id)):
         outcome.up_to_date = not late
         if late and not dry_run:
             n = len(late)
@@ -424,7 +411,7 @@ def merge_friend(
             )
             removals: dict[str, FileContent] = {f"{label}.yaml": None for label in late}
             kept = _kept_state(store, None, late)
-            outcome.commit = str(store.commit_files(removals, message, state=kept))
+            outcome.commit = store.commit_files(removals, message, state=kept)
         return outcome
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
@@ -449,7 +436,7 @@ def merge_friend(
     result = outcome.result
     if (
         ours is not None
-        and store.repo.descendant_of(theirs.id, ours.id)
+        and store.descendant_of(theirs.id, ours.id)
         and not (result.changes or result.conflicts or result.notices or outcome.skipped)
     ):
         # Their branch only adds our own work back (they merged us): a merge commit would
@@ -473,7 +460,7 @@ def merge_friend(
         f"{label}.yaml": _serialise(label, data) for label, data in outcome.result.changes.items()
     }
     parents = [ours.id, theirs.id] if ours is not None else [theirs.id]
-    outcome.commit = str(store.commit_files(files, message, parents=parents, state=kept))
+    outcome.commit = store.commit_files(files, message, parents=parents, state=kept)
     return outcome
 
 
@@ -495,16 +482,12 @@ class _OwnerBranches:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.tips = {
-            f.handle: pygit2.Oid(hex=f.fetched)
-            for f in list_friends(store)
-            if f.handle and f.fetched
-        }
+        self.tips = {f.handle: f.fetched for f in list_friends(store) if f.handle and f.fetched}
         head = store.head_commit()
         if head is not None:
             self.tips[store.handle] = head.id
 
-    def _versions(self, label: str, added_by: Any) -> Iterator[pygit2.Oid | None]:
+    def _versions(self, label: str, added_by: Any) -> Iterator[str | None]:
         """The record's blob along its owner's branch, newest first: in each commit of the
         branch's own line (first parents, at most OWNER_HISTORY_LIMIT of them) and in what
         each of its merges took in; nothing when the branch still holds it, or is unknown.
@@ -517,11 +500,11 @@ class _OwnerBranches:
         path = f"{label}.yaml"
         if tip is None:
             return
-        commit = self.store.repo[tip].peel(pygit2.Commit)
+        commit = self.store.commit(tip)
         if self.store.blob_id_at(commit.tree, path):
             return
         for _ in range(OWNER_HISTORY_LIMIT):
-            parents = commit.parents
+            parents = [self.store.commit(p) for p in commit.parents]
             for merged in parents[1:]:
                 yield self.store.blob_id_at(merged.tree, path)
             if not parents:
@@ -533,7 +516,7 @@ class _OwnerBranches:
         """Whether the owner had the record, and no longer has it."""
         return any(oid is not None for oid in self._versions(label, added_by))
 
-    def held(self, label: str, added_by: Any, oid: pygit2.Oid | None) -> bool:
+    def held(self, label: str, added_by: Any, oid: str | None) -> bool:
         """Whether the owner deleted the record after holding exactly this version of it:
         a copy of it is then stale, not a change anyone made since."""
         return oid is not None and any(found == oid for found in self._versions(label, added_by))
@@ -542,8 +525,8 @@ class _OwnerBranches:
 def _without_stale_copies(
     store: Store,
     owners: _OwnerBranches,
-    ours: pygit2.Commit | None,
-    theirs: pygit2.Commit,
+    ours: Commit | None,
+    theirs: Commit,
     items: list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]],
 ) -> list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]]:
     """Stale copies out of the way: a record one side lacks and the other holds as its
@@ -555,7 +538,7 @@ def _without_stale_copies(
     ours counts as untouched, so that their deletion applies.
     """
 
-    def stale(commit: pygit2.Commit | None, label: str, data: dict[str, Any] | None) -> bool:
+    def stale(commit: Commit | None, label: str, data: dict[str, Any] | None) -> bool:
         if commit is None or data is None:
             return False
         oid = store.blob_id_at(commit.tree, f"{label}.yaml")
@@ -605,7 +588,7 @@ def _kept_state(
 def _late_deletions(
     store: Store,
     friend: Friend,
-    ours: pygit2.Commit | None,
+    ours: Commit | None,
     owners: _OwnerBranches,
 ) -> list[str]:
     """Kept records of this friend's that their own branch shows they deleted, as we hold
@@ -623,9 +606,9 @@ def _late_deletions(
 
 def _three_way_items(
     store: Store,
-    bases: list[pygit2.Oid],
-    ours: pygit2.Commit | None,
-    theirs: pygit2.Commit,
+    bases: list[str],
+    ours: Commit | None,
+    theirs: Commit,
     skipped: list[Skipped],
 ) -> list[tuple[str, AncestorOursTheirs[dict[str, Any] | None]]]:
     """Load base, ours and theirs of every record the friend changed since a merge base.
@@ -633,23 +616,23 @@ def _three_way_items(
     A record only we changed needs no merge (ours stands), so only the friend's changes
     are looked at, and a blob met twice (ours unchanged = base) is parsed once.
     """
-    base_trees: list[pygit2.Tree | None] = [store.repo[b].peel(pygit2.Commit).tree for b in bases]
+    base_trees: list[str | None] = [store.commit(b).tree for b in bases]
     base_trees = base_trees or [None]
     ours_tree = ours.tree if ours is not None else None
     labels: set[Label] = set()
     for base_tree in base_trees:
         labels |= set(store.changed_entries(base_tree, theirs.tree, skipped))
-    parsed: dict[pygit2.Oid, dict[str, Any] | None] = {}
-    between: dict[tuple[int, int], list[pygit2.Tree]] = {}
+    parsed: dict[str, dict[str, Any] | None] = {}
+    between: dict[tuple[int, int], list[str]] = {}
 
     def ancestor_versions(label: Label, i: int, j: int) -> list[dict[str, Any] | None]:
         """The record in the common ancestors of merge bases i and j (looked for once)."""
         if (i, j) not in between:
             found = store.merge_bases(bases[i], bases[j])
-            between[i, j] = [store.repo[c].peel(pygit2.Commit).tree for c in found]
+            between[i, j] = [store.commit(c).tree for c in found]
         return [read(tree, label) for tree in between[i, j]]
 
-    def read(tree: pygit2.Tree | None, label: Label) -> dict[str, Any] | None:
+    def read(tree: str | None, label: Label) -> dict[str, Any] | None:
         oid = store.blob_id_at(tree, label.path)
         if oid is None:
             return None
@@ -684,9 +667,7 @@ def _three_way_items(
     return items
 
 
-def _skip_referrals_without_client(
-    store: Store, ours: pygit2.Commit | None, outcome: Pulled
-) -> None:
+def _skip_referrals_without_client(store: Store, ours: Commit | None, outcome: Pulled) -> None:
     """A friend's referral whose client is a contact neither side has (theirs skipped as
     invalid, say) would leave the repository failing `validate`: skip it too, as if they
     had not touched it."""
@@ -749,22 +730,15 @@ def _merge_message(outcome: Pulled) -> str:
 
 def status(store: Store) -> dict[str, Any]:
     """Uncommitted record changes, a merge in progress, and what each friend has new."""
-    head_ref = store.repo.lookup_reference("HEAD")
-    branch = (
-        None if store.repo.head_is_detached else str(head_ref.target).removeprefix("refs/heads/")
-    )
+    current = store.current_branch()
+    branch = current.removeprefix("refs/heads/") if current is not None else None
     merging = merge_status(store)
     head = store.head_commit()
     friends = []
     for friend in list_friends(store):
         unmerged = None
         if friend.fetched is not None:
-            # a walk, as `git rev-list --count HEAD..theirs`: libgit2's ahead_behind
-            # miscounts some histories with several merges
-            walker = store.repo.walk(pygit2.Oid(hex=friend.fetched))
-            if head is not None:
-                walker.hide(head.id)
-            unmerged = sum(1 for _ in walker)
+            unmerged = store.count_commits(friend.fetched, head.id if head is not None else None)
         friends.append({**friend.to_json(), "unmerged": unmerged})
     return {
         "branch": branch,

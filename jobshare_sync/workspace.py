@@ -464,14 +464,9 @@ def _label_for_file(path: Path, report: ValidationReport) -> Label | None:
 def known_handles(store: Store) -> set[str]:
     """The owner's handle and every friend's pinned handle."""
     handles = {store.handle}
-    config = store.repo.config
-    for entry in config:
-        if (
-            entry.name.startswith("jobshare-friend.")
-            and entry.name.endswith(".handle")
-            and entry.value
-        ):
-            handles.add(entry.value)
+    for name, value in store.git_config_names("jobshare-friend.").items():
+        if name.endswith(".handle") and value:
+            handles.add(value)
     return handles
 
 

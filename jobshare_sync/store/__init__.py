@@ -1,5 +1,8 @@
 """The git layer: the only code that imports pygit2 or runs git (DESIGN section 9).
 
+It hands plain values upward: object ids as hex strings, commits as `Commit`, trees
+by their id, records as dicts.
+
 `Store` is one freelancer's repository, composed of its parts:
 
     read.Reader        commits, merge bases, trees, blobs and the records in them
@@ -34,7 +37,7 @@ from .journal import (
     is_temp_file,
     write_atomically,
 )
-from .read import GITKEEP, Reader, Skipped, blob_id
+from .read import GITKEEP, Commit, Reader, Signature, Skipped, blob_id
 from .worktree import CONFIG_FILE, StatKey, Worktree
 from .write import FileContent, Writer
 
@@ -45,7 +48,9 @@ __all__ = [
     "KEPT_DELETIONS",
     "MERGE_STATE",
     "TEMP_SUFFIX",
+    "Commit",
     "FileContent",
+    "Signature",
     "Skipped",
     "StatKey",
     "Store",
@@ -57,14 +62,18 @@ __all__ = [
 
 
 class Store:
-    """One freelancer's repository: records in git, read and written through pygit2."""
+    """One freelancer's repository: records in git, read and written through pygit2.
+
+    Made of parts (see the module's docstring), which it hands the pygit2 repository;
+    nothing outside this package uses that repository or any pygit2 object.
+    """
 
     def __init__(self, repo: pygit2.Repository) -> None:
         if repo.is_bare or repo.workdir is None:
             raise RepositoryStateError(
                 f"{repo.path} is a bare repository: jobshare needs a working folder; clone it first"
             )
-        self.repo = repo
+        self._repo = repo
         self.root = Path(repo.workdir)
         self.git_dir = Path(repo.path)
         self.reader = reader = Reader(repo)
@@ -75,16 +84,21 @@ class Store:
         self.settings = settings = GitConfig(repo)
 
         # the parts' methods, under the names callers know
+        self.current_branch = reader.current_branch
         self.branch_ref = reader.branch_ref
+        self.ref_target = reader.ref_target
         self.head_commit = reader.head_commit
         self.head_tree = reader.head_tree
+        self.commit = reader.commit
         self.commit_of = reader.commit_of
         self.resolve_commit = reader.resolve_commit
         self.merge_bases = reader.merge_bases
         self.merge_base = reader.merge_base
+        self.descendant_of = reader.descendant_of
+        self.is_shallow = reader.is_shallow
         self.walk_commits = reader.walk_commits
+        self.count_commits = reader.count_commits
         self.changed_entries = reader.changed_entries
-        self.tree = reader.tree
         self.blob_id_at = reader.blob_id_at
         self.read_blob = reader.read_blob
         self.load = reader.load
@@ -99,6 +113,7 @@ class Store:
         self.locked = writer.locked
         self.merge_in_progress = writer.merge_in_progress
         self.commit_files = writer.commit_files
+        self.delete_ref = writer.delete_ref
 
         self.git_config = settings.get
         self.set_git_config = settings.set

@@ -126,7 +126,7 @@ class Worktree:
 
     # --- updating -----------------------------------------------------------------------
 
-    def update(self, blobs: Mapping[str, pygit2.Oid | None]) -> None:
+    def update(self, blobs: Mapping[str, str | None]) -> None:
         """Bring files to the given blobs (path -> blob id, None to delete); a file that
         already holds the bytes is left alone, so its stat stays."""
         for path, oid in blobs.items():

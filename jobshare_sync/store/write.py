@@ -23,7 +23,7 @@ from .journal import MERGE_STATE, Journal, checkpoint, git_lock_error
 from .read import Reader
 from .worktree import Worktree
 
-FileContent = bytes | pygit2.Oid | None  # new bytes, a blob already in the repository, or delete
+FileContent = bytes | None  # a file's new bytes, or None to delete it
 GC_AFTER = 1000  # files written by one change after which git may want to pack
 
 
@@ -52,16 +52,12 @@ class Writer:
 
     def recover(self) -> str | None:
         """Finish a write that a killed command left half done. Returns what was done."""
-        journal, note = self.journal.pending(self._ref_target)
+        journal, note = self.journal.pending(self.reader.ref_target)
         if journal is None:
             return note
         self.journal.remove_stale_git_locks(journal["ref"])
         self._replay(journal)
         return f"completed an interrupted change ({len(journal['paths'])} files)"
-
-    def _ref_target(self, name: str) -> str | None:
-        ref = self.repo.references.get(name)
-        return str(ref.target) if ref is not None else None
 
     def merge_in_progress(self) -> bool:
         """Whether a pull stopped at conflicts; clears the state of one already committed.
@@ -75,7 +71,7 @@ class Writer:
         try:
             state = json.loads(path.read_text())
             head = self.reader.head_commit()
-            parents = [str(p) for p in head.parent_ids] if head is not None else []
+            parents = list(head.parents) if head is not None else []
             if parents and parents == [h for h in (state["ours"], state["theirs"]) if h]:
                 path.unlink()
                 return False
@@ -87,7 +83,7 @@ class Writer:
 
     def _blobs(self, files: Mapping[str, FileContent]) -> dict[str, pygit2.Oid | None]:
         return {
-            path: (self.repo.create_blob(data) if isinstance(data, bytes) else data)
+            path: self.repo.create_blob(data) if data is not None else None
             for path, data in files.items()
         }
 
@@ -110,12 +106,12 @@ class Writer:
         for name, sub in nested.items():
             existing = base[name] if base is not None and name in base else None
             sub_base = (
-                self.reader.tree(existing.id)
+                self.reader.tree_object(str(existing.id))
                 if existing is not None and existing.type == pygit2.GIT_OBJECT_TREE
                 else None
             )
             oid = self._build_tree(sub_base, sub)
-            if len(self.reader.tree(oid)) == 0:
+            if len(self.reader.tree_object(str(oid))) == 0:
                 if builder.get(name) is not None:
                     builder.remove(name)
             else:
@@ -144,14 +140,15 @@ class Writer:
         files: Mapping[str, FileContent],
         message: str,
         *,
-        parents: list[pygit2.Oid] | None = None,
-        base_tree: pygit2.Tree | None = None,
+        parents: list[str] | None = None,
+        base_tree: str | None = None,
         owner: Mapping[str, Any] | None = None,
         state: Mapping[str, str | None] | None = None,
-    ) -> pygit2.Oid:
+    ) -> str:
         """Commit `files` (path -> bytes, None to delete) on the current branch, atomically.
 
-        The caller holds the lock. `parents` defaults to HEAD; `base_tree` to HEAD's tree.
+        The caller holds the lock. `parents` (commit ids) default to HEAD; `base_tree` (a
+        tree id) to HEAD's tree. Returns the new commit's id.
         `state` names files of `.git/jobshare/` to write (text) or delete (None) with the
         commit: they change if and only if the branch does.
         """
@@ -168,18 +165,19 @@ class Writer:
         if base_tree is None:
             base_tree = head.tree if head is not None else None
         blobs = self._blobs(files)
-        tree = self._build_tree(base_tree, blobs)
+        base = self.repo[base_tree].peel(pygit2.Tree) if base_tree is not None else None
+        tree = self._build_tree(base, blobs)
         checkpoint("objects")
         author, committer = self.signature(owner)
-        new = self.repo.create_commit(None, author, committer, message, tree, parents)
+        new = str(self.repo.create_commit(None, author, committer, message, tree, parents))
         self.finish_commit(ref, old_head, new, sorted(files), state, blobs)
         return new
 
     def finish_commit(
         self,
         ref: str,
-        old_head: pygit2.Oid | None,
-        new: pygit2.Oid,
+        old_head: str | None,
+        new: str,
         paths: list[str],
         state: Mapping[str, str | None] | None = None,
         blobs: Mapping[str, pygit2.Oid | None] | None = None,
@@ -191,8 +189,8 @@ class Writer:
         """
         journal = {
             "ref": ref,
-            "old": str(old_head) if old_head is not None else None,
-            "new": str(new),
+            "old": old_head,
+            "new": new,
             "paths": paths,
             "state": dict(state or {}),
         }
@@ -206,16 +204,14 @@ class Writer:
     def _replay(self, journal: Mapping[str, Any]) -> None:
         """Bring the working tree, the index, the state files and the branch, in that
         order, to the journal's commit; then forget the journal."""
-        new = self.repo[pygit2.Oid(hex=journal["new"])].peel(pygit2.Commit)
+        new = self.repo[journal["new"]].peel(pygit2.Commit)
+        tree = str(new.tree_id)
         paths: list[str] = journal["paths"]
         known: dict[str, str | None] = journal.get("blobs") or {}
-        blobs: dict[str, pygit2.Oid | None] = {}
-        for path in paths:
-            if path in known:
-                hex_id = known[path]
-                blobs[path] = pygit2.Oid(hex=hex_id) if hex_id is not None else None
-            else:
-                blobs[path] = self.reader.blob_id_at(new.tree, path)
+        blobs = {
+            path: known[path] if path in known else self.reader.blob_id_at(tree, path)
+            for path in paths
+        }
         self.worktree.update(blobs)
         self.worktree.stage(paths)
         self.journal.write_state(journal.get("state", {}))
@@ -232,3 +228,9 @@ class Writer:
                 existing.set_target(
                     commit.id, commit.message.splitlines()[0] if commit.message else "jobshare"
                 )
+
+    def delete_ref(self, name: str) -> None:
+        """Delete a ref, if it exists (not a branch of one's own: those move by commits)."""
+        ref = self.repo.references.get(name)
+        if ref is not None:
+            ref.delete()
