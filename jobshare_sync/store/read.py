@@ -16,7 +16,7 @@ import pygit2
 from pygit2.enums import FileMode
 
 from ..core import records, schema
-from ..core.records import FOLDERS, Label, Loaded
+from ..core.records import FOLDERS, Label, Loaded, Skipped
 from ..errors import RecordError, RepositoryStateError
 
 GITKEEP = ".gitkeep"
@@ -54,17 +54,6 @@ def _commit(commit: pygit2.Commit) -> Commit:
         Signature(committer.name, committer.email, committer.time, committer.offset),
         commit.message,
     )
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A path in a tree that is not a record and was left alone, with the reason."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 def blob_id(data: bytes) -> str:
