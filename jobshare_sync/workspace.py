@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import records, schema
+from .core import records, rules, schema
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -239,12 +239,11 @@ class FileCheck:
 def check_file(label: Label, raw: bytes) -> FileCheck:
     """Check one record file. Lines are mapped only when there is a problem to place,
     or for referrals (whose client, from and to are checked across records)."""
-    from . import referrals  # the referral lifecycle builds on this module: import it late
 
     def problems_of(loaded: Loaded) -> list[Problem]:
         found = schema.record_problems(label, loaded)
         if label.folder == "referrals":
-            found += referrals.history_problems(label, loaded)
+            found += rules.history_problems(label, loaded)
         return found
 
     with_lines = label.folder == "referrals"

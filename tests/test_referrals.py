@@ -13,7 +13,7 @@ from click.testing import Result
 from conftest import git, jobshare, make_repo, set_owner
 
 from jobshare_sync import referrals
-from jobshare_sync.referrals import transition_refusal
+from jobshare_sync.core.rules import transition_refusal
 
 TITLE = "Data pipeline, 3 months"
 
