@@ -340,7 +340,7 @@ class CommitInfo:
         zone = dt.timezone(dt.timedelta(minutes=author.offset))
         when = dt.datetime.fromtimestamp(author.time, zone)
         return cls(
-            id=str(commit.id),
+            id=commit.id,
             parents=commit.parents,
             author=author.name,
             email=author.email,

@@ -1,17 +1,11 @@
 """What a pull decides beyond the record merge (DESIGN sections 3 and 4): which of a
-friend's copies must not be merged, and the policy applied to the merge's result.
+friend's copies must not be merged (the drop step), and what the merge's result becomes
+(the policy step). The pull (`sync.merge_friend`) runs them between gathering the three
+versions of each record and writing the result.
 
-The pull (pull.py) runs as named steps with plain data between them:
-
-    gather   the three versions of each record the friend changed    (git: pull.py)
-    drop     what must not be merged                                  drop_unmergeable
-    merge    record by record, by each field's x-merge rule           merge.merge_records
-    policy   strategy, relayed and late deletions, referral clients   apply_policy
-    write    the merge commit, or the merge state                     (git: pull.py)
-
-Both steps here are pure. What they need to know about the repositories (which copies
-are stale, which records their owners deleted, which contacts we hold) arrives as data
-that the pull gathered.
+Both steps are pure. What they need to know about the repositories (which copies are
+stale, which records their owners deleted, which contacts we hold) arrives as data that
+the pull gathered.
 """
 
 from __future__ import annotations

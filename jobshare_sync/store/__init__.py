@@ -197,10 +197,6 @@ class Store:
         self.reader.loads = value
 
     @property
-    def holds_lock(self) -> bool:
-        return self.journal.holds_lock
-
-    @property
     def journal_path(self) -> Path:
         return self.journal.path
 
