@@ -26,7 +26,7 @@ from ..errors import LockError, RepositoryStateError
 # files under .git/jobshare/
 JOURNAL = "journal.json"  # a change on its way: see write.Writer.finish_commit
 MERGE_STATE = "merge.json"  # a pull stopped at conflicts
-KEPT_DELETIONS = "kept-deletions.json"  # deletions kept for want of proof: see sync.py
+KEPT_DELETIONS = "kept-deletions.json"  # deletions kept for want of proof: see deletions.py
 LOCK = "lock"
 TEMP_SUFFIX = ".jobshare-tmp"  # see write_atomically
 
