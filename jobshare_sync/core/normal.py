@@ -1,0 +1,240 @@
+"""The normal form of a whole record, field by field, and the checks it brings.
+
+`normal_form` is applied wherever a record enters: the loader (`records.load_yaml`, for
+every document read for a record path: a hand-edited file, a friend's blob, the git
+merge driver's versions) and the writer (`schema.dump_record`), so `add`, `edit`,
+`commit`, `resolve`, `pull` and import all store one spelling of each value (DESIGN
+section 1). Per text value (see `values.normal_text`): NFC, `\\n` line ends, no
+byte-order mark; single-line values trimmed; date-times (`format: date-time`) in UTC
+with `Z`. A string field is single-line unless its schema marks it `x-multiline`.
+The normal form never changes a record's shape and never fails: what it cannot put
+right (a control character, a phone number that is none, a web address without its
+scheme, two spellings of one set item, a value YAML reads as no text) is reported by
+`text_problems`, which the record checks include.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from . import schema
+from .records import _escape_pointer, plain_reading
+from .values import (
+    DEFAULT_REGION,
+    SET_FIELDS,
+    control_characters,
+    item_key,
+    normal_instant,
+    normal_text,
+    phone_problem,
+    shorten,
+    website_fix,
+)
+
+_NOUNS = {
+    "emails": "email address",
+    "phones": "phone number",
+    "tags": "tag",
+    "industries": "industry",
+}
+
+
+@dataclass
+class Shape:
+    """What the schema says about one position in a record, for the normal form."""
+
+    text: bool = False  # a string is meant here
+    single_line: bool = True
+    instant: bool = False  # format: date-time
+    date: bool = False  # format: date
+    role: str = ""  # "website" or "phone": checked as such
+    items: Shape | None = None
+    properties: dict[str, Shape] = field(default_factory=dict)
+
+
+def _shape_of(spec: Mapping[str, Any], role: str = "") -> Shape:
+    types = spec.get("type")
+    types = types if isinstance(types, list) else [types]
+    fmt = spec.get("format")
+    shape = Shape(
+        text="string" in types,
+        single_line=not spec.get("x-multiline", False),
+        instant=fmt == "date-time",
+        date=fmt == "date",
+        role=role,
+    )
+    items = spec.get("items")
+    if isinstance(items, dict):
+        shape.items = _shape_of(items, "phone" if role == "phones" else "")
+    for name, sub in (spec.get("properties") or {}).items():
+        shape.properties[name] = _shape_of(sub, name)
+    return shape
+
+
+@cache
+def shape(kind: str) -> Shape:
+    """The shape of a kind of record ("contact", "referral", "jobshare"), from its schema."""
+    return _shape_of(schema.load_schema(kind))
+
+
+def shape_at(kind: str, pointer: str) -> Shape | None:
+    """The shape at a JSON pointer (`/history/0/note`), or None where the schema has none."""
+    found: Shape | None = shape(kind)
+    for part in pointer.split("/")[1:]:
+        if found is None:
+            return None
+        if found.items is not None and part.isdigit():
+            found = found.items
+        else:
+            found = found.properties.get(part.replace("~1", "/").replace("~0", "~"))
+    return found
+
+
+# --- the normal form -------------------------------------------------------------------
+
+
+def normal_form(kind: str, data: Any) -> Any:
+    """`data` with every text in the normal form of its field. Pure, idempotent, any
+    shape of data accepted (what does not fit the schema is left to the checks);
+    returns `data` itself when nothing changes."""
+    return _normal(shape(kind), data)
+
+
+def _normal(where: Shape | None, value: Any) -> Any:
+    if isinstance(value, str):
+        if where is None or not where.text:  # a field the schema does not know: NFC and lines
+            return normal_text(value, single_line=False)
+        text = normal_text(value, single_line=where.single_line)
+        return normal_instant(text) if where.instant else text
+    if isinstance(value, list):
+        inner = where.items if where is not None else None
+        items = [_normal(inner, item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, dict):
+        props = where.properties if where is not None else {}
+        out = {key: _normal(props.get(key), item) for key, item in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    return value
+
+
+def normal_value(kind: str, pointer: str, value: Any) -> Any:
+    """One value in the normal form of the field at `pointer` (`/name`), e.g. from
+    `resolve --field`."""
+    return _normal(shape_at(kind, pointer), value)
+
+
+def unique_items(field: str, items: list[Any], region: str = DEFAULT_REGION) -> list[Any]:
+    """The items of a set field with later spellings of an item left out, as first given
+    (`--tag Remote --tag remote` keeps `Remote`); phones compare with `region`."""
+    key = item_key(field, region)
+    if key is None:
+        return list(items)
+    seen: set[Any] = set()
+    kept = []
+    for item in items:
+        try:
+            k = key(item)
+            hash(k)
+        except TypeError:
+            kept.append(item)
+            continue
+        if k not in seen:
+            seen.add(k)
+            kept.append(item)
+    return kept
+
+
+# --- what the normal form cannot put right ---------------------------------------------
+
+
+def special_message(text: str) -> str | None:
+    """The message for a plain scalar that YAML reads as no text, where text is meant."""
+    reading = plain_reading(text)
+    if reading is None:
+        return None
+    if not text:
+        return "has no value: write one, or leave the field out"
+    return f"should be text, but YAML reads {shorten(text, 40)} as {reading}: put it in quotes"
+
+
+def text_problems(
+    kind: str, data: Any, specials: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(JSON pointer, message) for each text the normal form cannot put right: control
+    characters (none in a single-line field; in multi-line text none but tab and line
+    feed), phone numbers that are none, web addresses without their scheme, two
+    spellings of one item of a set (`Remote` and `remote`), and plain scalars that YAML
+    reads as something else than text where text is meant (`specials`, pointer -> as
+    written, from `records.Loaded`)."""
+    problems: list[tuple[str, str]] = []
+    for pointer, text in (specials or {}).items():
+        where = shape_at(kind, pointer)
+        if where is not None and where.text and not (where.instant or where.date):
+            message = special_message(text)
+            if message is not None:
+                problems.append((pointer, message))
+    _walk(shape(kind), data, "", problems)
+    if isinstance(data, dict):
+        for name in SET_FIELDS:
+            items = data.get(name)
+            if isinstance(items, list) and name in shape(kind).properties:
+                problems.extend(_same_items(name, items))
+    return problems
+
+
+def _walk(where: Shape | None, value: Any, pointer: str, out: list[tuple[str, str]]) -> None:
+    if where is None:
+        return
+    if isinstance(value, str) and where.text:
+        bad = control_characters(value, single_line=where.single_line)
+        if bad:
+            noun = "character" if len(bad) == 1 else "characters"
+            rule = (
+                "a one-line field allows none"
+                if where.single_line
+                else "text allows none but tab and line breaks"
+            )
+            out.append((pointer, f"contains the control {noun} {', '.join(bad)}: {rule}"))
+        elif where.role == "phone":
+            problem = phone_problem(value)
+            if problem is not None:
+                out.append((pointer, problem))
+        elif where.role == "website":
+            fix = website_fix(value)
+            if fix is not None:
+                out.append(
+                    (pointer, f"{shorten(value)!r} lacks its scheme: write {shorten(fix)!r}")
+                )
+    elif isinstance(value, list) and where.items is not None:
+        for i, item in enumerate(value):
+            _walk(where.items, item, f"{pointer}/{i}", out)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _walk(where.properties.get(key), item, f"{pointer}/{_escape_pointer(key)}", out)
+
+
+def _same_items(name: str, items: list[Any]) -> list[tuple[str, str]]:
+    """Two spellings of one item in a set field (exact repeats are the schema's to report)."""
+    key = item_key(name)
+    if key is None:
+        return []
+    first: dict[Any, Any] = {}
+    found = []
+    for i, item in enumerate(items):
+        try:
+            k = key(item)
+            hash(k)
+        except TypeError:  # a list or a mapping as an item: the schema reports it
+            continue
+        if k in first and first[k] != item:
+            noun = _NOUNS.get(name, "item")
+            message = (
+                f"{shorten(str(first[k]))!r} and {shorten(str(item))!r} are the same {noun}: "
+                "keep one"
+            )
+            found.append((f"/{name}/{i}", message))
+        first.setdefault(k, item)
+    return found
