@@ -42,7 +42,7 @@ class JobshareGroup(click.Group):
         try:
             return super().invoke(ctx)
         except JobshareError as e:
-            click.echo(f"jobshare: {e}", err=True)
+            click.echo(f"jobshare: {render.safe(str(e))}", err=True)
             ctx.exit(e.exit_code)
         except OSError as e:
             if isinstance(e, BrokenPipeError):
@@ -54,7 +54,7 @@ class JobshareGroup(click.Group):
             hint = (
                 " (check the permissions of the repository's files and folders)" if denied else ""
             )
-            click.echo(f"jobshare: {what}{hint}", err=True)
+            click.echo(f"jobshare: {render.safe(what)}{hint}", err=True)
             ctx.exit(JobshareError.exit_code)
         except KeyboardInterrupt:
             click.echo("jobshare: interrupted", err=True)
@@ -124,6 +124,12 @@ def cli(ctx: click.Context, directory: str) -> None:
 @click.option("--handle", help="Short name friends know you by (default: from your email).")
 @click.option("--name", help="Your full name (default: git's user.name).")
 @click.option("--email", help="Your email (default: git's user.email).")
+@click.option(
+    "--region",
+    metavar="CC",
+    help="Your country (GB, DE, US...) for phone numbers without a country code "
+    "(default: from your locale). Run init again with --region to change it.",
+)
 @json_option
 @click.pass_context
 def init(
@@ -132,16 +138,18 @@ def init(
     handle: str | None,
     name: str | None,
     email: str | None,
+    region: str | None,
     as_json: bool,
 ) -> None:
     """Create (or adopt) a jobshare repository; running it twice is harmless.
 
     \b
-    Example:
+    Examples:
       jobshare init ~/jobshare --handle alice --name "Alice Example" --email alice@example.com
+      jobshare init --region DE     # phone numbers without +CC are German ones
     """
     target = path if path is not None else ctx.obj["dir"]
-    result = workspace.init_repository(target, handle, name, email)
+    result = workspace.init_repository(target, handle, name, email, region)
     if as_json:
         click.echo(
             render.envelope(
@@ -152,6 +160,7 @@ def init(
                     "created_repo": result.created_repo,
                     "created_config": result.created_config,
                     "commit": result.commit,
+                    "region": result.region,
                 },
             )
         )
@@ -188,8 +197,13 @@ def add() -> None:
 )
 @click.option("--role", help="The person's role, e.g. 'Tech recruiter'.")
 @click.option("--email", "emails", multiple=True, help="An email address (repeat for more).")
-@click.option("--phone", "phones", multiple=True, help="A phone number (repeat for more).")
-@click.option("--website", help="Web site, starting with https://.")
+@click.option(
+    "--phone",
+    "phones",
+    multiple=True,
+    help="A phone number, e.g. '+44 20 7946 0000' or '(415) 555-0100 ext. 12' (repeat for more).",
+)
+@click.option("--website", help="Web site: https://acme.example (acme.example gets https://).")
 @click.option("--location", help="Where they are or hire, e.g. 'London, UK'.")
 @click.option("--industry", "industries", multiple=True, help="An industry (repeat for more).")
 @click.option("--tag", "tags", multiple=True, help="A tag such as remote (repeat for more).")
@@ -203,26 +217,32 @@ def add_contact(
 ) -> None:
     """Write contacts/<id>.yaml in canonical form, validate it and commit it.
 
+    Values are trimmed and kept in Unicode NFC; emails, tags and industries count once
+    whatever their case, phone numbers once however they are written. Phones may be
+    written as people do: +44 20 7946 0000, (415) 555-0100, +1 (415) 555-0100 ext. 12,
+    +49 (0)40 123456; one without a country code is read with your region (see
+    'jobshare init --region'). A web site without https:// gets it (and you are told).
+
     \b
-    Example:
+    Examples:
       jobshare add contact --name "Acme Recruiting" --kind agency \\
         --email jobs@acme.example --phone "+44 20 7946 0000" \\
         --website https://acme.example --industry fintech --tag remote
+      jobshare add contact --name "Zoë Łukasiewicz" --kind recruiter \\
+        --phone "(415) 555-0100 ext. 12" --website acme.example \\
+        --notes $'Ask for Dana.\\nPays on time.'
     """
     store = open_store(ctx)
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
-    label, data = workspace.new_contact(store, values, record_id)
-    saved = workspace.save_record(
-        store,
-        label,
-        data,
-        message=f'Add contact "{data.get("name", "")}" ({label})',
-        commit=not no_commit,
-    )
+    saved = workspace.add_contact(store, values, record_id, commit=not no_commit)
+    label, data = saved.label, saved.data
+    for notice in saved.notices:
+        click.echo(f"note: {render.safe(notice)}", err=True)
     if as_json:
         click.echo(render.envelope("add", saved.to_json()))
     elif saved.commit:
-        click.echo(f"Added {label} ({data['name']}) in commit {saved.commit[:10]}")
+        name = render.safe(data["name"], lines=False)
+        click.echo(f"Added {label} ({name}) in commit {saved.commit[:10]}")
     else:
         click.echo(f"Wrote {label.path} (not committed: run 'jobshare commit')")
 
@@ -339,7 +359,9 @@ def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
     else:
         click.echo(f"Committed {len(result.files)} record file(s) in {result.commit[:10]}")
         for path, state in sorted(result.files.items()):
-            click.echo(f"  {state:8}  {path}")
+            click.echo(render.safe(f"  {state:8}  {path}", lines=False))
+    for path, when in sorted(result.stamped.items()):
+        click.echo(f"{path}: content changed but 'updated' did not: set 'updated' to {when}")
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -543,9 +565,9 @@ def fetch(ctx: click.Context, friends: tuple[str, ...], as_json: bool) -> None:
         click.echo(render.envelope("fetch", render.to_json(results)))
     for r in results:
         for w in r.warnings:
-            click.echo(f"warning: {w}", err=True)
+            click.echo(f"warning: {render.safe(w)}", err=True)
         if not r.ok:
-            click.echo(f"jobshare: {r.message}", err=True)
+            click.echo(f"jobshare: {render.safe(r.message)}", err=True)
         elif not as_json:
             click.echo(
                 f"{r.friend}: fetched {(r.commit or '')[:10]}"
@@ -602,13 +624,13 @@ def pull(
     )
     for r in fetched:
         if not r.ok:
-            click.echo(f"jobshare: {r.message}", err=True)
+            click.echo(f"jobshare: {render.safe(r.message)}", err=True)
     if as_json:
         click.echo(render.envelope("pull", render.to_json(pulled)))
     else:
         for outcome in pulled:
             for w in outcome.warnings:
-                click.echo(f"warning: {w}", err=True)
+                click.echo(f"warning: {render.safe(w)}", err=True)
             click.echo(render.pulled(outcome))
     if any(p.conflicted for p in pulled):
         finish(1)
@@ -718,7 +740,7 @@ def resolve(
         open_store(ctx), labels, side=side, file=file, field_value=field_value
     )
     for item in done:
-        click.echo(f"resolved {item}")
+        click.echo(f"resolved {render.safe(item, lines=False)}")
 
 
 @cli.command("merge")
@@ -780,7 +802,7 @@ def _report_referral(
     if as_json:
         click.echo(render.envelope("referral", {**change.to_json(), "pushed": pushed}))
         return
-    click.echo(f"{done} in commit {(change.commit or '')[:10]}")
+    click.echo(f"{render.safe(done, lines=False)} in commit {(change.commit or '')[:10]}")
     if pushed:
         click.echo(pushed)
 
@@ -1219,9 +1241,10 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     """
     result = drivers.merge_driver(base, ours, theirs, path)
     for message in result.messages:
-        click.echo(f"jobshare: {message}", err=True)
+        click.echo(f"jobshare: {render.safe(message)}", err=True)
     if not result.clean:
-        click.echo(f"jobshare: conflict in {path}: {', '.join(result.conflicts)}", err=True)
+        where = render.safe(f"{path}: {', '.join(result.conflicts)}", lines=False)
+        click.echo(f"jobshare: conflict in {where}", err=True)
     finish(0 if result.clean else 1)
 
 

@@ -184,12 +184,15 @@ def split_arguments(
     return revisions, [*labels, *after]
 
 
-def label_filter(patterns: Sequence[str], known: Iterable[Label]) -> Callable[[Label], bool] | None:
+def label_filter(
+    patterns: Sequence[str], known: Iterable[Label], titles: records.Titles | None = None
+) -> Callable[[Label], bool] | None:
     """A predicate for the records `patterns` name; None when there are no patterns.
 
     A pattern is a label (`contacts/acme-7k2q`, `.yaml` allowed), a bare id or a
-    unique prefix of one, a folder (`contacts`), or a glob (`contacts/acme*`).
-    A pattern that names no known record is an error.
+    unique prefix of one, a record's name (see `records.match_label`; `titles` gives
+    the names), a folder (`contacts`), or a glob (`contacts/acme*`). A pattern that
+    names no known record is an error.
     """
     if not patterns:
         return None
@@ -205,7 +208,7 @@ def label_filter(patterns: Sequence[str], known: Iterable[Label]) -> Callable[[L
             globs.append(bare)
         else:
             try:
-                exact.add(records.parse_label(bare, known))
+                exact.add(records.match_label(bare, known, titles))
             except LabelError as e:
                 if "ambiguous" in str(e):
                     raise
@@ -235,7 +238,7 @@ def _tree_changes(
     store: Store, old: pygit2.Tree | None, new: pygit2.Tree | None, labels: Sequence[str] = ()
 ) -> list[Change]:
     changed = store.changed_entries(old, new)
-    wanted = label_filter(labels, _known_labels(store, changed)) if labels else None
+    wanted = label_filter(labels, _known_labels(store, changed), _titles(store)) if labels else None
     changes = []
     for label, (old_oid, new_oid) in sorted(changed.items()):
         if wanted is not None and not wanted(label):
@@ -258,7 +261,9 @@ def _worktree_changes(
         changed_label = records.label_of_path(changed_path)
         if changed_label is not None:
             candidates.add(changed_label)
-    wanted = label_filter(labels, _known_labels(store, candidates)) if labels else None
+    wanted = (
+        label_filter(labels, _known_labels(store, candidates), _titles(store)) if labels else None
+    )
     changes = []
     for label in sorted(candidates):
         if wanted is not None and not wanted(label):
@@ -321,6 +326,17 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
 def _known_labels(store: Store, extra: Iterable[Label]) -> set[Label]:
     found, _ = store.worktree_files()
     return set(found) | set(extra)
+
+
+def _titles(store: Store) -> records.Titles:
+    """The names of the working tree's records, read only when asked for."""
+
+    def titles() -> dict[Label, str]:
+        from .workspace import record_titles
+
+        return record_titles(store)
+
+    return titles
 
 
 # --- commits: show and log -----------------------------------------------------------
@@ -486,9 +502,10 @@ def _label_history(
 
 
 def parse_log_label(store: Store, text: str) -> Label:
-    """The label `log LABEL` follows: a full label (the record may be gone) or a known id."""
+    """The label `log LABEL` follows: a full label (the record may be gone), a known id,
+    a unique id prefix or a record's name (see `records.match_label`)."""
     known, _ = store.worktree_files()
-    return records.parse_label(text, known)
+    return records.match_label(text, known, _titles(store))
 
 
 # --- incoming: what a pull would bring -------------------------------------------------

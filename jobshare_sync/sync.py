@@ -533,6 +533,7 @@ def merge_friend(
         whole_record=whole_record,
         validate=_validate,
         owner_deleted=owners.deleted,
+        region=store.config().get("region") or merge.DEFAULT_REGION,
     )
     merged = {r.label for r in outcome.result.records}
     outcome.result.records.extend(
