@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from . import schema
-from .records import _escape_pointer, plain_reading
+from .records import UNIVERSAL, TextForm, _escape_pointer, plain_reading
 from .values import (
     DEFAULT_REGION,
     SET_FIELDS,
@@ -42,9 +42,10 @@ _NOUNS = {
 }
 
 
-@dataclass
-class Shape:
-    """What the schema says about one position in a record, for the normal form."""
+@dataclass(eq=False)
+class Shape(TextForm):
+    """What the schema says about one position in a record, for the normal form (and,
+    as a `records.TextForm`, how the loader brings the text there to it)."""
 
     text: bool = False  # a string is meant here
     single_line: bool = True
@@ -53,6 +54,21 @@ class Shape:
     role: str = ""  # "website" or "phone": checked as such
     items: Shape | None = None
     properties: dict[str, Shape] = field(default_factory=dict)
+
+    def fix(self, text: str) -> str:
+        """`text` in the normal form of this place (NFC and line ends where no text is
+        meant: what the schema does not know keeps its spaces)."""
+        if not self.text:
+            return normal_text(text, single_line=False)
+        if self.instant:
+            return normal_instant(normal_text(text, single_line=True))
+        return normal_text(text, single_line=self.single_line)
+
+    def item(self) -> TextForm:
+        return self.items if self.items is not None else UNIVERSAL
+
+    def child(self, key: str) -> TextForm:
+        return self.properties.get(key) or UNIVERSAL
 
 
 def _shape_of(spec: Mapping[str, Any], role: str = "") -> Shape:
@@ -105,10 +121,8 @@ def normal_form(kind: str, data: Any) -> Any:
 
 def _normal(where: Shape | None, value: Any) -> Any:
     if isinstance(value, str):
-        if where is None or not where.text:  # a field the schema does not know: NFC and lines
-            return normal_text(value, single_line=False)
-        text = normal_text(value, single_line=where.single_line)
-        return normal_instant(text) if where.instant else text
+        # a field the schema does not know: NFC and line ends only
+        return where.fix(value) if where is not None else normal_text(value, single_line=False)
     if isinstance(value, list):
         inner = where.items if where is not None else None
         items = [_normal(inner, item) for item in value]
@@ -185,41 +199,50 @@ def text_problems(
     return problems
 
 
-def _walk(where: Shape | None, value: Any, pointer: str, out: list[tuple[str, str]]) -> None:
-    if where is None:
-        return
-    if isinstance(value, str) and where.text:
-        bad = control_characters(value, single_line=where.single_line)
-        if bad:
-            noun = "character" if len(bad) == 1 else "characters"
-            rule = (
-                "a one-line field allows none"
-                if where.single_line
-                else "text allows none but tab and line breaks"
-            )
-            out.append((pointer, f"contains the control {noun} {', '.join(bad)}: {rule}"))
-        elif where.role == "phone":
-            problem = phone_problem(value)
-            if problem is not None:
-                out.append((pointer, problem))
-        elif where.role == "website":
-            fix = website_fix(value)
-            if fix is not None:
-                out.append(
-                    (pointer, f"{shorten(value)!r} lacks its scheme: write {shorten(fix)!r}")
-                )
+def _walk(where: Shape, value: Any, pointer: str, out: list[tuple[str, str]]) -> None:
+    """Check every text under `value` (at `pointer`); pointers are made only for problems."""
+    if isinstance(value, str):
+        if where.text and (message := _text_problem(where, value)) is not None:
+            out.append((pointer, message))
     elif isinstance(value, list) and where.items is not None:
+        inner = where.items
         for i, item in enumerate(value):
-            _walk(where.items, item, f"{pointer}/{i}", out)
+            if isinstance(item, str):
+                if inner.text and (message := _text_problem(inner, item)) is not None:
+                    out.append((f"{pointer}/{i}", message))
+            elif isinstance(item, list | dict):
+                _walk(inner, item, f"{pointer}/{i}", out)
     elif isinstance(value, dict):
+        props = where.properties
         for key, item in value.items():
-            _walk(where.properties.get(key), item, f"{pointer}/{_escape_pointer(key)}", out)
+            found = props.get(key)
+            if found is not None and (found.text or not isinstance(item, str)):
+                _walk(found, item, f"{pointer}/{_escape_pointer(key)}", out)
+
+
+def _text_problem(where: Shape, value: str) -> str | None:
+    bad = control_characters(value, single_line=where.single_line)
+    if bad:
+        noun = "character" if len(bad) == 1 else "characters"
+        rule = (
+            "a one-line field allows none"
+            if where.single_line
+            else "text allows none but tab and line breaks"
+        )
+        return f"contains the control {noun} {', '.join(bad)}: {rule}"
+    if where.role == "phone":
+        return phone_problem(value)
+    if where.role == "website":
+        fix = website_fix(value)
+        if fix is not None:
+            return f"{shorten(value)!r} lacks its scheme: write {shorten(fix)!r}"
+    return None
 
 
 def _same_items(name: str, items: list[Any]) -> list[tuple[str, str]]:
     """Two spellings of one item in a set field (exact repeats are the schema's to report)."""
     key = item_key(name)
-    if key is None:
+    if key is None or len(items) < 2:
         return []
     first: dict[Any, Any] = {}
     found = []

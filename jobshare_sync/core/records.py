@@ -72,6 +72,8 @@ class _Loader(_BaseLoader):
 
     The C parser asks Python to resolve every scalar's tag by regular expressions;
     records repeat the same keys and many values, so a memo halves the parse time.
+    Plain text that other YAMLs read as a number or a boolean (`1e3`, `y`) gets a tag
+    of its own here, so that the memo also says which text to note as special.
     """
 
     def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
@@ -81,6 +83,8 @@ class _Loader(_BaseLoader):
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
+                if tag == _TAG + "str" and _special_text(value):
+                    tag = _SPECIAL_TEXT
                 if len(_PLAIN_TAGS) < 100_000:
                     _PLAIN_TAGS[value] = tag
             return tag
@@ -88,6 +92,7 @@ class _Loader(_BaseLoader):
 
 
 _PLAIN_TAGS: dict[str, str] = {}
+_SPECIAL_TEXT = "tag:jobshare-sync.invalid,2026:plain-text-read-otherwise"
 
 
 def load_yaml(raw: bytes, path: str, *, lines: bool = True, normal: bool = True) -> Loaded:
@@ -127,13 +132,39 @@ def load_yaml(raw: bytes, path: str, *, lines: bool = True, normal: bool = True)
         return Loaded(None, {})
     line_map: dict[str, int] | None = {} if lines else None
     specials: dict[str, str] = {}
-    data = _construct(node, "", path, line_map, specials, set(), 0, normal)
     kind = _record_kind(path) if normal else None
+    form: TextForm = AS_WRITTEN if not normal else UNIVERSAL
     if kind is not None:
-        from .normal import normal_form  # it reads the schemas, which build on this module
+        from .normal import shape  # it reads the schemas, which build on this module
 
-        data = normal_form(kind, data)
+        form = shape(kind)  # a record's text: the normal form of each field
+    data = _construct(node, "", path, line_map, specials, set(), 0, form)
     return Loaded(data, line_map or {}, specials)
+
+
+class TextForm:
+    """How the text of one place in a document is brought to its normal form: `fix` a
+    text there, and the form of its items (`item`) and of its fields (`child`). This
+    one, for documents that are no records, applies NFC and line ends everywhere;
+    `normal.Shape` does each record field's own."""
+
+    def fix(self, text: str) -> str:
+        return normal_text(text, single_line=False)
+
+    def item(self) -> TextForm:
+        return self
+
+    def child(self, key: str) -> TextForm:
+        return self
+
+
+class _AsWritten(TextForm):
+    def fix(self, text: str) -> str:
+        return text
+
+
+UNIVERSAL = TextForm()
+AS_WRITTEN = _AsWritten()
 
 
 def _record_kind(path: str) -> str | None:
@@ -169,7 +200,7 @@ def _construct(
     specials: dict[str, str],
     seen: set[int],
     depth: int,
-    normal: bool,
+    form: TextForm,
     used_at: int | None = None,
 ) -> Any:
     """Build plain Python values from a node graph, rejecting what records never need.
@@ -187,18 +218,19 @@ def _construct(
     if lines is not None:
         lines.setdefault(pointer, line)
     if isinstance(node, yaml.ScalarNode):
+        tag = node.tag
+        if tag == _TAG + "str":  # the common case first
+            return form.fix(node.value)
         plain = not node.style  # libyaml gives '' for plain scalars, PyYAML None
-        if plain and node.tag in _IMPLICIT_ONLY:
-            specials[pointer] = node.value  # `=` or `<<` as a value: text, but noted
+        if plain and (tag in _IMPLICIT_ONLY or tag == _SPECIAL_TEXT):
+            specials[pointer] = node.value  # `=`, `<<` or `1e3` as a value: text, but noted
             return node.value
-        if node.tag not in _SCALAR_TAGS:
-            raise RecordError(
-                path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
-            )
-        if plain and (node.tag != _TAG + "str" or _special_text(node.value)):
+        if tag not in _SCALAR_TAGS:
+            raise RecordError(path, f"YAML tag {_show_tag(tag)!r} is not allowed in records", line)
+        if plain:
             specials[pointer] = node.value
-        if node.tag in (_TAG + "str", _TAG + "timestamp"):
-            return normal_text(node.value, single_line=False) if normal else node.value
+        if tag == _TAG + "timestamp":
+            return form.fix(node.value)
         try:
             return _SCALAR_CONSTRUCTORS[node.tag](node)
         except (yaml.YAMLError, ValueError, KeyError) as e:  # KeyError: `!!bool maybe`
@@ -208,8 +240,9 @@ def _construct(
             raise RecordError(
                 path, f"YAML tag {_show_tag(node.tag)!r} is not allowed in records", line
             )
+        inner = form.item()
         return [
-            _construct(item, f"{pointer}/{i}", path, lines, specials, seen, depth + 1, normal, line)
+            _construct(item, f"{pointer}/{i}", path, lines, specials, seen, depth + 1, inner, line)
             for i, item in enumerate(node.value)
         ]
     if isinstance(node, yaml.MappingNode):
@@ -229,7 +262,7 @@ def _construct(
             if lines is not None:
                 lines[child] = key_line
             result[key] = _construct(
-                value_node, child, path, lines, specials, seen, depth + 1, normal, key_line
+                value_node, child, path, lines, specials, seen, depth + 1, form.child(key), key_line
             )
         return result
     raise RecordError(path, "unsupported YAML node", line)  # pragma: no cover
@@ -455,9 +488,10 @@ def match_label(text: str, known: Iterable[Label], titles: Titles | None = None)
         # a name may hold a slash ("Acme / Partners"): that is no label either
         if titles is None or not ("no record" in str(e) or "is not a label" in str(e)):
             raise
+        missing = e
     wanted = words(text)
     if not wanted:
-        raise LabelError(f"no record '{text}': run 'jobshare list' to see the records")
+        raise missing
     among = set(known)
     names = {label: words(title) for label, title in titles().items() if label in among}
     found = [label for label, name in names.items() if name == wanted]
@@ -473,7 +507,7 @@ def match_label(text: str, known: Iterable[Label], titles: Titles | None = None)
         options = " or ".join(str(label) for label in sorted(found)[:5])
         more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
         raise LabelError(f"'{text}' is ambiguous: say {options}{more}")
-    raise LabelError(f"no record '{text}': run 'jobshare list' to see the records")
+    raise missing
 
 
 def slugify(name: str) -> str:

@@ -83,6 +83,8 @@ def control_characters(text: str, *, single_line: bool) -> list[str]:
     once, as `U+001B (ESC)`: every C0 and C1 control in a single-line value; in
     multi-line text, all but tab and line feed."""
     pattern = _CONTROL if single_line else _CONTROL_IN_TEXT
+    if pattern.search(text) is None:
+        return []
     found = dict.fromkeys(pattern.findall(text))
     return [describe_character(c) for c in found]
 
@@ -163,6 +165,7 @@ def phone_compare_key(text: str, region: str = DEFAULT_REGION) -> str:
 SET_FIELDS = ("emails", "phones", "tags", "industries")
 
 
+@lru_cache(maxsize=64)
 def item_key(field: str, region: str = DEFAULT_REGION) -> Callable[[object], object] | None:
     """How the items of a `set` field compare: emails without case, tags and industries
     without case, phones as numbers (with `region` for numbers without a country code).
@@ -197,6 +200,7 @@ _PHONE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def phone_problem(text: str) -> str | None:
     """Why `text` is not a phone number jobshare accepts, or None.
 
@@ -224,6 +228,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _BARE_HOST = re.compile(r"^[^\s/:@]+\.[A-Za-z]{2,}[^\s]*$")
 
 
+@lru_cache(maxsize=1024)
 def website_fix(text: str) -> str | None:
     """The `https://` form of a web address given without its scheme (`acme.example`,
     `www.acme.example/jobs`), or None when `text` has a scheme or is no host name."""
