@@ -566,30 +566,6 @@ class Saved:
         return out
 
 
-def contact_options(
-    fields: Mapping[str, Any], region: str = values.DEFAULT_REGION
-) -> tuple[dict[str, Any], list[str]]:
-    """What `add contact`'s options give, in the form a record takes, and notices of
-    what was made of them: text in the normal form, a later spelling of a set item left
-    out (`--tag Remote --tag remote` keeps one; phones compare with `region`), and a
-    web address given without its scheme (`acme.example`) made `https://acme.example`.
-    """
-    out: dict[str, Any] = {}
-    notices = []
-    for key, value in fields.items():
-        if isinstance(value, list | tuple):
-            items = [normal.normal_value("contact", f"/{key}/0", item) for item in value]
-            out[key] = normal.unique_items(key, items, region)
-        else:
-            out[key] = normal.normal_value("contact", f"/{key}", value)
-    website = out.get("website")
-    fixed = values.website_fix(website) if isinstance(website, str) else None
-    if fixed is not None:
-        out["website"] = fixed
-        notices.append(f"website {website} became {fixed}")
-    return out, notices
-
-
 def add_contact(
     store: Store,
     fields: Mapping[str, Any],
@@ -600,7 +576,7 @@ def add_contact(
     """A new contact from `add contact`'s options (see `contact_options`), validated,
     written and committed unless told not to; `Saved.notices` says what was made of
     the options."""
-    options, notices = contact_options(fields, owner_region(store))
+    options, notices = normal.contact_options(fields, owner_region(store))
     label, data = new_contact(store, options, record_id)
     saved = save_record(
         store,
@@ -748,7 +724,7 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
                 # never back in time: with a clock behind the record's, it stays as it was
                 if (values.instant_key(stamp) or "") > (values.instant_key(data["updated"]) or ""):
                     data["updated"] = stamped[path] = stamp
-            if path in stamped or not _in_normal_form(label, raw, data):
+            if path in stamped or not normal.in_normal_form(label.path, raw, data):
                 rewrite[path] = files[path] = schema.dump_record(label.folder, data)
         if problems:
             raise InvalidRecordError(
@@ -780,17 +756,6 @@ def _needs_stamp(store: Store, head: Any, label: Label, data: Mapping[str, Any])
     return {k: v for k, v in data.items() if k != "updated"} != {
         k: v for k, v in before.items() if k != "updated"
     }
-
-
-def _in_normal_form(label: Label, raw: bytes, data: Mapping[str, Any]) -> bool:
-    """Whether a file's bytes hold its text in the normal form (`data` is the normal form)."""
-    if raw.startswith(b"\xef\xbb\xbf") or b"\r" in raw:
-        return False
-    try:
-        written = records.load_yaml(raw, label.path, normal=False).data
-    except RecordError:
-        return False
-    return bool(written == data)
 
 
 def _describe_changes(changes: Mapping[str, str]) -> str:

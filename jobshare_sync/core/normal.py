@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ..errors import RecordError
 from . import schema
-from .records import UNIVERSAL, TextForm, _escape_pointer, plain_reading
+from .records import UNIVERSAL, TextForm, _escape_pointer, load_yaml, plain_reading
 from .values import (
     DEFAULT_REGION,
     SET_FIELDS,
@@ -261,3 +262,42 @@ def _same_items(name: str, items: list[Any]) -> list[tuple[str, str]]:
             found.append((f"/{name}/{i}", message))
         first.setdefault(k, item)
     return found
+
+
+# --- input from the command line and from files -------------------------------------
+
+
+def contact_options(
+    fields: Mapping[str, Any], region: str = DEFAULT_REGION
+) -> tuple[dict[str, Any], list[str]]:
+    """What `add contact`'s options give, in the form a record takes, and notices of
+    what was made of them: text in the normal form, a later spelling of a set item left
+    out (`--tag Remote --tag remote` keeps one; phones compare with `region`), and a
+    web address given without its scheme (`acme.example`) made `https://acme.example`.
+    """
+    out: dict[str, Any] = {}
+    notices = []
+    for key, value in fields.items():
+        if isinstance(value, list | tuple):
+            items = [normal_value("contact", f"/{key}/0", item) for item in value]
+            out[key] = unique_items(key, items, region)
+        else:
+            out[key] = normal_value("contact", f"/{key}", value)
+    website = out.get("website")
+    fixed = website_fix(website) if isinstance(website, str) else None
+    if fixed is not None:
+        out["website"] = fixed
+        notices.append(f"website {website} became {fixed}")
+    return out, notices
+
+
+def in_normal_form(path: str, raw: bytes, data: Any) -> bool:
+    """Whether a record file's bytes hold its text in the normal form: no byte-order
+    mark, no CR, and the text as written equal to `data`, its normal form."""
+    if raw.startswith(b"\xef\xbb\xbf") or b"\r" in raw:
+        return False
+    try:
+        written = load_yaml(raw, path, normal=False).data
+    except RecordError:
+        return False
+    return bool(written == data)
