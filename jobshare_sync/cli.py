@@ -360,8 +360,8 @@ def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
         click.echo(f"Committed {len(result.files)} record file(s) in {result.commit[:10]}")
         for path, state in sorted(result.files.items()):
             click.echo(render.safe(f"  {state:8}  {path}", lines=False))
-    for path, when in sorted(result.stamped.items()):
-        click.echo(f"{path}: content changed but 'updated' did not: set 'updated' to {when}")
+        for path, when in sorted(result.stamped.items()):
+            click.echo(f"{path}: content changed but 'updated' did not: set 'updated' to {when}")
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -794,3 +794,17 @@ def test_a_friends_history_is_merged_in_time_order(tmp_path: Path) -> None:
     notes = [entry.get("note") for entry in read(alice, "referrals/r-1")["history"]]
     assert notes == [None, "earlier", "later"]  # 13:00 UTC before 13:00.5 UTC
     ok("validate", cwd=alice)
+
+
+def test_commit_json_lists_what_it_stamped_and_rewrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "alice")
+    label = add(repo, "Acme")
+    hand_edit(repo, label, role="Desk")
+    (repo / f"{label}.yaml").write_bytes(BOM + raw(repo, label))
+    monkeypatch.setenv("JOBSHARE_NOW", "2026-12-25T08:00:00Z")
+    payload = json.loads(ok("commit", "--json", cwd=repo).stdout)["jobshare.commit/v1"]
+    assert payload["stamped"] == {f"{label}.yaml": "2026-12-25T08:00:00Z"}
+    assert payload["rewritten"] == [f"{label}.yaml"]
+    assert payload["files"] == {f"{label}.yaml": "modified"}
