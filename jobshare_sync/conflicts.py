@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core import merge, records, schema
+from .core import merge, normal, records, schema
 from .core.merge import AncestorOursTheirs, MergeResult, RecordConflict
 from .core.records import Label
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
@@ -164,9 +164,14 @@ def merge_status(store: Store) -> MergeStatus | None:
 
 
 def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any], str | None]]:
-    """(conflict, field or None) pairs named by a label, a label:field, or a glob of either."""
+    """(conflict, field or None) pairs named by a label, a label:field, or a glob of either.
+
+    A record part that is no glob is found among the conflicts as every label is
+    (`records.match_label`): label, id, unique id prefix, then name or title."""
     record_part, _, field_part = pattern.removesuffix(".yaml").partition(":")
     record_glob = _is_glob(record_part)
+    if not record_glob:
+        record_part = _conflict_label(state, record_part)
     found: list[tuple[dict[str, Any], str | None]] = []
     for item in state["conflicts"]:
         label = item["label"]
@@ -195,6 +200,32 @@ def _is_glob(text: str) -> bool:
     return any(ch in text for ch in "*?[")
 
 
+def _conflict_label(state: Mapping[str, Any], text: str) -> str:
+    """The conflicted record's label that `text` names, or `text` itself if none does."""
+    labels = {}
+    for item in state["conflicts"]:
+        folder, _, record_id = str(item["label"]).partition("/")
+        labels[Label(folder, record_id)] = item
+    if not text or any(text in (str(label), label.id) for label in labels):
+        return text
+
+    def titles() -> dict[Label, str]:
+        """Every name the record has on either side (a name may be what conflicts)."""
+        out = {}
+        for label, item in labels.items():
+            sides = [item.get("working"), *item["versions"].values()]
+            names = [d.get("name") or d.get("title") for d in sides if isinstance(d, dict)]
+            out[label] = " / ".join(dict.fromkeys(str(n) for n in names if n))
+        return out
+
+    try:
+        return str(records.match_label(text, labels, titles))
+    except LabelError as e:
+        if "ambiguous" in str(e):
+            raise LabelError(f"{e} (among the conflicts)") from None
+        return text
+
+
 def resolve(
     store: Store,
     patterns: Iterable[str],
@@ -217,7 +248,7 @@ def resolve(
         done = []
         for item, field_name in targets:
             if field_value is not None:
-                field_name, value = _parse_field_value(field_value)
+                field_name, value = _parse_field_value(field_value, item["label"])
                 _set_field(item, field_name, value)
             elif file is not None:
                 _set_record(item, _read_file(file, item["label"]))
@@ -231,20 +262,32 @@ def resolve(
     return done
 
 
-def _parse_field_value(text: str) -> tuple[str, Any]:
+def _parse_field_value(text: str, label: str) -> tuple[str, Any]:
+    """NAME and VALUE of `--field NAME=VALUE`, VALUE read as YAML and brought to the
+    normal form of that field of `label`'s kind. A plain VALUE that YAML reads as no
+    text (`yes`, `~`, `0123`) where text is meant is refused: quote it."""
     name, eq, raw = text.partition("=")
     if not eq or not name:
         raise InvalidRecordError(
             f"'{text}' is not NAME=VALUE: e.g. --field 'phones=[+44 20 7946 0000]'"
         )
+    name = name.strip()
     if raw == "":
-        return name.strip(), None
+        return name, None
     try:
         # undecodable bytes on the command line arrive as lone surrogates: give them back
-        value = records.load_yaml(raw.encode("utf-8", "surrogateescape"), f"--field {name}").data
+        loaded = records.load_yaml(raw.encode("utf-8", "surrogateescape"), f"--field {name}")
     except RecordError as e:
         raise InvalidRecordError(f"--field {name}: {e.reason}") from None
-    return name.strip(), value
+    kind = records.KIND_OF_FOLDER.get(label.partition("/")[0], "contact")
+    pointer = "/" + name.replace("~", "~0").replace("/", "~1")
+    specials = {pointer + inner: plain for inner, plain in loaded.specials.items()}
+    for where, message in normal.text_problems(kind, {}, specials):
+        shown = where.lstrip("/").replace("/", ".")
+        if "(null)" in message:
+            message += f" (or give '{name}=' to remove the field)"
+        raise InvalidRecordError(f"--field {shown}: {message}")
+    return name, normal.normal_value(kind, pointer, loaded.data)
 
 
 def _read_file(path: str, label: str) -> dict[str, Any] | None:
@@ -257,7 +300,9 @@ def _read_file(path: str, label: str) -> dict[str, Any] | None:
         raise InvalidRecordError(f"{path} holds no record: to delete the record, use --delete")
     if not isinstance(data, dict):
         raise InvalidRecordError(f"{path}: a record must be a mapping of fields")
-    return data
+    kind = records.KIND_OF_FOLDER.get(label.partition("/")[0], "contact")
+    normal_data: dict[str, Any] = normal.normal_form(kind, data)  # from any path: a record's form
+    return normal_data
 
 
 def _check(label: str, data: dict[str, Any] | None, field_name: str | None = None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import merge, records, schema
+from .core import merge, records, schema, values
 from .core.records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
 from .errors import RecordError
 from .review import Version, read_file
@@ -100,6 +100,7 @@ def _merge_record_bytes(label: Label, raws: merge.AncestorOursTheirs[bytes]) -> 
         rules,
         theirs_handle="the other branch",
         validate=lambda _name, record: schema.record_errors(label, record),
+        region=_region_here(),
     )
     messages = [notice.message for notice in merged.notices]
     conflict = merged.conflict
@@ -114,6 +115,17 @@ def _merge_record_bytes(label: Label, raws: merge.AncestorOursTheirs[bytes]) -> 
     return DriverResult(
         False, _whole_markers(raws.ours, raws.theirs), [why], messages + [f"{label}: {why}"]
     )
+
+
+def _region_here() -> str:
+    """The owner's region from the jobshare.yaml where git runs the driver (the top of
+    the working tree), for comparing phone numbers; the unknown region if unreadable."""
+    try:
+        config = records.load_yaml(Path("jobshare.yaml").read_bytes(), "jobshare.yaml").data
+    except (OSError, RecordError):
+        return values.DEFAULT_REGION
+    region = config.get("region") if isinstance(config, dict) else None
+    return region if isinstance(region, str) and values.is_region(region) else values.DEFAULT_REGION
 
 
 def _field_blocks(raw: bytes) -> tuple[list[str], dict[str, str]]:
@@ -348,11 +360,12 @@ def _check_schema_comments(store: Store) -> Check:
     for label, path in sorted(found.items()):
         wanted = SCHEMA_COMMENT_PREFIX + schema.schema_comment(label.kind)
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
+            # utf-8-sig: a file an editor saved "with BOM" names its schema all the same
+            with open(path, encoding="utf-8-sig", errors="replace") as f:
                 first = f.readline().rstrip("\r\n")
         except OSError:
             first = ""
-        if first != wanted:
+        if first.strip() != wanted:
             missing.append(label.path)
     if missing:
         shown = ", ".join(missing[:5]) + (
@@ -362,8 +375,13 @@ def _check_schema_comments(store: Store) -> Check:
             "schema comments",
             False,
             f"{len(missing)} record file(s) lack the '{SCHEMA_COMMENT_PREFIX}...' first line: {shown}",
-            "add it as the first line (e.g. "
-            f"'{SCHEMA_COMMENT_PREFIX}{schema.schema_comment('contact')}'), then 'jobshare commit'",
+            "add it as the first line ("
+            + " or ".join(
+                f"'{SCHEMA_COMMENT_PREFIX}{schema.schema_comment(kind)}' in {folder}/"
+                for folder, kind in records.KIND_OF_FOLDER.items()
+                if any(path.startswith(folder + "/") for path in missing)
+            )
+            + "), then 'jobshare commit'",
         )
     return Check("schema comments", True, f"all {len(found)} record file(s) name their schema")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import sync, workspace
-from .core import records
+from .core import records, values
 from .core.records import Label
 from .core.rules import (
     ACTIONS,
@@ -144,32 +144,32 @@ def find_referral(store: Store, text: str) -> Label:
 
 
 def _find(store: Store, text: str, folder: str) -> Label:
-    """A record of one folder; a miss suggests the closest ids and names of that folder."""
+    """A record of one folder, found as every label is (`records.match_label`: label,
+    id, unique id prefix, then name or title without regard to case or accents); a
+    miss suggests the closest ids and names of that folder."""
     wanted = text.strip().removesuffix(".yaml")
     noun = records.KIND_OF_FOLDER[folder]
-    if "/" in wanted:
+    if wanted.partition("/")[0] in records.FOLDERS:
         label = workspace.find_label(store, wanted)
         if label.folder != folder:
             raise LabelError(f"'{text}' is a {label.kind}, not a {noun}")
         return label
     known = [label for label in workspace.known_labels(store) if label.folder == folder]
+    names: dict[Label, str] = {}
+
+    def titles() -> dict[Label, str]:
+        if not names:
+            names.update(workspace.record_titles(store, folder))
+        return names
+
     try:
-        return records.parse_label(wanted, known)
+        return records.match_label(wanted, known, titles)
     except LabelError as e:
         if "ambiguous" in str(e):
             raise
-    by_name: dict[str, list[Label]] = {}
-    for item in workspace.list_records(store, folder):
-        name = str(item.data.get("name") or item.data.get("title") or "")
-        by_name.setdefault(name.casefold(), []).append(item.label)
-    found = by_name.get(wanted.casefold(), [])
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        options = " or ".join(str(label) for label in sorted(found))
-        raise LabelError(f"'{text}' names several {folder}: say {options}")
-    choices = [label.id for label in known] + [n for n in by_name if n]
-    close = difflib.get_close_matches(wanted.casefold(), choices, n=3, cutoff=0.5)
+    folded = sorted({values.fold(name) for name in titles().values() if name})
+    choices = [label.id for label in known] + folded
+    close = difflib.get_close_matches(values.fold(wanted), choices, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise LabelError(f"no {noun} '{text}'{hint}: run 'jobshare list {folder}' to see them")
 

@@ -2,11 +2,19 @@
 
 JSON is always a versioned envelope, `{"jobshare.<what>/v1": payload}`, with sorted
 keys, so that scripts can rely on its shape.
+
+Records, commits and messages may come from friends: every text that reaches a
+terminal passes through `safe`, which shows control characters (ESC, BEL, ...) and
+bidirectional overrides as escapes, so that no value can set a window title, clear
+the screen or reorder what is shown. Tables are laid out by display width, so wide
+(CJK) characters and emoji line up.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,11 +28,70 @@ if TYPE_CHECKING:
     from .review import Change, CommitChanges, CommitInfo, Incoming, Version
 
 
+# C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def safe(text: str, *, lines: bool = True) -> str:
+    """`text` as it may reach a terminal: control characters and bidirectional
+    overrides shown as escapes (`\\e`, `\\x07`, `\\u202e`). With `lines`, line feeds
+    stay line feeds (a block of text, a message over several lines); without, they are
+    escaped too (a table cell, a value on one line)."""
+    pattern = _UNSAFE_IN_LINES if lines else _UNSAFE
+    return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+def width(text: str) -> int:
+    """How many terminal columns `text` takes: East Asian wide and full-width characters
+    (CJK, most emoji) two, combining marks and zero-width characters none, a character
+    followed by the emoji presentation selector two, one joined by ZWJ none."""
+    if text.isascii():
+        return len(text)
+    total = 0
+    joined = False
+    for i, char in enumerate(text):
+        if joined:
+            joined = False
+            continue
+        if char == "\u200d":  # zero-width joiner: the next character is part of this one
+            joined = True
+            continue
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        if char == "\ufe0f":
+            continue
+        wide = unicodedata.east_asian_width(char) in ("W", "F")
+        emoji = i + 1 < len(text) and text[i + 1] == "\ufe0f"
+        total += 2 if wide or emoji else 1
+    return total
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    """`text` padded with spaces to `columns` terminal columns (on the left if `right`)."""
+    fill = " " * max(0, columns - width(text))
+    return fill + text if right else text + fill
+
+
 def envelope(what: str, payload: Any) -> str:
-    """The JSON form of a result: a versioned envelope, keys sorted, one trailing newline."""
-    return json.dumps(
+    """The JSON form of a result: a versioned envelope, keys sorted, one trailing newline.
+
+    Strings keep their characters, except the C1 controls and bidirectional overrides,
+    which JSON would leave raw and a terminal may obey: those are `\\u` escapes."""
+    text = json.dumps(
         {f"jobshare.{what}/v1": payload}, sort_keys=True, indent=2, ensure_ascii=False
     )
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def to_json(items: Iterable[Any]) -> list[Any]:
@@ -32,20 +99,22 @@ def to_json(items: Iterable[Any]) -> list[Any]:
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str] | None = None) -> str:
-    """Columns padded to their widest cell; the last column is never padded."""
+    """Columns padded to their widest cell (by display width); the last column is never
+    padded. Cells are shown `safe`, on one line each."""
     all_rows = [list(headers)] + [list(r) for r in rows] if headers else [list(r) for r in rows]
     if not all_rows:
         return ""
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(all_rows[0]) - 1)]
+    all_rows = [[safe(cell, lines=False) for cell in row] for row in all_rows]
+    widths = [max(width(r[i]) for r in all_rows) for i in range(len(all_rows[0]) - 1)]
     lines = []
     for row in all_rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
+        cells = [pad(cell, w) for cell, w in zip(row, widths, strict=False)] + [row[-1]]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
 def validation(report: ValidationReport) -> str:
-    lines = [str(p) for p in report.sorted()]
+    lines = [safe(str(p), lines=False) for p in report.sorted()]
     lines.append(("OK: " if report.ok else "") + report.summary())
     return "\n".join(lines)
 
@@ -56,9 +125,10 @@ def value(v: Any, indent: str = "") -> str:
         return "(absent)"
     if isinstance(v, str):
         if "\n" in v.rstrip("\n"):
-            return "\n" + "\n".join(f"{indent}| {line}" for line in v.rstrip("\n").split("\n"))
-        return v
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+            block = v.rstrip("\n").split("\n")
+            return "\n" + "\n".join(f"{indent}| {safe(line, lines=False)}" for line in block)
+        return safe(v, lines=False)
+    return safe(json.dumps(v, ensure_ascii=False, sort_keys=True), lines=False)
 
 
 def conflicts(views: Sequence[Any]) -> str:
@@ -68,13 +138,14 @@ def conflicts(views: Sequence[Any]) -> str:
     lines = []
     for view in views:
         state = "resolved" if view.resolved else "unresolved"
-        lines.append(f"{view.label}  {view.reason}  ({state})")
+        label = safe(view.label, lines=False)
+        lines.append(f"{label}  {view.reason}  ({state})")
         for f in view.fields:
             done = " (resolved)" if f["field"] in view.done else ""
-            lines.append(f"  {view.label}:{f['field']}{done}")
+            lines.append(f"  {label}:{safe(str(f['field']), lines=False)}{done}")
             for side in ("base", "ours", "theirs"):
                 lines.append(f"    {side + ':':8}{value(f[side], ' ' * 6)}")
-        lines.extend(f"  {m}" for m in view.messages)
+        lines.extend(f"  {safe(m, lines=False)}" for m in view.messages)
         if view.reason in ("modify-delete", "delete-modify"):
             gone = "ours" if view.reason == "delete-modify" else "theirs"
             lines.append(f"  deleted on {gone}'s side, changed on the other")
@@ -93,17 +164,17 @@ def pulled(outcome: Any) -> str:
         lines.append(f"{result.summary(outcome.friend)}; nothing committed")
     for record in result.records:
         if record.outcome in ("added", "updated", "removed"):
-            lines.append(
-                f"  {record.outcome:8} {record.label}  {record_title(record.result or {})}".rstrip()
-            )
+            title = safe(record_title(record.result or {}), lines=False)
+            lines.append(f"  {record.outcome:8} {safe(record.label)}  {title}".rstrip())
     lines.extend(
-        f"  kept     {n.message}" if n.kind == "kept-deleted" else f"  refused  {n.message}"
+        safe(f"  kept     {n.message}" if n.kind == "kept-deleted" else f"  refused  {n.message}")
         for n in result.notices
     )
-    lines.extend(f"  skipped  {s.path}: {s.reason}" for s in outcome.skipped)
+    lines.extend(safe(f"  skipped  {s.path}: {s.reason}", lines=False) for s in outcome.skipped)
     for c in result.conflicts:
         fields = ", ".join(f.field for f in c.fields)
-        lines.append(f"  CONFLICT {c.label} ({c.reason}){': ' + fields if fields else ''}")
+        line = f"  CONFLICT {c.label} ({c.reason}){': ' + fields if fields else ''}"
+        lines.append(safe(line, lines=False))
     if not outcome.commit and result.conflicts:
         lines.append(
             "Resolve with 'jobshare resolve LABEL --ours|--theirs|--base|--delete|--file F|--field NAME=VALUE',\n"
@@ -128,21 +199,25 @@ def incoming(found: Incoming, color: bool = False) -> str:
 
 
 def status(report: Mapping[str, Any]) -> str:
-    lines = [f"On branch {report['branch']}" if report["branch"] else "HEAD is detached"]
+    branch = safe(str(report["branch"]), lines=False)
+    lines = [f"On branch {branch}" if report["branch"] else "HEAD is detached"]
     changes = report["changes"]
     if changes:
         lines.append("Uncommitted record changes (commit them with 'jobshare commit'):")
-        lines.extend(f"  {state:9}{path}" for path, state in sorted(changes.items()))
+        lines.extend(
+            f"  {state:9}{safe(path, lines=False)}" for path, state in sorted(changes.items())
+        )
     else:
         lines.append("No uncommitted record changes.")
     merging = report["merge"]
     if merging:
         left = [c for c in merging["conflicts"] if not c["resolved"]]
         lines.append(
-            f"Merge of {merging['friend']} in progress: {len(merging['conflicts'])} conflict(s), "
+            f"Merge of {safe(merging['friend'], lines=False)} in progress: "
+            f"{len(merging['conflicts'])} conflict(s), "
             f"{len(left)} unresolved (see 'jobshare conflicts')"
         )
-        lines.extend(f"  {c['label']}  {c['reason']}" for c in left)
+        lines.extend(safe(f"  {c['label']}  {c['reason']}", lines=False) for c in left)
     friends = report["friends"]
     if friends:
         lines.append("Friends:")
@@ -189,11 +264,12 @@ def ledger(rows: Sequence[LedgerRow], total: LedgerRow | None = None) -> str:
     body = [_ledger_cells(row) for row in rows]
     if total is not None and len(rows) > 1:
         body.append(_ledger_cells(total))
-    widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
+    body = [[safe(cell, lines=False) for cell in cells] for cells in body]
+    widths = [max(width(r[i]) for r in [headers, *body]) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        first = pad(cells[0], widths[0])
+        rest = [pad(cell, w, right=True) for cell, w in zip(cells[1:], widths[1:], strict=True)]
         groups = [first, "  ".join(rest[:3]), "  ".join(rest[3:6]), rest[6]]
         return "    ".join(groups).rstrip()
 
@@ -208,7 +284,7 @@ def ledger(rows: Sequence[LedgerRow], total: LedgerRow | None = None) -> str:
     lines = [group.rstrip(), line(headers)]
     lines += [line(cells) for cells in body[: len(rows)]]
     if len(body) > len(rows):
-        lines.append("-" * len(line(headers)))
+        lines.append("-" * width(line(headers)))
         lines.append(line(body[-1]))
     return "\n".join([*lines, "", LEDGER_LEGEND])
 
@@ -243,11 +319,13 @@ def listing(items: Sequence[Any]) -> str:
 
 def record(label: Label, data: Mapping[str, Any], raw: bytes) -> str:
     """A record as a person reads it: its label and title, then its canonical YAML."""
-    body = raw.decode("utf-8")
+    body = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
     body = "\n".join(
-        line for line in body.splitlines() if not line.startswith("# yaml-language-server")
-    )
-    return f"{label}  {record_title(data)}\n{body}"
+        safe(line.removesuffix("\r"), lines=False)
+        for line in body.split("\n")
+        if not line.startswith("# yaml-language-server")
+    ).rstrip("\n")
+    return f"{label}  {safe(record_title(data), lines=False)}\n{body}"
 
 
 # --- review: record diffs, log, show, textconv, git-setup, doctor --------------------
@@ -268,11 +346,11 @@ def inline(value: Any) -> str:
     """A value on one line: plain text as it is, a mapping as `key: value, ...`, else JSON."""
     if isinstance(value, str):
         if value and value == value.strip() and "\n" not in value:
-            return value
-        return json.dumps(value, ensure_ascii=False)
+            return safe(value, lines=False)
+        return safe(json.dumps(value, ensure_ascii=False), lines=False)
     if isinstance(value, dict) and value:
-        return ", ".join(f"{k}: {inline(v)}" for k, v in value.items())
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return ", ".join(f"{safe(str(k), lines=False)}: {inline(v)}" for k, v in value.items())
+    return safe(json.dumps(value, ensure_ascii=False, sort_keys=True), lines=False)
 
 
 def _old_new(value: Any, is_null: bool) -> str:
@@ -281,7 +359,7 @@ def _old_new(value: Any, is_null: bool) -> str:
 
 def field_change(change: FieldChange, record_change: str, color: bool = False) -> list[str]:
     """The lines of one changed field, indented under its record."""
-    name = change.field
+    name = safe(change.field, lines=False)
     items = change.rule in ("set", "append") and all(
         isinstance(v, list) or v is None for v in (change.old, change.new)
     )
@@ -296,9 +374,9 @@ def field_change(change: FieldChange, record_change: str, color: bool = False) -
     if change.rule == "text" and change.lines:
         styles = {"+": "green", "-": "red"}
         return [f"  {name}:"] + [
-            paint(f"    {line}", styles.get(line[:1], ""), color)
+            paint(f"    {safe(line, lines=False)}", styles.get(line[:1], ""), color)
             if line[:1] in styles
-            else f"    {line}"
+            else f"    {safe(line, lines=False)}"
             for line in change.lines
         ]
     new = _old_new(change.new, change.new_null)
@@ -312,12 +390,13 @@ def record_change(change: Change, color: bool = False) -> str:
     """One changed record: `modified  contacts/acme-7k2q  Acme Recruiting`, then its fields
     (an added record lists what it holds; a removed one only its name)."""
     kind = change.change
-    head = f"{paint(kind.ljust(8), CHANGE_STYLE.get(kind, 'bold'), color)}  {paint(change.label, 'bold', color)}"
-    lines = [f"{head}  {change.name}".rstrip()]
+    label = paint(safe(change.label, lines=False), "bold", color)
+    head = f"{paint(kind.ljust(8), CHANGE_STYLE.get(kind, 'bold'), color)}  {label}"
+    lines = [f"{head}  {safe(change.name, lines=False)}".rstrip()]
     if change.new_error:
-        lines.append(f"  (unreadable: {change.new_error})")
+        lines.append(f"  (unreadable: {safe(change.new_error, lines=False)})")
     if change.old_error:
-        lines.append(f"  (was unreadable: {change.old_error})")
+        lines.append(f"  (was unreadable: {safe(change.old_error, lines=False)})")
     if kind != "removed":
         for field in change.diff.fields:
             lines.extend(field_change(field, kind, color))
@@ -358,10 +437,11 @@ def commit_header(info: CommitInfo, color: bool = False) -> list[str]:
     lines = [paint(f"commit {info.id}", "yellow", color)]
     if info.is_merge:
         lines.append("Merge:  " + " ".join(parent[:10] for parent in info.parents))
-    lines.append(f"Author: {info.author} <{info.email}>")
+    lines.append(safe(f"Author: {info.author} <{info.email}>", lines=False))
     lines.append(f"Date:   {_date(info.date)}")
     lines.append("")
-    lines.extend(f"    {line}".rstrip() for line in info.message.splitlines() or [""])
+    message = info.message.split("\n") if info.message else [""]
+    lines.extend(f"    {safe(line, lines=False)}".rstrip() for line in message)
     return lines
 
 
@@ -375,7 +455,9 @@ def commit_changes(entry: CommitChanges, color: bool = False) -> str:
             blocks.append(record_change(cast("Change", item), color))
         else:
             style = CHANGE_STYLE.get(kind, "bold")
-            lines.append(f"    {paint(kind.ljust(8), style, color)}  {item.label}")
+            lines.append(
+                f"    {paint(kind.ljust(8), style, color)}  {safe(item.label, lines=False)}"
+            )
     if lines or not entry.records:
         blocks.append("\n".join(lines) or "    (no record changes)")
     return "\n\n".join(blocks)
@@ -392,7 +474,7 @@ def textconv(version: Version, raw: str) -> str:
     one `field: item` line per item of a list, nested fields as `field.key: value`,
     multi-line text under `field:` with each line as `  | line`."""
     if version.data is None:
-        return f"(unreadable: {version.error})\n{raw}"
+        return f"(unreadable: {safe(str(version.error), lines=False)})\n{safe(raw)}"
     lines: list[str] = []
     for key, value in version.data.items():
         lines.extend(_textconv_field(str(key), value))
@@ -400,6 +482,7 @@ def textconv(version: Version, raw: str) -> str:
 
 
 def _textconv_field(name: str, value: Any) -> list[str]:
+    name = safe(name, lines=False)
     if isinstance(value, list):
         return [f"{name}: {inline(item)}" for item in value] or [f"{name}: []"]
     if isinstance(value, dict):
@@ -407,7 +490,9 @@ def _textconv_field(name: str, value: Any) -> list[str]:
         return out or [f"{name}: {{}}"]
     if isinstance(value, str) and "\n" in value:
         body = value[:-1] if value.endswith("\n") else value
-        return [f"{name}:"] + [f"  | {line}".rstrip() for line in body.split("\n")]
+        return [f"{name}:"] + [
+            f"  | {safe(line, lines=False)}".rstrip() for line in body.split("\n")
+        ]
     return [f"{name}: {inline(value)}"]
 
 
@@ -434,9 +519,9 @@ def doctor(report: DoctorReport, color: bool = False) -> str:
     lines = []
     for check in report.checks:
         mark = paint("OK  ", "green", color) if check.ok else paint("FAIL", "bold+red", color)
-        lines.append(f"{mark}  {check.name}: {check.detail}")
+        lines.append(f"{mark}  {check.name}: {safe(check.detail, lines=False)}")
         if not check.ok and check.fix:
-            lines.append(f"      fix: {check.fix}")
+            lines.append(f"      fix: {safe(check.fix, lines=False)}")
     failed = sum(1 for check in report.checks if not check.ok)
     lines.append("everything is set up" if not failed else f"{failed} problem(s) found")
     return "\n".join(lines)

@@ -182,12 +182,15 @@ def split_arguments(
     return revisions, [*labels, *after]
 
 
-def label_filter(patterns: Sequence[str], known: Iterable[Label]) -> Callable[[Label], bool] | None:
+def label_filter(
+    patterns: Sequence[str], known: Iterable[Label], titles: records.Titles | None = None
+) -> Callable[[Label], bool] | None:
     """A predicate for the records `patterns` name; None when there are no patterns.
 
     A pattern is a label (`contacts/acme-7k2q`, `.yaml` allowed), a bare id or a
-    unique prefix of one, a folder (`contacts`), or a glob (`contacts/acme*`).
-    A pattern that names no known record is an error.
+    unique prefix of one, a record's name (see `records.match_label`; `titles` gives
+    the names), a folder (`contacts`), or a glob (`contacts/acme*`). A pattern that
+    names no known record is an error.
     """
     if not patterns:
         return None
@@ -203,7 +206,7 @@ def label_filter(patterns: Sequence[str], known: Iterable[Label]) -> Callable[[L
             globs.append(bare)
         else:
             try:
-                exact.add(records.parse_label(bare, known))
+                exact.add(records.match_label(bare, known, titles))
             except LabelError as e:
                 if "ambiguous" in str(e):
                     raise
@@ -234,7 +237,7 @@ def _tree_changes(
 ) -> list[Change]:
     """Records that differ between two trees (by id), with their field changes."""
     changed = store.changed_entries(old, new)
-    wanted = label_filter(labels, _known_labels(store, changed)) if labels else None
+    wanted = label_filter(labels, _known_labels(store, changed), _titles(store)) if labels else None
     changes = []
     for label, (old_oid, new_oid) in sorted(changed.items()):
         if wanted is not None and not wanted(label):
@@ -255,7 +258,9 @@ def _worktree_changes(store: Store, old: str | None, labels: Sequence[str] = ())
         changed_label = records.label_of_path(changed_path)
         if changed_label is not None:
             candidates.add(changed_label)
-    wanted = label_filter(labels, _known_labels(store, candidates)) if labels else None
+    wanted = (
+        label_filter(labels, _known_labels(store, candidates), _titles(store)) if labels else None
+    )
     changes = []
     for label in sorted(candidates):
         if wanted is not None and not wanted(label):
@@ -318,6 +323,17 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
 def _known_labels(store: Store, extra: Iterable[Label]) -> set[Label]:
     found, _ = store.worktree_files()
     return set(found) | set(extra)
+
+
+def _titles(store: Store) -> records.Titles:
+    """The names of the working tree's records, read only when asked for."""
+
+    def titles() -> dict[Label, str]:
+        from .workspace import record_titles
+
+        return record_titles(store)
+
+    return titles
 
 
 # --- commits: show and log -----------------------------------------------------------
@@ -496,9 +512,10 @@ def _label_history(
 
 
 def parse_log_label(store: Store, text: str) -> Label:
-    """The label `log LABEL` follows: a full label (the record may be gone) or a known id."""
+    """The label `log LABEL` follows: a full label (the record may be gone), a known id,
+    a unique id prefix or a record's name (see `records.match_label`)."""
     known, _ = store.worktree_files()
-    return records.parse_label(text, known)
+    return records.match_label(text, known, _titles(store))
 
 
 # --- incoming: what a pull would bring -------------------------------------------------

@@ -208,6 +208,7 @@ def merge_friend(
         theirs_handle=outcome.handle,
         whole_record=whole_record,
         validate=policy.validate,
+        region=store.config().get("region") or merge.DEFAULT_REGION,
     )
     facts = gather_facts(store, ours, result, dict(items), owners, late)
     decided = policy.apply_policy(result, facts, strategy=strategy)

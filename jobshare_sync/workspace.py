@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import records, rules, schema
+from .core import normal, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -50,6 +50,7 @@ class InitResult:
     created_repo: bool
     created_config: bool
     commit: str | None
+    region: str | None = None  # the owner's default region for phone numbers
 
 
 HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
@@ -60,8 +61,22 @@ def init_repository(
     handle: str | None = None,
     name: str | None = None,
     email: str | None = None,
+    region: str | None = None,
 ) -> InitResult:
-    """Create or adopt a git repository as a jobshare repository; safe to run twice."""
+    """Create or adopt a git repository as a jobshare repository; safe to run twice.
+
+    `region` (ISO 3166 alpha-2, e.g. GB) is the country that phone numbers written
+    without a country code belong to; a new repository takes it from the locale
+    (LC_ALL, LC_TELEPHONE, LANG) when not given, and running init again with a
+    region changes it.
+    """
+    if region is not None:
+        region = region.strip().upper()
+        if not values.is_region(region):
+            raise InvalidRecordError(
+                f"'{region}' is not a country code for phone numbers: "
+                "use an ISO 3166 code such as GB, DE or US"
+            )
     store, created_repo = Store.init_or_adopt(Path(path).resolve())
     config_path = store.root / CONFIG_FILE
     created_config = not config_path.exists()
@@ -85,6 +100,9 @@ def init_repository(
             if email:
                 owner["email"] = email
             config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
+            region = region or values.region_from_locale(os.environ)
+            if region:
+                config["region"] = region
             problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
             if problems:
                 raise InvalidRecordError(
@@ -94,8 +112,13 @@ def init_repository(
         else:
             config = store.config()
             handle = config["owner"]["handle"]
+            wanted = dict(config)
             if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
-                config = {**config, "format": records.FORMAT}
+                wanted["format"] = records.FORMAT
+            if region is not None:
+                wanted["region"] = region
+            if wanted != config:
+                config = wanted
                 files[CONFIG_FILE] = schema.dump_config(config)
         head_tree = store.head_tree()
         for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
@@ -114,7 +137,16 @@ def init_repository(
         if files:
             message = "Start a jobshare repository" if created_config else "Update jobshare files"
             commit = str(store.commit_files(files, message, owner=config["owner"]))
-    return InitResult(store.root, handle, created_repo, created_config, commit)
+    return InitResult(
+        store.root, handle, created_repo, created_config, commit, config.get("region")
+    )
+
+
+def owner_region(store: Store) -> str:
+    """The owner's default region for phone numbers (jobshare.yaml's `region`), or
+    phonenumbers' unknown region when none is set."""
+    region = store.config().get("region")
+    return region if isinstance(region, str) and region else values.DEFAULT_REGION
 
 
 def _derive_handle(name: str, email: str | None) -> str:
@@ -138,7 +170,11 @@ def id_in_use(store: Store) -> Callable[[str], bool]:
 
 
 def find_label(store: Store, text: str) -> Label:
-    """A label from what the user typed; it must name a record in the working tree."""
+    """A label from what the user typed; it must name a record in the working tree.
+
+    Found as `records.match_label` finds it: the label, the id, a unique id prefix,
+    then the name (or a referral's title) without regard to case or accents.
+    """
     exact = text.strip().removesuffix(".yaml").strip("/")
     if "/" in exact or records.ID_RE.match(exact):
         # the common cases, a full label or an exact id, need no listing of every record
@@ -148,7 +184,7 @@ def find_label(store: Store, text: str) -> Label:
         if len(hits) == 1:
             return hits[0]
     try:
-        label = records.parse_label(text, known_labels(store))
+        label = records.match_label(text, known_labels(store), lambda: record_titles(store))
     except LabelError as e:
         if "no record" not in str(e):
             raise
@@ -166,6 +202,14 @@ def _close_matches(store: Store, wanted: str) -> str:
     ids = [label.id for label in known_labels(store)]
     close = difflib.get_close_matches(wanted, ids, n=3, cutoff=0.5)
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def record_titles(store: Store, folder: str | None = None) -> dict[Label, str]:
+    """Each readable record's name (a referral's title), for finding records by name."""
+    return {
+        item.label: str(item.data.get("name") or item.data.get("title") or "")
+        for item in list_records(store, folder)
+    }
 
 
 def read_worktree_record(store: Store, label: Label) -> dict[str, Any]:
@@ -192,9 +236,14 @@ def list_records(
     tag: str | None = None,
     search: str | None = None,
 ) -> list[Listed]:
-    """Records of the working tree that match every filter given; unreadable ones are left out."""
+    """Records of the working tree that match every filter given; unreadable ones are left out.
+
+    `tag` compares without case; `search` without case or accents (`values.fold`), so
+    that "Muller", "müller" and a decomposed "Müller" all find "Müller".
+    """
     found, _ = store.worktree_files()
-    needle = search.lower() if search else None
+    needle = values.fold(search) if search else None
+    wanted_tag = values.word_key(tag) if tag else None
     out = []
     for label in sorted(found):
         if folder and label.folder != folder:
@@ -205,7 +254,7 @@ def list_records(
             continue
         if kind and data.get("kind") != kind:
             continue
-        if tag and tag not in (data.get("tags") or []):
+        if wanted_tag is not None and wanted_tag not in _tag_keys(data):
             continue
         if needle and needle not in _searchable(label, data):
             continue
@@ -213,10 +262,19 @@ def list_records(
     return out
 
 
+def _tag_keys(data: Mapping[str, Any]) -> set[str]:
+    tags = data.get("tags")
+    return (
+        {values.word_key(t) for t in tags if isinstance(t, str)}
+        if isinstance(tags, list)
+        else set()
+    )
+
+
 def _searchable(label: Label, data: Mapping[str, Any]) -> str:
     import json
 
-    return (label.id + " " + json.dumps(data, ensure_ascii=False)).lower()
+    return values.fold(label.id + " " + json.dumps(data, ensure_ascii=False))
 
 
 # --- validation ---------------------------------------------------------------------
@@ -239,9 +297,10 @@ class FileCheck:
     facts: schema.Facts | None  # None when the file does not parse
 
 
-def check_file(label: Label, raw: bytes) -> FileCheck:
+def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) -> FileCheck:
     """Check one record file. Lines are mapped only when there is a problem to place,
-    or for referrals (whose client, from and to are checked across records)."""
+    or for referrals (whose client, from and to are checked across records). `region`
+    reads phone numbers without a country code, for the likely duplicates."""
 
     def problems_of(loaded: Loaded) -> list[Problem]:
         found = schema.record_problems(label, loaded)
@@ -258,7 +317,7 @@ def check_file(label: Label, raw: bytes) -> FileCheck:
     if problems and not with_lines:
         loaded = records.load_yaml(raw, label.path)
         problems = problems_of(loaded)
-    return FileCheck(tuple(problems), schema.facts_of(label, loaded))
+    return FileCheck(tuple(problems), schema.facts_of(label, loaded, region))
 
 
 class ValidationCache:
@@ -273,10 +332,11 @@ class ValidationCache:
 
     RACY_NS = 2_000_000_000  # a file changed this close to the save may change again unseen
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, region: str = values.DEFAULT_REGION) -> None:
         self.summary_path = store.state_dir / "validated.marshal"
         self.files_path = store.state_dir / "validated-files.marshal"
-        self.version = f"{__version__}:{schema.schema_version()}"
+        self.region = region  # the facts' phone keys depend on it
+        self.version = f"{__version__}:{schema.schema_version()}:{region}"
         self._files: dict[str, tuple[Any, ...]] | None = None
         self.changed = False
 
@@ -316,7 +376,7 @@ class ValidationCache:
         result = (
             _from_cache(cached)
             if cached is not None and cached[3] == oid
-            else check_file(label, raw)
+            else check_file(label, raw, self.region)
         )
         self.files[label.path] = (*stat, oid, *_to_cache(result))
         self.changed = True
@@ -377,7 +437,8 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
         return _validate_files(wanted)
     stats = store.worktree_stats()  # every name in the record folders, records or not
     handles = sorted(known_handles(store))
-    cache = ValidationCache(store)
+    region = owner_region(store)
+    cache = ValidationCache(store, region)
     if not wanted:
         cached = cache.whole_report(stats, handles)
         if cached is not None:
@@ -391,7 +452,7 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
     for label in sorted(chosen or entries):
         try:
             if label in chosen and label not in entries:
-                result = check_file(label, chosen[label].read_bytes())
+                result = check_file(label, chosen[label].read_bytes(), region)
             else:
                 result = cache.check(label, entries[label].path, stats[label.path])
         except OSError as e:
@@ -491,9 +552,42 @@ class Saved:
     commit: str | None
     changed: bool = True
     data: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # what was made of the input, for people
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": str(self.label), "commit": self.commit, "changed": self.changed}
+        out: dict[str, Any] = {
+            "label": str(self.label),
+            "commit": self.commit,
+            "changed": self.changed,
+        }
+        if self.notices:
+            out["notices"] = list(self.notices)
+        return out
+
+
+def add_contact(
+    store: Store,
+    fields: Mapping[str, Any],
+    record_id: str | None = None,
+    *,
+    commit: bool = True,
+) -> Saved:
+    """A new contact from `add contact`'s options (see `normal.contact_options`),
+    written as contacts/<id>.yaml and committed as 'Add contact "NAME" (contacts/<id>)'
+    unless `commit` is false; `Saved.notices` says what was made of the options.
+
+    Raises InvalidRecordError for a bad or taken id or an invalid value, before writing."""
+    options, notices = normal.contact_options(fields, owner_region(store))
+    label, data = new_contact(store, options, record_id)
+    saved = save_record(
+        store,
+        label,
+        data,
+        message=f'Add contact "{data.get("name", "")}" ({label})',
+        commit=commit,
+    )
+    saved.notices = notices
+    return saved
 
 
 def new_contact(
@@ -513,7 +607,9 @@ def new_contact(
             )
     else:
         record_id = records.new_id(name, taken)
-    data = {"id": record_id, **{k: v for k, v in fields.items() if v not in (None, [], "")}}
+    # an empty name stays, to be refused as empty ("   " is trimmed to nothing)
+    kept = {k: v for k, v in fields.items() if v not in (None, [], "") or k == "name"}
+    data = {"id": record_id, **kept}
     data.setdefault("added_by", store.handle)
     data["updated"] = now()
     return Label("contacts", record_id), data
@@ -527,7 +623,9 @@ def save_record(
     message: str,
     commit: bool = True,
 ) -> Saved:
-    """Validate and write one record in canonical form, and commit it unless told not to."""
+    """Validate and write one record in canonical form (its text in the normal form),
+    and commit it unless told not to. `Saved.data` is the record as written."""
+    data = normal.normal_form(label.kind, dict(data))
     raw = schema.dump_record(label.folder, data)
     require_valid(label, raw)
     if label.folder == "referrals":
@@ -545,18 +643,6 @@ def save_record(
             return Saved(label, str(oid), data=dict(data))
         write_atomically(path, raw)
     return Saved(label, None, data=dict(data))
-
-
-def add_contact(
-    store: Store, fields: Mapping[str, Any], record_id: str | None = None, *, commit: bool = True
-) -> Saved:
-    """Write contacts/<id>.yaml (see `new_contact`) and commit it as
-    'Add contact "NAME" (contacts/<id>)' unless `commit` is false.
-
-    Raises InvalidRecordError for a bad or taken id or an invalid value, before writing."""
-    label, data = new_contact(store, fields, record_id)
-    message = f'Add contact "{data.get("name", "")}" ({label})'
-    return save_record(store, label, data, message=message, commit=commit)
 
 
 PROBLEM_PREFIX = "# ! "  # a problem shown at the top of a record being edited
@@ -644,19 +730,37 @@ def _display_name(store: Store, label: Label) -> str:
 class CommitResult:
     commit: str | None
     files: dict[str, str]  # path -> added/modified/removed
+    stamped: dict[str, str] = field(default_factory=dict)  # path -> the `updated` set
+    rewritten: list[str] = field(default_factory=list)  # written anew in the normal form
 
     def to_json(self) -> dict[str, Any]:
-        return {"commit": self.commit, "files": self.files}
+        return {
+            "commit": self.commit,
+            "files": self.files,
+            "stamped": self.stamped,
+            "rewritten": self.rewritten,
+        }
 
 
 def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
-    """Validate and commit every record file changed by hand; nothing if one is invalid."""
+    """Validate and commit every record file changed by hand; nothing if one is invalid.
+
+    A file not in the normal form (a byte-order mark, CR LF line ends, decomposed
+    accents, spaces around a value, a date-time with an offset) is written anew in
+    canonical form before it is committed. A record whose content changed while its
+    `updated` did not gets `updated` set to now (listed in `stamped`; never earlier than
+    it was), so that the merge's `max` rule and `--strategy newest` see the hand edit as
+    the later one.
+    """
     with store.locked():
         changes = store.worktree_changes()
         if not changes:
             return CommitResult(None, {})
         files: dict[str, bytes | None] = {}
         problems: list[str] = []
+        stamped: dict[str, str] = {}
+        rewrite: dict[str, bytes] = {}
+        head = store.head_tree()
         for path, state in sorted(changes.items()):
             label = records.label_of_path(path)
             if state == "removed":
@@ -672,18 +776,49 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
                 problems.append(f"{path}: not a regular file")
                 continue
             raw = full.read_bytes()
-            _, found = check_bytes(label, raw)
+            loaded, found = check_bytes(label, raw)
             problems.extend(str(p) for p in found)
             files[path] = raw
+            if loaded is None or found:
+                continue
+            data = dict(loaded.data)
+            if state == "modified" and _needs_stamp(store, head, label, data):
+                stamp = now()
+                # never back in time: with a clock behind the record's, it stays as it was
+                if (values.instant_key(stamp) or "") > (values.instant_key(data["updated"]) or ""):
+                    data["updated"] = stamped[path] = stamp
+            if path in stamped or not normal.in_normal_form(label.path, raw, data):
+                rewrite[path] = files[path] = schema.dump_record(label.folder, data)
         if problems:
             raise InvalidRecordError(
                 "nothing committed; fix these first ('jobshare validate' shows them all):\n"
                 + "\n".join(problems)
             )
+        same = {p for p in rewrite if store.blob_id_at(head, p) == store.hash_bytes(rewrite[p])}
+        if same and same == set(files):
+            # in the normal form, every file is as committed: no commit, only the files
+            for path in sorted(same):
+                write_atomically(store.root / path, rewrite[path])
+            return CommitResult(None, {}, stamped, sorted(rewrite))
+        for path in same:  # written with the commit (its journal), but no change to list
+            del changes[path]
         if message is None:
             message = _describe_changes(changes)
         oid = store.commit_files(files, message)
-    return CommitResult(str(oid), changes)
+    return CommitResult(str(oid), changes, stamped, sorted(rewrite))
+
+
+def _needs_stamp(store: Store, head: str | None, label: Label, data: Mapping[str, Any]) -> bool:
+    """Whether a hand edit changed the record's content but not its `updated`."""
+    try:
+        before = store.read_record(head, label)
+    except RecordError:
+        return False
+    if before is None or "updated" not in data or data.get("updated") != before.get("updated"):
+        return False
+    return {k: v for k, v in data.items() if k != "updated"} != {
+        k: v for k, v in before.items() if k != "updated"
+    }
 
 
 def _describe_changes(changes: Mapping[str, str]) -> str:

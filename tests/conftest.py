@@ -37,6 +37,10 @@ def isolated_home(
     monkeypatch.delenv("JOBSHARE_NOW", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
+    # no phone region from the machine's locale: tests that want one set it
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_TELEPHONE", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
         monkeypatch.delenv(var, raising=False)
     old = pygit2.settings.search_path[pygit2.enums.ConfigLevel.GLOBAL]

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from jobshare_sync.core import cards, records, schema
 from jobshare_sync.core.cards.model import ADDRESS_PARTS
 from jobshare_sync.core.values import (
+    clean_line,
+    clean_text,
     email_key,
     format_instant,
     link_key,
-    normal_line,
-    normal_text,
     phone_compare_key,
     word_key,
 )
@@ -798,7 +798,7 @@ _text = st.text(st.characters(blacklist_categories=_UNSAFE), min_size=1, max_siz
 _tricky = st.sampled_from(list(",;:\\\"'=* ") + ["名", "Ł", "é", "ش", "Ж", "ü", "€", "\t"])
 _line = (
     st.lists(st.one_of(_text, _tricky), min_size=1, max_size=6)
-    .map(lambda parts: normal_line("".join(parts)))
+    .map(lambda parts: clean_line("".join(parts)))
     .filter(bool)
 )
 
@@ -808,10 +808,16 @@ def _limited(limit: int) -> st.SearchStrategy[str]:
 
 
 _notes = st.lists(st.one_of(_line, st.just("")), min_size=1, max_size=5).map(
-    lambda lines: normal_text("\n".join(lines))
+    lambda lines: clean_text("\n".join(lines))
 )
 _email = st.from_regex(r"[A-Za-z0-9._%+-]{1,12}@[a-z0-9-]{1,12}\.[a-z]{2,6}", fullmatch=True)
-_phone = st.from_regex(r"\+?[1-9][0-9]{1,3}( ?[0-9]{2,4}){1,4}", fullmatch=True)
+# real country codes (the normal form refuses a `+` code no country uses), national parts
+# of any plausible length, with the spacing people type
+_phone = st.builds(
+    lambda cc, rest: f"+{cc} {rest}",
+    st.sampled_from(["1", "33", "44", "49", "61", "81", "86", "91", "353"]),
+    st.from_regex(r"[1-9][0-9]{2}( ?[0-9]{2,3}){1,3}", fullmatch=True),
+)
 _url = st.from_regex(
     r"https?://(www\.)?[a-z0-9-]{1,12}\.(example|com)(/[A-Za-z0-9_.~%-]{1,12}){0,2}/?",
     fullmatch=True,

@@ -1263,3 +1263,86 @@ def test_criss_cross_property(data: st.DataObject) -> None:
         held = (field_of(alice_1, name), field_of(bob_1, name), field_of(alice.result, name))
         if rule == "value" and value not in held:
             assert name not in conflicts and field_of(result, name) == value
+
+
+# --- text as people type it: set items by key, times as instants --------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "base", "ours", "theirs", "region", "expected"),
+    [
+        (
+            "tags",
+            ["python"],
+            ["python", "Remote"],
+            ["python", "remote"],
+            "ZZ",
+            ["python", "Remote"],
+        ),
+        ("tags", ["remote"], ["Remote"], ["remote", "go"], "ZZ", ["Remote", "go"]),
+        ("tags", ["Remote"], [], ["remote"], "ZZ", []),  # ours dropped it, theirs respelled
+        ("emails", [], ["Dana@Acme.example"], ["dana@acme.example"], "ZZ", ["Dana@Acme.example"]),
+        ("industries", [], ["FinTech"], ["fintech", "health"], "ZZ", ["FinTech", "health"]),
+        (
+            "phones",
+            [],
+            ["+44 20 7946 0000"],
+            ["+44 (0)20 7946-0000"],
+            "ZZ",
+            ["+44 20 7946 0000"],
+        ),
+        (
+            "phones",
+            [],
+            ["+1 415 555 0100"],
+            ["(415) 555-0100"],
+            "US",
+            ["+1 415 555 0100"],
+        ),
+        (
+            "phones",
+            [],
+            ["+1 415 555 0100"],
+            ["(415) 555-0100"],
+            "ZZ",  # without a region, a number without a country code may be another's
+            ["+1 415 555 0100", "(415) 555-0100"],
+        ),
+    ],
+)
+def test_set_items_compare_by_their_key(
+    field: str, base: Any, ours: Any, theirs: Any, region: str, expected: Any
+) -> None:
+    value, conflict = merge_field("set", field, A(base, ours, theirs), region)
+    assert conflict is None and value == expected
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "later"),
+    [
+        ("2026-12-01T11:00:00+02:00", "2026-12-01T10:00:00Z", "theirs"),
+        ("2026-12-01T10:00:00Z", "2026-12-01T10:00:00.500Z", "theirs"),
+        ("2026-12-01T10:00:00.5Z", "2026-12-01T10:00:00.499999Z", "ours"),
+        ("2026-12-02T00:30:00+01:00", "2026-12-01T23:00:00Z", "ours"),
+        ("not a time", "2020-01-01T00:00:00Z", "theirs"),  # a real time wins over text
+    ],
+)
+def test_max_and_newest_compare_instants(ours: str, theirs: str, later: str) -> None:
+    value, conflict = merge_field("max", "updated", A(MISSING, ours, theirs))
+    assert conflict is None and value == (ours if later == "ours" else theirs)
+    # --strategy newest: the record with the later `updated` wins its conflicts
+    base = contact()
+    merged = merge(base, contact(name="Ours", updated=ours), contact(name="Theirs", updated=theirs))
+    assert merged.conflict is not None
+    resolved = resolve_by_strategy(merged.conflict, "newest")
+    assert resolved is not None and resolved["name"] == ("Ours" if later == "ours" else "Theirs")
+
+
+def test_history_is_ordered_by_instant() -> None:
+    opened = {"at": "2026-12-01T09:00:00Z", "by": "alice", "status": "open"}
+    late = {"at": "2026-12-01T10:00:00.500Z", "by": "bob", "status": "open", "note": "b"}
+    early = {"at": "2026-12-01T10:00:00Z", "by": "carol", "status": "open", "note": "c"}
+    offset = {"at": "2026-12-01T11:00:00+02:00", "by": "dave", "status": "open", "note": "d"}
+    value, _ = merge_field(
+        "append", "history", A([opened], [opened, late], [opened, early, offset])
+    )
+    assert value == [opened, offset, early, late]  # 09:00, 09:00+, 10:00, 10:00.5 UTC

@@ -26,6 +26,14 @@ T2 = "2026-10-03T09:00:00Z"
 T3 = "2026-10-04T09:00:00Z"
 
 
+@pytest.fixture(autouse=True)
+def clock_at_t0(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock stands at T0, the time of the records these tests write by hand:
+    `jobshare commit` stamps a hand edit that left `updated` as it was with the clock,
+    so such an edit keeps T0 here (tests/test_text.py covers the stamping itself)."""
+    monkeypatch.setenv("JOBSHARE_NOW", T0)
+
+
 # --- helpers ---------------------------------------------------------------------------
 
 

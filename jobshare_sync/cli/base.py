@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
+from .. import render
 from ..errors import JobshareError
 from ..store import Store
 
@@ -63,12 +64,12 @@ class JobshareGroup(click.Group):
 def error_line(message: str) -> None:
     """One line for the user on stderr, `jobshare: MESSAGE`: every error, and the notes
     the merge driver leaves for git to show."""
-    click.echo(f"jobshare: {message}", err=True)
+    click.echo(f"jobshare: {render.safe(message)}", err=True)
 
 
 def warning_line(message: str) -> None:
     """A warning that does not change the exit code: `warning: MESSAGE` on stderr."""
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {render.safe(message)}", err=True)
 
 
 def progress(message: str) -> None:

@@ -85,7 +85,7 @@ def resolve(
         open_store(ctx), labels, side=side, file=file, field_value=field_value
     )
     for item in done:
-        click.echo(f"resolved {item}")
+        click.echo(f"resolved {render.safe(item, lines=False)}")
 
 
 @click.command("merge")

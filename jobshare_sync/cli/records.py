@@ -24,6 +24,12 @@ CONTACT_KINDS = ("recruiter", "client", "agency", "service-business", "freelance
 @click.option("--handle", help="Short name friends know you by (default: from your email).")
 @click.option("--name", help="Your full name (default: git's user.name).")
 @click.option("--email", help="Your email (default: git's user.email).")
+@click.option(
+    "--region",
+    metavar="CC",
+    help="Your country (GB, DE, US...) for phone numbers without a country code "
+    "(default: from your locale). Run init again with --region to change it.",
+)
 @json_option
 @click.pass_context
 def init(
@@ -32,16 +38,18 @@ def init(
     handle: str | None,
     name: str | None,
     email: str | None,
+    region: str | None,
     as_json: bool,
 ) -> None:
     """Create (or adopt) a jobshare repository; running it twice is harmless.
 
     \b
-    Example:
+    Examples:
       jobshare init ~/jobshare --handle alice --name "Alice Example" --email alice@example.com
+      jobshare init --region DE     # phone numbers without +CC are German ones
     """
     target = path if path is not None else ctx.obj["dir"]
-    result = workspace.init_repository(target, handle, name, email)
+    result = workspace.init_repository(target, handle, name, email, region)
     if as_json:
         click.echo(
             render.envelope(
@@ -52,6 +60,7 @@ def init(
                     "created_repo": result.created_repo,
                     "created_config": result.created_config,
                     "commit": result.commit,
+                    "region": result.region,
                 },
             )
         )
@@ -93,8 +102,13 @@ def add() -> None:
 )
 @click.option("--role", help="The person's role, e.g. 'Tech recruiter'.")
 @click.option("--email", "emails", multiple=True, help="An email address (repeat for more).")
-@click.option("--phone", "phones", multiple=True, help="A phone number (repeat for more).")
-@click.option("--website", help="Web site, starting with https://.")
+@click.option(
+    "--phone",
+    "phones",
+    multiple=True,
+    help="A phone number, e.g. '+44 20 7946 0000' or '(415) 555-0100 ext. 12' (repeat for more).",
+)
+@click.option("--website", help="Web site: https://acme.example (acme.example gets https://).")
 @click.option("--location", help="Where they are or hire, e.g. 'London, UK'.")
 @click.option("--industry", "industries", multiple=True, help="An industry (repeat for more).")
 @click.option("--tag", "tags", multiple=True, help="A tag such as remote (repeat for more).")
@@ -108,18 +122,30 @@ def add_contact(
 ) -> None:
     """Write contacts/<id>.yaml in canonical form, validate it and commit it.
 
+    Values are trimmed and kept in Unicode NFC; emails, tags and industries count once
+    whatever their case, phone numbers once however they are written. Phones may be
+    written as people do: +44 20 7946 0000, (415) 555-0100, +1 (415) 555-0100 ext. 12,
+    +49 (0)40 123456; one without a country code is read with your region (see
+    'jobshare init --region'). A web site without https:// gets it (and you are told).
+
     \b
-    Example:
+    Examples:
       jobshare add contact --name "Acme Recruiting" --kind agency \\
         --email jobs@acme.example --phone "+44 20 7946 0000" \\
         --website https://acme.example --industry fintech --tag remote
+      jobshare add contact --name "Zoë Łukasiewicz" --kind recruiter \\
+        --phone "(415) 555-0100 ext. 12" --website acme.example \\
+        --notes $'Ask for Dana.\\nPays on time.'
     """
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
     saved = workspace.add_contact(open_store(ctx), values, record_id, commit=not no_commit)
+    for notice in saved.notices:
+        click.echo(f"note: {render.safe(notice)}", err=True)
     if as_json:
         click.echo(render.envelope("add", saved.to_json()))
     elif saved.commit:
-        click.echo(f"Added {saved.label} ({saved.data['name']}) in commit {saved.commit[:10]}")
+        name = render.safe(saved.data["name"], lines=False)
+        click.echo(f"Added {saved.label} ({name}) in commit {saved.commit[:10]}")
     else:
         click.echo(f"Wrote {saved.label.path} (not committed: run 'jobshare commit')")
 
@@ -206,7 +232,9 @@ def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
     else:
         click.echo(f"Committed {len(result.files)} record file(s) in {result.commit[:10]}")
         for path, state in sorted(result.files.items()):
-            click.echo(f"  {state:8}  {path}")
+            click.echo(render.safe(f"  {state:8}  {path}", lines=False))
+        for path, when in sorted(result.stamped.items()):
+            click.echo(f"{path}: content changed but 'updated' did not: set 'updated' to {when}")
 
 
 # --- reading ---------------------------------------------------------------------------

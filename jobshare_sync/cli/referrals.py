@@ -29,7 +29,7 @@ def _report_referral(
     if as_json:
         click.echo(render.envelope("referral", {**change.to_json(), "pushed": pushed}))
         return
-    click.echo(f"{done} in commit {(change.commit or '')[:10]}")
+    click.echo(f"{render.safe(done, lines=False)} in commit {(change.commit or '')[:10]}")
     if pushed:
         click.echo(pushed)
 

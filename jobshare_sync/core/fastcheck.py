@@ -87,7 +87,8 @@ def compile_schema(schema: Mapping[str, Any] | bool) -> Predicate:
         return (lambda v: True) if schema else (lambda v: False)
     checks: list[Predicate] = []
     for key, arg in schema.items():
-        if key in _ANNOTATIONS or key in ("then", "else"):  # then/else: checked with "if"
+        if key in _ANNOTATIONS or key.startswith("x-") or key in ("then", "else"):
+            # x-merge, x-since, x-multiline: annotations; then/else: checked with "if"
             continue
         checks.append(_keyword(key, arg, schema))
     return lambda v: all(check(v) for check in checks)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from .records import FORMAT, is_newer, record_format
+from .values import DEFAULT_REGION, instant_key, item_key
 
 T = TypeVar("T")
 U = TypeVar("U")
 Record = dict[str, Any]
 Rules = Mapping[str, str]  # field name -> x-merge rule; fields not listed are "value"
+Ident = Callable[[Any], str]  # an item of a set -> the text two spellings of it share
 Validate = Callable[[str, Record], list[str]]
 OwnerDeleted = Callable[[str, Any], bool]  # (label, added_by) -> the owner deleted it too
 RULES: Final = ("value", "set", "text", "max", "append", "fixed")
@@ -151,11 +153,22 @@ def _in_base(value: Any, base: Any, alternatives: tuple[Any, ...]) -> bool:
     return _same(value, base) or any(_same(value, a) for a in alternatives)
 
 
-def _unique(items: Iterable[Any]) -> list[Any]:
+def _unique(items: Iterable[Any], ident: Ident = _canon) -> list[Any]:
+    """The first of each item (by `ident`), in order."""
     seen: dict[str, Any] = {}
     for item in items:
-        seen.setdefault(_canon(item), item)
+        seen.setdefault(ident(item), item)
     return list(seen.values())
+
+
+def _ident(field: str, region: str) -> Ident:
+    """How the items of a set field are told apart: by the key of `values.item_key`
+    (emails and tags without case, phones as numbers), else as they are."""
+    key = item_key(field, region)
+    if key is None:
+        return _canon
+    found = key
+    return lambda item: _canon(found(item))
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -163,8 +176,8 @@ def _as_list(value: Any) -> list[Any] | None:
     return [] if value is MISSING else value if isinstance(value, list) else None
 
 
-def _canon_set(value: Any) -> set[str]:
-    return {_canon(x) for x in _as_list(value) or []}
+def _canon_set(value: Any, ident: Ident = _canon) -> set[str]:
+    return {ident(x) for x in _as_list(value) or []}
 
 
 def _empty_to_missing(result: Any, values: AncestorOursTheirs[Any]) -> Any:
@@ -190,29 +203,33 @@ def _one_sided(values: AncestorOursTheirs[Any], alternatives: tuple[Any, ...]) -
     return False, None
 
 
-def _merge_set(values: AncestorOursTheirs[Any]) -> Any:
-    base, ours, theirs = values.map(_canon_set)
+def _merge_set(values: AncestorOursTheirs[Any], ident: Ident = _canon) -> Any:
+    base, ours, theirs = values.map(lambda v: _canon_set(v, ident))
     # An item survives unless it was in base and a side dropped it; new items come from both.
-    kept = [x for x in _as_list(values.ours) or [] if _canon(x) not in base or _canon(x) in theirs]
-    new = [x for x in _as_list(values.theirs) or [] if _canon(x) not in base | ours]
-    return _empty_to_missing(_unique(kept + new), values)
+    # Items compare by `ident`: "Remote" in ours is "remote" in base, respelled.
+    kept = [x for x in _as_list(values.ours) or [] if ident(x) not in base or ident(x) in theirs]
+    new = [x for x in _as_list(values.theirs) or [] if ident(x) not in base | ours]
+    return _empty_to_missing(_unique(kept + new, ident), values)
 
 
 def _by_time(lists: Iterable[Any]) -> list[Any]:
-    """The union of log entries, ordered by their "at" time, then canonically."""
+    """The union of log entries, ordered by the instant of their "at" (RFC 3339, offsets
+    and fractions honoured), then canonically."""
 
-    def when(entry: Any) -> tuple[str, str]:
+    def when(entry: Any) -> tuple[str, str, str]:
         at = entry.get("at") if isinstance(entry, dict) else None
-        return (at if isinstance(at, str) else "", _canon(entry))
+        return (instant_key(at) or "", at if isinstance(at, str) else "", _canon(entry))
 
     return sorted(_unique(x for v in lists for x in _as_list(v) or []), key=when)
 
 
 def _rank(value: Any) -> tuple[int, Any]:
+    """An order for the `max` rule: date-times as instants, above anything else."""
     if value is MISSING or value is None:
         return (0, "")
     if isinstance(value, str):
-        return (1, value)
+        instant = instant_key(value)
+        return (4, instant) if instant is not None else (1, value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (2, value)
     return (3, _canon(value))  # odd types: any deterministic order will do
@@ -226,7 +243,11 @@ def _merge_max(ours: Any, theirs: Any) -> Any:
 
 
 def _merge_field(
-    rule: str, name: str, values: AncestorOursTheirs[Any], alternatives: tuple[Any, ...] = ()
+    rule: str,
+    name: str,
+    values: AncestorOursTheirs[Any],
+    alternatives: tuple[Any, ...] = (),
+    ident: Ident = _canon,
 ) -> tuple[Any, FieldConflict | None]:
     base, ours, theirs = values
     if rule not in RULES:
@@ -239,12 +260,13 @@ def _merge_field(
     if rule == "append" and lists and not _same(ours, theirs):
         return _empty_to_missing(_by_time(values), values), None
     if rule == "set" and lists:
-        if _canon_set(ours) == _canon_set(theirs) and (ours is MISSING) == (theirs is MISSING):
-            return ours, None  # the same set: keep our order, whatever the base
+        same = _canon_set(ours, ident) == _canon_set(theirs, ident)
+        if same and (ours is MISSING) == (theirs is MISSING):
+            return ours, None  # the same set: keep our order (and spelling), whatever the base
         # Several bases: their union is the base value, so removals made after a criss-cross
         # still apply; their alternatives would resurrect removed items.
         done, value = _one_sided(values, ())
-        return (value if done else _merge_set(values)), None
+        return (value if done else _merge_set(values, ident)), None
     done, value = _one_sided(values, alternatives)
     if done:
         return value, None
@@ -259,15 +281,16 @@ def _merge_field(
 
 
 def merge_field(
-    rule: str, field: str, values: AncestorOursTheirs[Any]
+    rule: str, field: str, values: AncestorOursTheirs[Any], region: str = DEFAULT_REGION
 ) -> tuple[Any, FieldConflict | None]:
     """Merge one field by its x-merge rule.
 
     Returns the merged value (MISSING: remove the key) and a conflict or None; on
     a conflict the value is ours. A value that does not suit its rule (a "set"
-    that is no list) is merged as "value".
+    that is no list) is merged as "value". The items of a set compare by their key
+    (`values.item_key`; `region` for phone numbers without a country code).
     """
-    return _merge_field(rule, field, values)
+    return _merge_field(rule, field, values, (), _ident(field, region))
 
 
 def _is_text(value: Any) -> bool:
@@ -344,14 +367,16 @@ def _untouched(record: Record | None, base: Record | None, rules: Rules) -> bool
     return True
 
 
-def _merge_fields(versions: Versions, rules: Rules) -> tuple[Record, list[FieldConflict]]:
+def _merge_fields(
+    versions: Versions, rules: Rules, region: str = DEFAULT_REGION
+) -> tuple[Record, list[FieldConflict]]:
     merged: Record = {}
     conflicts = []
     base, ours, theirs = versions
     for key in _keys(ours, theirs, base):
         values = versions.map(lambda r: _get(r, key))  # noqa: B023 (used at once)
         value, conflict = _merge_field(
-            rules.get(key, "value"), key, values, _alternatives(base, key)
+            rules.get(key, "value"), key, values, _alternatives(base, key), _ident(key, region)
         )
         conflicts += [conflict] if conflict else []
         if value is not MISSING:
@@ -456,6 +481,7 @@ def merge_record(
     whole_record: bool = False,
     validate: Validate | None = None,
     owner_deleted: OwnerDeleted | None = None,
+    region: str = DEFAULT_REGION,
 ) -> RecordMerge:
     """Merge one record by the table of DESIGN.md section 3.
 
@@ -463,6 +489,8 @@ def merge_record(
     caller checks a friend's records before they get here). A friend's deletion of
     a record someone else added applies only if ``owner_deleted(label, added_by)``
     says that the owner deleted it too (a deletion relayed through a friend).
+    ``region`` (ISO 3166 alpha-2, the owner's) reads phone numbers written without a
+    country code when the items of ``phones`` are compared.
     """
     base, ours, theirs = versions
     if _same(ours, theirs):
@@ -514,9 +542,9 @@ def merge_record(
         keys = [k for k in _keys(ours, theirs, base) if not _same(_get(ours, k), _get(theirs, k))]
         fields = [FieldConflict(k, *versions.map(lambda r: _public(_get(r, k)))) for k in keys]  # noqa: B023
     else:
-        merged, fields = _merge_fields(versions, rules)
+        merged, fields = _merge_fields(versions, rules, region)
         if fields or race:
-            mirror = _merge_fields(AncestorOursTheirs(base, theirs, ours), rules)[0]
+            mirror = _merge_fields(AncestorOursTheirs(base, theirs, ours), rules, region)[0]
     if race is not None and mirror is not None:
         # Two status changes raced (two friends accepted at once): a conflict on status and
         # history, each best effort keeping one side's story whole and the other's notes.
@@ -593,8 +621,10 @@ def merge_records(
     whole_record: bool = False,
     validate: Validate | None = None,
     owner_deleted: OwnerDeleted | None = None,
+    region: str = DEFAULT_REGION,
 ) -> MergeResult:
-    """Merge records given as (label, versions); ``rules_for(label)`` gives its folder's rules."""
+    """Merge records given as (label, versions); ``rules_for(label)`` gives its folder's
+    rules; ``region`` as in ``merge_record``."""
     return MergeResult(
         [
             merge_record(
@@ -605,6 +635,7 @@ def merge_records(
                 whole_record=whole_record,
                 validate=validate,
                 owner_deleted=owner_deleted,
+                region=region,
             )
             for label, v in items
         ]
@@ -614,7 +645,9 @@ def merge_records(
 # --- several merge bases -----------------------------------------------------------
 
 
-def virtual_base(label: str, bases: Sequence[Record | None], rules: Rules) -> Record | None:
+def virtual_base(
+    label: str, bases: Sequence[Record | None], rules: Rules, region: str = DEFAULT_REGION
+) -> Record | None:
     """One base for a record from several merge bases (criss-cross history).
 
     git's recursive strategy merges the bases against their own ancestor, which
@@ -639,7 +672,8 @@ def virtual_base(label: str, bases: Sequence[Record | None], rules: Rules) -> Re
     for key in _keys(*present):
         held = [_get(b, key) for b in present]
         distinct = _unique(held)
-        value = distinct[0] if len(distinct) == 1 else _fold(rules.get(key, "value"), held)
+        rule = rules.get(key, "value")
+        value = distinct[0] if len(distinct) == 1 else _fold(rule, held, _ident(key, region))
         if (
             len(
                 candidates := _unique(
@@ -680,10 +714,11 @@ def deleted_in_bases(
     )
 
 
-def _fold(rule: str, held: list[Any]) -> Any:
+def _fold(rule: str, held: list[Any], ident: Ident = _canon) -> Any:
     """The virtual base value of a field the bases disagree on."""
     lists = all(_as_list(v) is not None for v in held)
-    if rule == "set" and lists and (union := _unique(x for v in held for x in _as_list(v) or [])):
+    items = (x for v in held for x in _as_list(v) or [])
+    if rule == "set" and lists and (union := _unique(items, ident)):
         return union
     if rule == "append" and lists and (entries := _by_time(held)):
         return entries

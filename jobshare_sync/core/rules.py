@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from . import values
 from .records import Label, Loaded
 from .schema import Problem
 
@@ -99,14 +100,8 @@ def history_entries(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def parse_time(value: Any) -> dt.datetime | None:
-    """A date-time as written in a record, as an aware instant; None when it is none."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    """A date-time as an instant (offsets and fractions honoured, DESIGN section 1), or None."""
+    return values.parse_instant(value) if isinstance(value, str) else None
 
 
 # --- a valid history ---------------------------------------------------------------

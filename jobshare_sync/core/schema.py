@@ -16,9 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from . import records
+from . import normal, records
 from .fastcheck import Predicate, compile_schema, is_date_time
 from .records import FOLDERS, KIND_OF_FOLDER, Label, Loaded
+from .values import DEFAULT_REGION, email_key, phone_compare_key, shorten, website_key
 
 if TYPE_CHECKING:  # jsonschema is imported only when a record fails the fast check
     import jsonschema
@@ -180,7 +181,8 @@ def schema_comment(kind: str) -> str:
 
 
 def dump_record(folder: str, data: Mapping[str, Any]) -> bytes:
-    """The canonical bytes of a record: schema key order, schema comment first.
+    """The canonical bytes of a record: its text in the normal form (`normal.py`),
+    schema key order, schema comment first.
 
     Its `format` field is written here, from the fields it uses (`needed_format`):
     absent for a format 1 record. A number higher than this jobshare's `FORMAT` is
@@ -188,7 +190,7 @@ def dump_record(folder: str, data: Mapping[str, Any]) -> bytes:
     """
     kind = KIND_OF_FOLDER[folder]
     order, nested = field_order(kind)
-    data = dict(data)
+    data = dict(normal.normal_form(kind, dict(data)))
     declared = records.record_format(data)
     wanted = declared if declared > records.FORMAT else needed_format(kind, data)
     if wanted > 1:
@@ -207,11 +209,13 @@ def dump_config(data: Mapping[str, Any]) -> bytes:
 
 
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
-    """A JSON pointer and a plain-words message for one schema error."""
+    """A JSON pointer and a plain-words message for one schema error; a long value is
+    never echoed whole."""
     pointer = "".join(f"/{p}" for p in error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     title = schema.get("title", "value")
     value = error.instance
+    shown = _shown(value)
     if error.validator == "additionalProperties" and isinstance(value, dict):
         allowed = schema.get("properties", {})
         extra = sorted(k for k in value if k not in allowed)
@@ -233,14 +237,20 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         if expected == "string" and isinstance(value, bool | int | float):
             seen = str(value).lower() if isinstance(value, bool) else f"the number {value!r}"
             return pointer, f"should be text, but YAML reads it as {seen}: put it in quotes"
-        return pointer, f"should be {_article(expected)}, not {_type_name(value)} {value!r}"
+        return pointer, f"should be {_article(expected)}, not {_type_name(value)} {shown}"
     if error.validator == "enum":
         options: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
-        return pointer, f"{value!r} is not one of: {', '.join(str(v) for v in options)}"
+        return pointer, f"{shown} is not one of: {', '.join(str(v) for v in options)}"
     if error.validator in ("pattern", "format"):
         noun = _FORMAT_NOUNS.get(schema.get("format", ""), f"a valid {title.lower()}")
         examples = schema.get("examples") or []
-        return pointer, f"{value!r} is not {noun}" + (f", e.g. {examples[0]}" if examples else "")
+        return pointer, f"{shown} is not {noun}" + (f", e.g. {examples[0]}" if examples else "")
+    if error.validator == "maxLength" and isinstance(value, str):
+        limit = error.validator_value
+        return pointer, f"is {len(value):,} characters long, over the limit of {limit:,}"
+    if error.validator == "minLength" and isinstance(value, str):
+        n = error.validator_value
+        return pointer, "must not be empty" if n == 1 else f"needs at least {n} characters"
     if error.validator == "minItems":
         n = error.validator_value
         return pointer, f"needs at least {n} item{'s' if n != 1 else ''}"
@@ -252,7 +262,12 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         return pointer, "is empty: give at least one of its fields, or leave it out"
     if error.validator == "minimum":
         return pointer, f"must be at least {error.validator_value!r}"
-    return pointer, error.message
+    return pointer, shorten(error.message, 200)
+
+
+def _shown(value: Any) -> str:
+    """A value as messages quote it: its repr, cut short."""
+    return shorten(repr(value), 60) if not isinstance(value, str) else repr(shorten(value))
 
 
 _FORMAT_NOUNS = {"date-time": "an ISO 8601 date-time", "date": "a date (YYYY-MM-DD)"}
@@ -290,18 +305,24 @@ def fast_check(kind: str) -> Predicate:
 
 
 def schema_problems(kind: str, loaded: Loaded, path: str) -> list[Problem]:
-    """Every schema violation of one parsed document, with the line of each key."""
+    """Every schema violation of one parsed document, with the line of each key, and
+    what its normal form cannot put right (`normal.text_problems`): where both speak of
+    one value, the plainer message of the latter stands."""
     if not isinstance(loaded.data, dict):
         return [
             Problem(
                 path, 1, "", f"a {kind} must be a mapping of fields, not {_type_name(loaded.data)}"
             )
         ]
+    found = normal.text_problems(kind, loaded.data, loaded.specials)
+    problems = [Problem(path, loaded.line_of(p), p, message) for p, message in found]
     if fast_check(kind)(loaded.data):
-        return []
-    problems = []
+        return problems
+    covered = {pointer for pointer, _ in found}
     for error in _validator(kind).iter_errors(loaded.data):
         pointer, message = _describe(error)
+        if pointer in covered:
+            continue
         line: int | None = loaded.line_of(pointer)
         if error.validator == "required" and not error.absolute_path:
             line = None  # a missing top-level field has no line; the first key's would mislead
@@ -374,7 +395,7 @@ def record_problems(label: Label, loaded: Loaded) -> list[Problem]:
                 label.path,
                 loaded.line_of("/id"),
                 "/id",
-                f"id {data['id']!r} differs from the file name: it must be {label.id!r}",
+                f"id {_shown(data['id'])} differs from the file name: it must be {label.id!r}",
             )
         )
     return problems
@@ -400,14 +421,15 @@ class Facts:
     refs: tuple[tuple[str, str, int | None], ...] = ()
 
 
-def facts_of(label: Label, loaded: Loaded) -> Facts:
+def facts_of(label: Label, loaded: Loaded, region: str = DEFAULT_REGION) -> Facts:
+    """The facts of one record; `region` reads phone numbers without a country code."""
     data = loaded.data
     if not isinstance(data, dict):
         return Facts()
     if label.folder == "contacts":
         if "alias_of" in data:  # an alias holds no values of its own (core/identity.py)
             return Facts()
-        return Facts(keys=tuple(sorted(set(_normal_keys(data)))))
+        return Facts(keys=tuple(sorted(set(_normal_keys(data, region)))))
     refs = tuple(
         (key, data[key], loaded.line_of(f"/{key}") if loaded.lines else None)
         for key in ("client", "from", "to")
@@ -417,11 +439,15 @@ def facts_of(label: Label, loaded: Loaded) -> Facts:
 
 
 def cross_record_problems(
-    found: Mapping[Label, Loaded | Facts], handles: Iterable[str] | None = None
+    found: Mapping[Label, Loaded | Facts],
+    handles: Iterable[str] | None = None,
+    region: str = DEFAULT_REGION,
 ) -> list[Problem]:
-    """Checks across records: shared ids, referral clients, likely duplicates."""
+    """Checks across records: shared ids, referral clients, likely duplicates (emails
+    without case, phones as numbers with `region` for those without a country code, web
+    sites by host)."""
     facts = {
-        label: item if isinstance(item, Facts) else facts_of(label, item)
+        label: item if isinstance(item, Facts) else facts_of(label, item, region)
         for label, item in found.items()
     }
     problems: list[Problem] = []
@@ -463,18 +489,16 @@ def cross_record_problems(
     return problems
 
 
-def _normal_keys(data: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+def _normal_keys(data: Mapping[str, Any], region: str) -> Iterable[tuple[str, str]]:
     for email in data.get("emails") or []:
         if isinstance(email, str):
-            yield "email", email.strip().lower()
+            yield "email", email_key(email)
     for phone in data.get("phones") or []:
-        if isinstance(phone, str):
-            digits = re.sub(r"\D", "", phone)
-            if len(digits) >= 6:
-                yield "phone", digits
+        if isinstance(phone, str) and len(re.sub(r"\D", "", phone)) >= 6:
+            yield "phone", phone_compare_key(phone, region)
     website = data.get("website")
     if isinstance(website, str):
-        site = re.sub(r"^https?://(www\.)?", "", website.strip().lower()).rstrip("/")
+        site = website_key(website)
         if site:
             yield "website", site
 

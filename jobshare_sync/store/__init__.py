@@ -103,6 +103,7 @@ class Store:
         self.read_blob = reader.read_blob
         self.load = reader.load
         self.load_valid = reader.load_valid
+        self.read_record = reader.read_record
         self.hash_bytes = reader.hash_bytes
 
         self.config = worktree.config

@@ -319,6 +319,16 @@ class Reader:
             raise RecordError(label.path, e.reason) from None
         return records.load_yaml(raw, label.path, lines=lines)
 
+    def read_record(self, tree_id: str | None, label: Label) -> dict[str, Any] | None:
+        """The record `label` at a tree, or None when absent or not a mapping.
+
+        Raises RecordError if it does not parse."""
+        oid = self.blob_id_at(tree_id, label.path)
+        if oid is None:
+            return None
+        data = self.load(label, oid).data
+        return data if isinstance(data, dict) else None
+
     def load_valid(self, label: Label, oid: str) -> tuple[dict[str, Any] | None, str | None]:
         """A record's data if it parses and passes its own checks, else None and the reason."""
         try:

@@ -21,10 +21,10 @@ from .. import schema
 from ..records import ID_RE, Loaded
 from ..values import (
     DEFAULT_REGION,
+    clean_line,
+    clean_text,
     email_key,
     link_key,
-    normal_line,
-    normal_text,
     phone_compare_key,
     phone_key,
     website_host,
@@ -216,7 +216,7 @@ class ContactBuilder:
 
     def set_line(self, name: str, value: str | None, what: str) -> bool:
         """Set a single-line field unless it has a value; False when nothing was set."""
-        text = normal_line(value or "")
+        text = clean_line(value or "")
         if not text or name in self.values:
             return False
         limit = _limits().get(name)
@@ -227,7 +227,7 @@ class ContactBuilder:
         return True
 
     def set_kind(self, value: str | None, what: str) -> None:
-        text = normal_line(value or "").lower()
+        text = clean_line(value or "").lower()
         if not text or "kind" in self.values:
             return
         if text in KINDS:
@@ -236,7 +236,7 @@ class ContactBuilder:
             self.warnings.append(f"{what} {value!r} is not a kind ({', '.join(KINDS)}): left out")
 
     def set_connected(self, value: str | None, what: str) -> None:
-        text = normal_line(value or "")
+        text = clean_line(value or "")
         if not text or "connected" in self.values:
             return
         day = parse_day(text)
@@ -252,7 +252,7 @@ class ContactBuilder:
             return False
         address: dict[str, str] = {}
         for name in ADDRESS_PARTS:
-            lines = (normal_line(line) for line in (parts.get(name) or "").splitlines())
+            lines = (clean_line(line) for line in (parts.get(name) or "").splitlines())
             text = ", ".join(line for line in lines if line)
             if not text:
                 continue
@@ -278,7 +278,7 @@ class ContactBuilder:
         self.values.setdefault(name, []).append(value)
 
     def add_email(self, value: str, what: str) -> None:
-        text = normal_line(value).removeprefix("mailto:").removeprefix("MAILTO:").strip()
+        text = clean_line(value).removeprefix("mailto:").removeprefix("MAILTO:").strip()
         if not text:
             return
         if not EMAIL_RE.match(text) or len(text) > _limits()["emails"]:
@@ -287,7 +287,7 @@ class ContactBuilder:
         self._add("emails", text, email_key(text))
 
     def add_phone(self, value: str, what: str) -> None:
-        text = normal_line(value)
+        text = clean_line(value)
         if text.lower().startswith("tel:"):
             text = text[4:]
         text, _, extension = text.partition(";ext=")
@@ -318,7 +318,7 @@ class ContactBuilder:
 
     def add_word(self, name: str, value: str, what: str) -> None:
         """A tag or an industry."""
-        text = normal_line(value)
+        text = clean_line(value)
         if not text:
             return
         limit = _limits()[name]
@@ -328,7 +328,7 @@ class ContactBuilder:
         self._add(name, text, word_key(text))
 
     def add_note(self, value: str) -> None:
-        text = normal_text(value)
+        text = clean_text(value)
         if text and text not in self._notes:
             self._notes.append(text)
 
@@ -350,7 +350,7 @@ class ContactBuilder:
             limit = _limits()["notes"]
             if len(notes) > limit:
                 self.warnings.append(f"notes are longer than {limit} characters: cut")
-                notes = normal_text(notes[: limit - 1])  # and its final newline
+                notes = clean_text(notes[: limit - 1])  # and its final newline
             values["notes"] = notes
         order = schema.field_order("contact")[0]
         return {name: values[name] for name in order if name in values}
@@ -377,7 +377,7 @@ def is_profile_host(url: str) -> bool:
 def web_address(value: str) -> str | None:
     """A web address with its scheme: `www.acme.example` -> `https://www.acme.example`.
     "" for an empty value, None for one that cannot be a web address."""
-    text = normal_line(value).replace("\\:", ":")
+    text = clean_line(value).replace("\\:", ":")
     if not text:
         return ""
     if re.match(r"^https?://", text, re.IGNORECASE):
@@ -435,7 +435,7 @@ def parse_day(text: str) -> str | None:
 
 
 def valid_handle(value: str | None) -> str | None:
-    text = normal_line(value or "")
+    text = clean_line(value or "")
     return text if HANDLE_RE.match(text) else None
 
 
@@ -457,4 +457,4 @@ def contact_problem(fields: Mapping[str, Any]) -> str | None:
 
 def join_name(parts: Iterable[str | None]) -> str:
     """Name parts (prefix, given, middle, family, suffix) as one name, single spaces."""
-    return " ".join(p for p in (normal_line(x or "") for x in parts) if p)
+    return " ".join(p for p in (clean_line(x or "") for x in parts) if p)

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from ...errors import InterchangeError
-from ..values import DEFAULT_REGION, normal_line
+from ..values import DEFAULT_REGION, clean_line
 from .generic import mapped_columns, read_generic
 from .model import (
     ADDRESS_PARTS,
@@ -114,7 +114,7 @@ def read_table(
     header: list[str] = []
     for line, cells in rows:
         if line == header_line:
-            header = [normal_line(c) for c in cells]
+            header = [clean_line(c) for c in cells]
             break
     reader = _READERS[found]
     columns = mapped_columns(header, mapping or {}) if found == "csv" else {}
@@ -258,7 +258,7 @@ _CUSTOM: dict[str, Callable[[ContactBuilder, ImportedContact, str, str], object]
     "location": lambda b, _, value, what: b.set_line("location", value, what),
     "industries": _custom_industries,
     "connected": lambda b, _, value, what: b.set_connected(value, what),
-    "jobshare id": lambda _, c, value, what: setattr(c, "uid", normal_line(value) or None),
+    "jobshare id": lambda _, c, value, what: setattr(c, "uid", clean_line(value) or None),
     "updated": lambda _, c, value, what: setattr(c, "updated", parse_rev(value)),
     "added by": lambda _, c, value, what: setattr(c, "added_by", valid_handle(value)),
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from vobject.base import ContentLine, VObjectError, textLineToContentLine
 from vobject.icalendar import stringToTextValues
 
-from ..values import DEFAULT_REGION, format_instant, normal_line
+from ..values import DEFAULT_REGION, clean_line, format_instant
 from .model import (
     ADDRESS_PARTS,
     KINDS,
@@ -169,7 +169,7 @@ class _CardReader:
             try:
                 content = textLineToContentLine(line.text, line.number)
             except VObjectError:
-                shown = normal_line(line.text)[:40]
+                shown = clean_line(line.text)[:40]
                 self.warn(
                     f"line {line.number} is not a vCard property ({shown!r}): left out", line.number
                 )
@@ -247,7 +247,7 @@ class _CardReader:
             for tag in self._list(value):
                 b.add_word("tags", tag, name)
         elif name == "UID":
-            contact.uid = normal_line(self._text(value)) or None
+            contact.uid = clean_line(self._text(value)) or None
         elif name == "REV":
             contact.updated = parse_rev(value)
             if contact.updated is None:
@@ -301,7 +301,7 @@ class _CardReader:
         b = self.builder
         for p in self.names:
             text = self._text(p.value)
-            if not b.set_line("name", text, "FN") and normal_line(text):
+            if not b.set_line("name", text, "FN") and clean_line(text):
                 self.ignored["FN"] += 1  # a second name
         if self.structured and "name" not in b.values:
             parts = self._components(self.structured[0].value, " ")
