@@ -105,7 +105,9 @@ class Freelancer:
     added: int = 0
 
     def head(self) -> str:
-        return str(self.store.repo.head.target)
+        head = self.store.head_commit()
+        assert head is not None
+        return head.id
 
 
 @dataclass
@@ -335,8 +337,9 @@ class Network:
         genuine = self.genuine_conflicts(person, friend, ours, theirs)
         preview = sync.merge_friend(store, known, dry_run=True)
         reported = conflict_keys(preview.result)
-        head, their_head = store.repo.head.target, store.repo.references[known.ref].target
-        apart = head != their_head and not store.repo.descendant_of(head, their_head)
+        head, their_head = person.head(), known.fetched
+        assert their_head is not None
+        apart = head != their_head and not store.descendant_of(head, their_head)
         if apart and len(store.merge_bases(head, their_head)) > 1:
             self.report.criss_cross += 1
         self.report.conflicts += len(reported)
@@ -367,10 +370,9 @@ class Network:
             self.problem(
                 f"{person.handle} pulling {friend.handle}: resolved {outcome.resolved_by_strategy}"
             )
-        moved = str(store.repo.head.target) != str(head)
-        if store.repo.descendant_of(store.repo.head.target, their_head) or (
-            store.repo.head.target == their_head
-        ):
+        now = person.head()
+        moved = now != head
+        if store.descendant_of(now, their_head) or now == their_head:
             for who, seq in friend.clock.items():
                 person.clock[who] = max(person.clock.get(who, 0), seq)
         self.resolve(person, sorted(key for key in reported if key[1] in VALUE_FIELDS))
@@ -465,10 +467,9 @@ class Network:
     def needs_pull(self, person: Freelancer, friend: Freelancer) -> bool:
         """Whether a pull could change anything: not when the person's branch has the
         friend's (a pull then only applies deletions kept earlier, if any)."""
-        repo = person.store.repo
-        theirs = friend.store.repo.head.target
+        mine, theirs = person.head(), friend.head()
         try:
-            has_it = repo.head.target == theirs or repo.descendant_of(repo.head.target, theirs)
+            has_it = mine == theirs or person.store.descendant_of(mine, theirs)
         except (KeyError, ValueError, pygit2.GitError):  # their commit is not fetched yet
             return True
         return not has_it or (person.store.state_dir / KEPT_DELETIONS).exists()

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
 from .core import merge, records, schema
 from .core.merge import AncestorOursTheirs, MergeResult, RecordConflict
 from .core.records import Label
@@ -35,8 +33,8 @@ def save_merge_state(
     store: Store,
     friend: str,
     handle: str,
-    ours: pygit2.Oid | None,
-    theirs: pygit2.Oid,
+    ours: str | None,
+    theirs: str,
     result: MergeResult,
     message: str,
     state_files: Mapping[str, str | None] | None = None,
@@ -48,8 +46,8 @@ def save_merge_state(
         "friend": friend,
         "handle": handle,
         "ref": store.branch_ref(),
-        "ours": str(ours) if ours is not None else None,
-        "theirs": str(theirs),
+        "ours": ours,
+        "theirs": theirs,
         "message": message,
         "changes": result.changes,
         "conflicts": [_conflict_to_state(c) for c in result.conflicts],
@@ -335,7 +333,7 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
         if left:
             return None, left
         head = store.head_commit()
-        current = str(head.id) if head is not None else None
+        current = head.id if head is not None else None
         if current != state["ours"] or store.branch_ref() != state["ref"]:
             raise MergeStateError(
                 "HEAD moved since the pull started: run 'jobshare merge --abort' and pull again"
@@ -353,7 +351,7 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
             files[f"{label}.yaml"] = _dump(label, data)
         for c in state["conflicts"]:
             files[f"{c['label']}.yaml"] = _dump(c["label"], c["working"])
-        parents = [pygit2.Oid(hex=h) for h in (state["ours"], state["theirs"]) if h]
+        parents = [h for h in (state["ours"], state["theirs"]) if h]
         n = len(state["conflicts"])
         message = (
             state["message"].rstrip("\n")
@@ -361,8 +359,8 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
         )
         # the merge state goes with the commit: both or neither, whenever it is killed
         done = {**state.get("state_files", {}), MERGE_STATE: None}
-        oid = store.commit_files(files, message, parents=parents, state=done)
-    return str(oid), []
+        commit = store.commit_files(files, message, parents=parents, state=done)
+    return commit, []
 
 
 def _dump(label: str, data: dict[str, Any] | None) -> bytes | None:

@@ -1,17 +1,8 @@
 """Referrals: "I can't take this job, can you?" as commits, the inbox and the ledger.
 
-A referral goes from its sender (`from`) to one friend or to `anyone` (`to`). Its
-status moves only along these steps, each a commit with a history entry:
-
-    open -> accepted    by the recipient (for `anyone`: anyone but the sender, first come)
-    open -> declined    by the recipient (an `anyone` referral is left open instead)
-    open -> withdrawn   by the sender
-    accepted -> completed   by whoever accepted it, or the sender
-    accepted -> withdrawn   by the sender
-
-declined, completed and withdrawn are final. `transition_refusal` is the one place
-these rules live: the commands ask it before writing, and `history_problems` replays
-a referral's history through it for `validate`. Nothing here prints.
+Who may move a referral to which status, and what a valid history is, are the pure
+rules of core/rules.py: the commands here ask `transition_refusal` before writing, and
+`validate` replays each history through it. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -22,167 +13,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import sync, workspace
+from . import friends, workspace
 from .core import records
-from .core.records import Label, Loaded
-from .core.schema import Problem
+from .core.records import Label
+from .core.rules import (
+    ACTIONS,
+    ANYONE,
+    accepted_by,
+    history_entries,
+    parse_time,
+    transition_refusal,
+)
+from .core.rules import STATUSES as STATUSES  # callers read referrals.STATUSES too
 from .errors import FriendError, GitCommandError, LabelError, RecordError, ReferralError
 from .store import Store
-
-ANYONE = "anyone"
-STATUSES = ("open", "accepted", "declined", "completed", "withdrawn")
-FINAL = ("declined", "completed", "withdrawn")
-# the command's word (and its commit message's verb) -> the status it sets
-ACTIONS = {
-    "accept": "accepted",
-    "decline": "declined",
-    "complete": "completed",
-    "withdraw": "withdrawn",
-}
-VERB_OF_STATUS = {status: action for action, status in ACTIONS.items()}
-
-
-# --- the rules ------------------------------------------------------------------------
-
-
-def transition_refusal(
-    sender: str, to: str, current: str, accepted_by: str | None, by: str, new: str
-) -> str | None:
-    """Why `by` may not move a referral from `current` to `new`, or None when they may.
-
-    `sender` and `to` are the referral's `from` and `to`; `accepted_by` is who accepted
-    it (None while nobody has).
-    """
-    if current in FINAL:
-        return f"it is {current}, which is final"
-    if new == current:
-        return f"it is {current} already"
-    if new == "open":
-        return "a referral is opened once, when it is made"
-    if new in ("accepted", "declined"):
-        verb = VERB_OF_STATUS[new]
-        if current != "open":
-            return f"only an open referral can be {new}; it is {current}"
-        if by == sender:
-            return f"it is {sender}'s own referral"
-        if new == "declined" and to == ANYONE:
-            return "it is offered to anyone, so nobody declines it: leave it open for others"
-        if to != ANYONE and by != to:
-            return f"it is offered to {to}, so only {to} can {verb} it"
-        return None
-    if new == "withdrawn":
-        if by != sender:
-            return f"only {sender}, who made it, can withdraw it"
-        return None  # from open or accepted: the final states were refused above
-    if new == "completed":
-        if current != "accepted":
-            return f"only an accepted referral can be completed; it is {current}"
-        if by not in (accepted_by, sender):
-            taker = f"{accepted_by} (who accepted it)" if accepted_by else "whoever accepted it"
-            return f"only {taker} or {sender} (who made it) can complete it"
-        return None
-    return f"'{new}' is not a status: use one of {', '.join(STATUSES)}"
-
-
-def accepted_by(data: Mapping[str, Any]) -> str | None:
-    """Who accepted the referral: the `by` of its last `accepted` history entry."""
-    who = None
-    for entry in _entries(data):
-        if entry.get("status") == "accepted" and isinstance(entry.get("by"), str):
-            who = entry["by"]
-    if who is None and data.get("status") in ("accepted", "completed"):
-        to = data.get("to")  # a history written by hand may lack the entry
-        who = to if isinstance(to, str) and to != ANYONE else None
-    return who
-
-
-def _entries(data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    history = data.get("history")
-    return [e for e in history if isinstance(e, dict)] if isinstance(history, list) else []
 
 
 def _latest(first: str, *others: Any) -> str:
     """The latest of some date-times as written (`first` on a tie); unreadable ones do not count."""
-    best, best_time = first, _parse_time(first)
+    best, best_time = first, parse_time(first)
     for value in others:
-        when = _parse_time(value)
+        when = parse_time(value)
         if when is not None and (best_time is None or when > best_time):
             best, best_time = value, when
     return best
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-# --- validate: a history that breaks the rules ---------------------------------------
-
-
-def history_problems(label: Label, loaded: Loaded) -> list[Problem]:
-    """Every way a referral's history breaks the rules, each with its file and line.
-
-    The first entry opens it (`open`, by `from`); each later entry names as `previous`
-    the status before it, is made by someone the rules allow, and is not earlier than
-    the entry before it; the last entry's status is the referral's `status`. An entry
-    that keeps the status (a note) is allowed. Shapes the schema rejects are left to it.
-    """
-    data = loaded.data
-    if not isinstance(data, dict) or not isinstance(data.get("history"), list):
-        return []
-    sender, to = data.get("from"), data.get("to")
-    if not isinstance(sender, str) or not isinstance(to, str):
-        return []
-    problems: list[Problem] = []
-
-    def problem(pointer: str, message: str) -> None:
-        problems.append(Problem(label.path, loaded.line_of(pointer), pointer, message))
-
-    status: str | None = None
-    taker: str | None = None
-    when: dt.datetime | None = None
-    last_at = ""
-    for i, entry in enumerate(data["history"]):
-        at = f"/history/{i}"
-        if not isinstance(entry, dict) or entry.get("status") not in STATUSES:
-            return problems  # the schema reports it; the story cannot be followed past it
-        new, by, previous = entry["status"], entry.get("by"), entry.get("previous")
-        if not isinstance(by, str):
-            return problems
-        moment = _parse_time(entry.get("at"))
-        if moment is not None and when is not None and moment < when:
-            problem(f"{at}/at", f"{entry['at']} is earlier than the entry before it ({last_at})")
-        if moment is not None:
-            when, last_at = moment, entry["at"]
-        if status is None:  # the first entry
-            if new != "open":
-                problem(f"{at}/status", f"the first entry must open the referral, not say {new!r}")
-            elif by != sender:
-                problem(f"{at}/by", f"{by} opened it, but it is from {sender}")
-            if previous is not None:
-                problem(f"{at}/previous", "the first entry has no previous status")
-            status = new
-            continue
-        if previous is None:
-            problem(at, f"has no 'previous': the entry before it set {status!r}")
-        elif previous != status:
-            problem(f"{at}/previous", f"is {previous!r}, but the entry before it set {status!r}")
-        if new == status:
-            continue  # a note: the status stays
-        reason = transition_refusal(sender, to, status, taker, by, new)
-        if reason is not None:
-            problem(f"{at}/by", f"{by} set it {new}, which is not allowed: {reason}")
-        if new == "accepted":
-            taker = by
-        status = new
-    if status is not None and data.get("status") != status:
-        problem("/status", f"is {data.get('status')!r}, but the last history entry says {status!r}")
-    return problems
 
 
 # --- refer and the status changes ----------------------------------------------------
@@ -267,7 +121,7 @@ def push(store: Store, change: ReferralChange, *, show_progress: bool = False) -
     Raises GitCommandError (exit 11) saying the change is committed but not pushed;
     the commit stays."""
     try:
-        return sync.push(store, show_progress=show_progress)
+        return friends.push(store, show_progress=show_progress)
     except GitCommandError as e:
         raise GitCommandError(f"{change.label} is committed but not pushed: {e}") from None
 
@@ -332,14 +186,14 @@ def transition(store: Store, text: str, action: str, note: str | None = None) ->
     if reason is not None:
         raise ReferralError(f"you ({me}) cannot {action} {label}: {reason}")
     # a friend's clock may run ahead of ours: the history stays in order all the same
-    at = _latest(workspace.now(), *(e.get("at") for e in _entries(data)))
+    at = _latest(workspace.now(), *(e.get("at") for e in history_entries(data)))
     entry: dict[str, Any] = {"at": at, "by": me, "status": new, "previous": current}
     if note:
         entry["note"] = note
     changed = dict(data)
     changed["status"] = new
     changed["updated"] = _latest(at, data.get("updated"))
-    changed["history"] = [*_entries(data), entry]
+    changed["history"] = [*history_entries(data), entry]
     title = data.get("title") or label.id
     whom = f"from {sender}" if sender != me else f"(offered to {to})"
     subject = f'{action.capitalize()} "{title}" {whom}'
@@ -425,7 +279,7 @@ def inbox(store: Store, *, include_all: bool = False) -> list[InboxItem]:
             )
         )
     items.sort(key=lambda i: str(i.label))
-    items.sort(key=lambda i: _parse_time(i.created) or _EPOCH, reverse=True)
+    items.sort(key=lambda i: parse_time(i.created) or _EPOCH, reverse=True)
     return items
 
 
@@ -449,7 +303,9 @@ class Flow:
 
     def add(self, data: Mapping[str, Any]) -> None:
         self.referred += 1
-        if any(e.get("status") == "accepted" for e in _entries(data)) or data.get("status") in (
+        if any(e.get("status") == "accepted" for e in history_entries(data)) or data.get(
+            "status"
+        ) in (
             "accepted",
             "completed",
         ):

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pygit2
-
 from .core import records, schema
 from .core.diff import RecordDiff, diff_record, diff_stat
 from .core.records import FOLDERS, Label
 from .errors import FriendError, JobshareError, LabelError, RecordError
-from .store import Store
+from .store import Commit, Store
 
 WORKTREE = "working tree"
 SEPARATOR = "--"
@@ -55,7 +53,7 @@ def _version_of(label: Label, read: Callable[[], Any]) -> Version:
     return Version(data=data)
 
 
-def _blob_version(store: Store, label: Label, oid: pygit2.Oid | None) -> Version:
+def _blob_version(store: Store, label: Label, oid: str | None) -> Version:
     if oid is None:
         return ABSENT
     return _version_of(label, lambda: store.load(label, oid).data)
@@ -227,13 +225,14 @@ def label_filter(patterns: Sequence[str], known: Iterable[Label]) -> Callable[[L
 # --- diffs ---------------------------------------------------------------------------
 
 
-def _short(commit: pygit2.Commit) -> str:
-    return str(commit.id)[:10]
+def _short(commit: Commit) -> str:
+    return commit.id[:10]
 
 
 def _tree_changes(
-    store: Store, old: pygit2.Tree | None, new: pygit2.Tree | None, labels: Sequence[str] = ()
+    store: Store, old: str | None, new: str | None, labels: Sequence[str] = ()
 ) -> list[Change]:
+    """Records that differ between two trees (by id), with their field changes."""
     changed = store.changed_entries(old, new)
     wanted = label_filter(labels, _known_labels(store, changed)) if labels else None
     changes = []
@@ -248,9 +247,7 @@ def _tree_changes(
     return changes
 
 
-def _worktree_changes(
-    store: Store, old: pygit2.Tree | None, labels: Sequence[str] = ()
-) -> list[Change]:
+def _worktree_changes(store: Store, old: str | None, labels: Sequence[str] = ()) -> list[Change]:
     """Records that differ between `old` and the working tree. Only candidates are read:
     what differs between `old` and HEAD, plus what git status reports as changed."""
     candidates = set(store.changed_entries(old, store.head_tree()))
@@ -276,7 +273,7 @@ def _worktree_changes(
     return changes
 
 
-def _commit(store: Store, rev: str) -> pygit2.Commit:
+def _commit(store: Store, rev: str) -> Commit:
     return store.commit_of(rev or "HEAD")
 
 
@@ -290,7 +287,7 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
             "give at most two revisions, or one range: 'jobshare diff [REV [REV2]]', "
             "'jobshare diff A..B' or 'jobshare diff A...B'"
         )
-    old_tree: pygit2.Tree | None
+    old_tree: str | None
     if not revisions or (len(revisions) == 1 and ".." not in revisions[0]):
         if revisions:
             commit = _commit(store, revisions[0])
@@ -314,7 +311,7 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
                     f"use 'jobshare diff {left or 'HEAD'} {right or 'HEAD'}'"
                 )
             old_name = f"merge base {str(base)[:10]}"
-            old_tree = store.repo[base].peel(pygit2.Commit).tree
+            old_tree = store.commit(base).tree
     return DiffResult(old_name, _short(b), _tree_changes(store, old_tree, b.tree, labels))
 
 
@@ -338,13 +335,13 @@ class CommitInfo:
     message: str
 
     @classmethod
-    def of(cls, commit: pygit2.Commit) -> CommitInfo:
+    def of(cls, commit: Commit) -> CommitInfo:
         author = commit.author
         zone = dt.timezone(dt.timedelta(minutes=author.offset))
         when = dt.datetime.fromtimestamp(author.time, zone)
         return cls(
-            id=str(commit.id),
-            parents=tuple(str(p) for p in commit.parent_ids),
+            id=commit.id,
+            parents=commit.parents,
             author=author.name,
             email=author.email,
             date=when.isoformat(),
@@ -388,18 +385,18 @@ class CommitChanges:
         return self.commit.to_json() | {"records": [r.to_json() for r in self.records]}
 
 
-def _first_parent_tree(commit: pygit2.Commit) -> pygit2.Tree | None:
-    return commit.parents[0].tree if commit.parents else None
+def _first_parent_tree(store: Store, commit: Commit) -> str | None:
+    return store.commit(commit.parents[0]).tree if commit.parents else None
 
 
-def show_commit(store: Store, commit: pygit2.Commit) -> CommitChanges:
+def show_commit(store: Store, commit: Commit) -> CommitChanges:
     """A commit with its record-level diff against its first parent (for a merge: what
     the merge brought in)."""
-    changes = _tree_changes(store, _first_parent_tree(commit), commit.tree)
+    changes = _tree_changes(store, _first_parent_tree(store, commit), commit.tree)
     return CommitChanges(CommitInfo.of(commit), list(changes))
 
 
-def show_target(store: Store, text: str) -> Label | pygit2.Commit:
+def show_target(store: Store, text: str) -> Label | Commit:
     """What `show TEXT` names: a record (an exact label or id) first, then a revision,
     then a unique prefix of a record id."""
     known, _ = store.worktree_files()
@@ -457,9 +454,9 @@ def _followed(
     return entries
 
 
-def _all_changes(store: Store, commits: Iterable[pygit2.Commit]) -> Iterator[CommitChanges]:
+def _all_changes(store: Store, commits: Iterable[Commit]) -> Iterator[CommitChanges]:
     for commit in commits:
-        changed = store.changed_entries(_first_parent_tree(commit), commit.tree)
+        changed = store.changed_entries(_first_parent_tree(store, commit), commit.tree)
         touched: list[Touched | Change] = [
             Touched(str(label), _change_kind(old, new))
             for label, (old, new) in sorted(changed.items())
@@ -472,17 +469,18 @@ def _change_kind(old: object | None, new: object | None) -> str:
 
 
 def _label_history(
-    store: Store, commits: Iterable[pygit2.Commit], label: Label
+    store: Store, commits: Iterable[Commit], label: Label
 ) -> Iterator[CommitChanges]:
-    blobs: dict[pygit2.Oid, pygit2.Oid | None] = {}  # each commit's blob, looked up once
+    blobs: dict[str, str | None] = {}  # each commit's blob, looked up once
 
-    def blob(commit: pygit2.Commit) -> pygit2.Oid | None:
-        if commit.id not in blobs:
-            blobs[commit.id] = store.blob_id_at(commit.tree, label.path)
-        return blobs[commit.id]
+    def blob(commit_id: str, tree: str | None = None) -> str | None:
+        if commit_id not in blobs:
+            tree = tree if tree is not None else store.commit(commit_id).tree
+            blobs[commit_id] = store.blob_id_at(tree, label.path)
+        return blobs[commit_id]
 
     for commit in commits:
-        mine = blob(commit)
+        mine = blob(commit.id, commit.tree)
         parents = commit.parents
         if not parents:
             if mine is None:
@@ -539,9 +537,9 @@ def incoming(store: Store, name: str, progress: Callable[[str], None] = lambda m
     if friend.handle is None:
         raise FriendError(f"friend '{name}' ({friend.url}) has no valid jobshare.yaml")
     preview = sync.merge_friend(store, friend, dry_run=True)
-    theirs = store.repo[pygit2.Oid(hex=friend.fetched or "")].peel(pygit2.Commit)
+    theirs = store.commit(friend.fetched or "")
     head = store.head_commit()
     base = store.merge_base(head.id, theirs.id) if head is not None else None
-    base_tree = store.repo[base].peel(pygit2.Commit).tree if base is not None else None
+    base_tree = store.commit(base).tree if base is not None else None
     changes = [] if preview.up_to_date else _tree_changes(store, base_tree, theirs.tree)
-    return Incoming(friend.name, str(theirs.id), changes, preview)
+    return Incoming(friend.name, theirs.id, changes, preview)

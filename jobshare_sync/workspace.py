@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import records, schema
+from .core import records, rules, schema
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -242,12 +242,11 @@ class FileCheck:
 def check_file(label: Label, raw: bytes) -> FileCheck:
     """Check one record file. Lines are mapped only when there is a problem to place,
     or for referrals (whose client, from and to are checked across records)."""
-    from . import referrals  # the referral lifecycle builds on this module: import it late
 
     def problems_of(loaded: Loaded) -> list[Problem]:
         found = schema.record_problems(label, loaded)
         if label.folder == "referrals":
-            found += referrals.history_problems(label, loaded)
+            found += rules.history_problems(label, loaded)
         return found
 
     with_lines = label.folder == "referrals"
@@ -467,14 +466,9 @@ def _label_for_file(path: Path, report: ValidationReport) -> Label | None:
 def known_handles(store: Store) -> set[str]:
     """The owner's handle and every friend's pinned handle."""
     handles = {store.handle}
-    config = store.repo.config
-    for entry in config:
-        if (
-            entry.name.startswith("jobshare-friend.")
-            and entry.name.endswith(".handle")
-            and entry.value
-        ):
-            handles.add(entry.value)
+    for name, value in store.git_config_names("jobshare-friend.").items():
+        if name.endswith(".handle") and value:
+            handles.add(value)
     return handles
 
 

@@ -19,9 +19,9 @@ from conftest import git, jobshare
 from test_interrupt import command_line, fsck_ok, run, seeded, state
 from test_sync import ok
 
-from jobshare_sync import store as store_module
 from jobshare_sync.errors import LockError
 from jobshare_sync.store import Store
+from jobshare_sync.store import journal as store_module
 
 
 def lock_path(repo: Path) -> Path:

@@ -1,5 +1,6 @@
 """Referrals as commits: refer, the four status changes, inbox, ledger, history checks,
-and referrals travelling between friends' real repositories (over paths and git daemon)."""
+and referrals travelling between friends' real repositories (over paths and git daemon).
+The rules themselves, without a repository: test_rules.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from click.testing import Result
 from conftest import git, jobshare, make_repo, set_owner
 
 from jobshare_sync import referrals
-from jobshare_sync.referrals import transition_refusal
 
 TITLE = "Data pipeline, 3 months"
 
@@ -277,31 +277,6 @@ def test_referral_commands_find_referrals_only(office: Path) -> None:
     assert result.exit_code == 7 and "is a contact, not a referral" in result.output
     missing = act(office, "bob", "referral", "accept", "data-pipe")
     assert missing.exit_code == 7 and "no referral 'data-pipe'" in missing.output
-
-
-def test_transition_rules_table() -> None:
-    """Every status against every change, for the sender, the recipient and a third friend."""
-    allowed = set()
-    for current in referrals.STATUSES:
-        for new in referrals.STATUSES:
-            for to in ("bob", "anyone"):
-                for by in ("alice", "bob", "carol"):
-                    if transition_refusal("alice", to, current, "bob", by, new) is None:
-                        allowed.add((current, new, to, by))
-    assert allowed == {
-        ("open", "accepted", "bob", "bob"),
-        ("open", "accepted", "anyone", "bob"),
-        ("open", "accepted", "anyone", "carol"),
-        ("open", "declined", "bob", "bob"),
-        ("open", "withdrawn", "bob", "alice"),
-        ("open", "withdrawn", "anyone", "alice"),
-        ("accepted", "withdrawn", "bob", "alice"),
-        ("accepted", "withdrawn", "anyone", "alice"),
-        ("accepted", "completed", "bob", "bob"),
-        ("accepted", "completed", "bob", "alice"),
-        ("accepted", "completed", "anyone", "bob"),
-        ("accepted", "completed", "anyone", "alice"),
-    }
 
 
 def test_a_clock_behind_the_history_keeps_it_in_order(

@@ -329,6 +329,17 @@ def label_of_path(path: str) -> Label | None:
     return Label(parts[0], record_id)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A path that holds no record, or a record left out of a merge, with the reason."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
 def parse_label(text: str, known: Iterable[Label] = ()) -> Label:
     """Parse `contacts/<id>`, `contacts/<id>.yaml` or a bare `<id>` (unambiguous among known)."""
     text = text.strip().removesuffix(".yaml").strip("/")

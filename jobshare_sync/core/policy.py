@@ -1,0 +1,195 @@
+"""What a pull decides beyond the record merge (DESIGN sections 3 and 4): which of a
+friend's copies must not be merged (the drop step), and what the merge's result becomes
+(the policy step). The pull (`sync.merge_friend`) runs them between gathering the three
+versions of each record and writing the result.
+
+Both steps are pure. What they need to know about the repositories (which copies are
+stale, which records their owners deleted, which contacts we hold) arrives as data that
+the pull gathered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import merge, schema
+from .merge import AncestorOursTheirs, MergeResult, RecordMerge
+from .records import ID_RE, Label, Skipped
+
+Record = dict[str, Any]
+Versions = AncestorOursTheirs[Record | None]
+
+
+def rules_for(label: str) -> Mapping[str, str]:
+    """The x-merge rules of a record's fields, by its label (`contacts/<id>`)."""
+    return schema.merge_rules(label.split("/", 1)[0])
+
+
+def validate(label: str, data: Record) -> list[str]:
+    """A record's problems by its own schema, one line each; [] when it is valid."""
+    folder, _, record_id = label.partition("/")
+    return schema.record_errors(Label(folder, record_id), data)
+
+
+# --- drop: what must not be merged ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One record the friend changed since a merge base, as the pull found it."""
+
+    label: str  # contacts/<id>
+    versions: Versions  # base, ours, theirs (None: absent); all None when there is a problem
+    problem: str | None = None  # why their version cannot be merged (parse, schema, size)
+    stale_theirs: bool = False  # ours lacks it; theirs is a copy its owner held, then deleted
+    stale_ours: bool = False  # theirs lacks it; ours is a copy its owner held, then deleted
+
+
+def drop_unmergeable(
+    candidates: Iterable[Candidate], not_records: Iterable[Skipped] = ()
+) -> tuple[list[tuple[str, Versions]], list[Skipped]]:
+    """The records to merge as (label, versions), and what was left out with the reason.
+
+    - Paths that are no record files (bad names, links, submodules, folders), as the
+      scan of their tree reported them: reported, never merged (DESIGN section 1).
+    - A record of theirs that does not parse or breaks its schema (or is too large to
+      read): reported with the reason; nothing of it enters, as if they had not touched
+      it (section 3).
+    - Stale copies of a record its owner deleted, kept by a friend for want of proof
+      of the deletion: taken for an addition, or for a change since the merge base,
+      such a copy would bring the record back for good, to its owner too, and no proof
+      of the deletion would be left anywhere. So their stale copy is dropped, and ours
+      counts as untouched (the base), so that their deletion applies.
+    """
+    skipped = list(not_records)
+    items: list[tuple[str, Versions]] = []
+    for candidate in candidates:
+        base, ours, theirs = candidate.versions
+        if candidate.problem is not None:
+            skipped.append(Skipped(f"{candidate.label}.yaml", candidate.problem))
+            continue
+        if ours is None and theirs is not None and candidate.stale_theirs:
+            continue
+        if theirs is None and ours is not None and candidate.stale_ours:
+            base = ours
+        items.append((candidate.label, AncestorOursTheirs(base, ours, theirs)))
+    return items, skipped
+
+
+# --- policy: what the merge's result becomes ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the repositories show that the policy needs, gathered by the pull."""
+
+    # records the merge kept although the friend deleted them (someone else added them),
+    # whose owner's own branch shows the deletion
+    owner_deleted: frozenset[str] = frozenset()
+    # records kept that way earlier, whose owner is this friend and whose branch now shows
+    # them deleted, as we still hold them
+    late_deletions: tuple[str, ...] = ()
+    # the ids, among the clients the merged referrals name, of contacts we hold
+    our_contacts: frozenset[str] = frozenset()
+
+
+@dataclass
+class Decided:
+    """The merge's result once the policy applied, with what it left out."""
+
+    result: MergeResult
+    skipped: list[Skipped] = field(default_factory=list)
+    resolved_by_strategy: int = 0
+
+
+def apply_policy(result: MergeResult, facts: Facts, *, strategy: str | None = None) -> Decided:
+    """Apply, in this order: relayed deletions, late deletions, the strategy (if any),
+    and referrals without a client. `result` is changed in place and returned."""
+    apply_relayed_deletions(result, facts.owner_deleted)
+    add_late_deletions(result, facts.late_deletions)
+    resolved = apply_strategy(result, strategy) if strategy is not None else 0
+    skipped = skip_referrals_without_client(result, facts.our_contacts)
+    return Decided(result, skipped, resolved)
+
+
+def apply_relayed_deletions(result: MergeResult, owner_deleted: Iterable[str]) -> None:
+    """A friend may delete only the records they added (section 3); a deletion relayed
+    by another friend is kept. It applies when the owner's own branch shows it: such a
+    kept record is removed, so that the network converges."""
+    proven = set(owner_deleted)
+    for i, record in enumerate(result.records):
+        kept = any(notice.kind == "kept-deleted" for notice in record.notices)
+        if kept and record.label in proven:
+            result.records[i] = RecordMerge(record.label, "removed", None)
+
+
+def add_late_deletions(result: MergeResult, late: Iterable[str]) -> None:
+    """Records kept earlier for want of proof of their deletion, now proven by their
+    owner's branch, are removed (unless the merge has something to say about them)."""
+    merged = {record.label for record in result.records}
+    result.records.extend(
+        RecordMerge(label, "removed", None) for label in late if label not in merged
+    )
+    result.records.sort(key=lambda r: r.label)
+
+
+def apply_strategy(result: MergeResult, strategy: str) -> int:
+    """Resolve every conflict up front by `ours`, `theirs` or `newest` (section 5); a
+    resolution that fails validation stays a conflict. Returns how many were resolved."""
+    resolved = 0
+    for record in result.records:
+        conflict = record.conflict
+        if conflict is None:
+            continue
+        data = merge.resolve_by_strategy(conflict, strategy)
+        if data is not None and validate(record.label, data):
+            continue
+        ours = conflict.versions.ours
+        record.result = data
+        record.conflict = None
+        record.outcome = "unchanged" if data == ours else ("removed" if data is None else "updated")
+        resolved += 1
+    return resolved
+
+
+def clients_named(result: MergeResult) -> set[str]:
+    """The contact ids that referrals of `result` name as client, in any version the
+    policy may choose: the facts about them are all `skip_referrals_without_client` needs.
+    A client that is no valid id names no contact anyone can hold, and is left out."""
+    clients: set[str] = set()
+    for record in result.records:
+        if not record.label.startswith("referrals/"):
+            continue
+        versions: list[Record | None] = [record.result]
+        if record.conflict is not None:
+            conflict = record.conflict
+            versions += [conflict.merged, conflict.merged_theirs, *conflict.versions]
+        clients.update(v["client"] for v in versions if v and isinstance(v.get("client"), str))
+    return {client for client in clients if ID_RE.match(client)}
+
+
+def skip_referrals_without_client(
+    result: MergeResult, our_contacts: Iterable[str]
+) -> list[Skipped]:
+    """A friend's referral whose client is a contact neither side has (theirs skipped as
+    invalid, say) would leave the repository failing `validate`: it is skipped too, as
+    if they had not touched it. `our_contacts` are the client ids we hold."""
+    ours = set(our_contacts)
+    changes = result.changes
+    skipped = []
+    for record in list(result.records):
+        data = record.result
+        if not record.label.startswith("referrals/") or record.outcome not in ("added", "updated"):
+            continue
+        client = data.get("client") if data is not None else None
+        if not isinstance(client, str):
+            continue
+        contact = f"contacts/{client}"
+        present = changes[contact] is not None if contact in changes else client in ours
+        if not present:
+            result.records.remove(record)
+            reason = f"client: {client!r} names no contact, in your repository or theirs"
+            skipped.append(Skipped(f"{record.label}.yaml", reason))
+    return skipped

@@ -1,0 +1,238 @@
+"""Friends: each a git remote with the handle pinned at the first fetch; fetch and push.
+
+Fetch and push run the system `git` (see store/transport.py). A friend's branch that
+claims the user's own handle is refused, and one that later claims another handle
+than the pinned one gets a warning, never a new identity (DESIGN section 4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .core import records, schema
+from .errors import FriendError, GitCommandError, RecordError
+from .store import CONFIG_FILE, Commit, Store
+
+FRIEND_SECTION = "jobshare-friend"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+Progress = Callable[[str], None]
+
+
+def no_progress(message: str) -> None:
+    pass
+
+
+@dataclass
+class Friend:
+    """A friend: a git remote plus the handle pinned at the first fetch."""
+
+    name: str
+    url: str
+    branch: str
+    handle: str | None
+    fetched: str | None  # the last fetched commit
+
+    @property
+    def ref(self) -> str:
+        return f"refs/remotes/{self.name}/{self.branch}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "url": self.url,
+            "branch": self.branch,
+            "handle": self.handle,
+            "fetched": self.fetched,
+        }
+
+
+def list_friends(store: Store) -> list[Friend]:
+    names = sorted(
+        {
+            name.split(".")[1]
+            for name in store.git_config_names(f"{FRIEND_SECTION}.")
+            if name.count(".") >= 2
+        }
+    )
+    return [get_friend(store, name) for name in names]
+
+
+def get_friend(store: Store, name: str) -> Friend:
+    branch = store.git_config(f"{FRIEND_SECTION}.{name}.branch")
+    url = store.git_config(f"remote.{name}.url")
+    if branch is None or url is None:
+        raise FriendError(
+            f"unknown friend '{name}': run 'jobshare friend list' to see your friends"
+        )
+    handle = store.git_config(f"{FRIEND_SECTION}.{name}.handle")
+    friend = Friend(name, url, branch, handle, None)
+    friend.fetched = store.ref_target(friend.ref)
+    return friend
+
+
+def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Friend:
+    if not NAME_RE.match(name) or name == "origin":
+        raise FriendError(
+            f"'{name}' cannot name a friend: use letters, digits, '.', '_' or '-' (and not 'origin')"
+        )
+    if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
+        raise FriendError(f"'{branch}' is not a branch name")
+    if name in store.remote_urls():
+        raise FriendError(f"a remote named '{name}' exists already: pick another name")
+    if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
+        raise FriendError(
+            f"{url!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
+            "or https:// URL"
+        )
+    with store.locked():
+        try:
+            store.add_remote(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
+        except GitCommandError as e:
+            raise FriendError(f"cannot add friend '{name}' ({url}): {e}") from None
+        store.set_git_config(f"remote.{name}.tagopt", "--no-tags")
+        store.set_git_config(f"{FRIEND_SECTION}.{name}.branch", branch)
+    return get_friend(store, name)
+
+
+def remove_friend(store: Store, name: str) -> Friend:
+    friend = get_friend(store, name)
+    with store.locked():
+        if name in store.remote_urls():
+            store.remove_remote(name)  # also drops refs/remotes/<name>/*
+        for key in ("branch", "handle"):
+            store.unset_git_config(f"{FRIEND_SECTION}.{name}.{key}")
+    return friend
+
+
+def friend_claim(store: Store, commit: Commit) -> str | None:
+    """The handle that a friend's branch claims in its jobshare.yaml, if readable."""
+    blob = store.blob_id_at(commit.tree, CONFIG_FILE)
+    if blob is None:
+        return None
+    try:
+        loaded = records.load_yaml(store.read_blob(blob), CONFIG_FILE)
+    except RecordError:
+        return None
+    if schema.schema_problems("jobshare", loaded, CONFIG_FILE):
+        return None
+    return str(loaded.data["owner"]["handle"])
+
+
+@dataclass
+class Fetched:
+    friend: str
+    url: str
+    ok: bool
+    commit: str | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "friend": self.friend,
+            "url": self.url,
+            "ok": self.ok,
+            "commit": self.commit,
+            "message": self.message,
+            "warnings": self.warnings,
+        }
+
+
+def fetch(
+    store: Store,
+    names: Iterable[str] = (),
+    *,
+    show_progress: bool = False,
+    progress: Progress = no_progress,
+) -> list[Fetched]:
+    """Fetch friends (all when none named); each failure is reported, the others go on."""
+    friends = [get_friend(store, n) for n in names] or list_friends(store)
+    if not friends:
+        raise FriendError("no friends yet: add one with 'jobshare friend add NAME URL'")
+    return [_fetch_one(store, friend, show_progress, progress) for friend in friends]
+
+
+def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
+    progress(f"Fetching {friend.name} ({friend.url})")
+    failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
+    if failed is not None:
+        return Fetched(
+            friend.name,
+            friend.url,
+            False,
+            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
+        )
+    commit = store.commit_of(friend.ref)
+    result = Fetched(friend.name, friend.url, True, commit.id)
+    claim = friend_claim(store, commit)
+    if friend.handle is None:
+        if claim is None:
+            result.ok = False
+            result.message = (
+                f"friend '{friend.name}' ({friend.url}) has no valid {CONFIG_FILE} on '{friend.branch}': "
+                "ask them to run 'jobshare init'"
+            )
+        elif claim == store.handle:
+            result.ok = False
+            result.message = (
+                f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': refused; "
+                "check the URL"
+            )
+        else:
+            store.set_git_config(f"{FRIEND_SECTION}.{friend.name}.handle", claim)
+            result.message = f"pinned {friend.name}'s handle as '{claim}'"
+    elif claim is not None and claim != friend.handle:
+        result.warnings.append(
+            f"friend '{friend.name}' now claims the handle '{claim}'; '{friend.handle}' still applies "
+            f"(to change it: jobshare friend pin {friend.name} {claim})"
+        )
+    return result
+
+
+def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend:
+    """Fetch a friend's branch without changing any ref or config: a Friend whose
+    `fetched` is their latest commit and whose `handle` is the pinned one (or, before
+    the first fetch, the one they claim, not pinned). Objects are added, nothing else."""
+    friend = get_friend(store, name)
+    progress(f"Fetching {friend.name} ({friend.url})")
+    temp = f"refs/jobshare/peek/{friend.name}"
+    # by URL, not by remote name: git would also update the remote's tracking branch
+    failed = store.fetch(friend.url, friend.branch, temp)
+    try:
+        if failed is not None:
+            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
+        commit = store.commit_of(temp)
+    finally:
+        store.delete_ref(temp)
+    friend.fetched = commit.id
+    if friend.handle is None:
+        friend.handle = friend_claim(store, commit)
+    return friend
+
+
+def pin_handle(store: Store, name: str, handle: str) -> Friend:
+    """Re-pin a friend's handle explicitly."""
+    get_friend(store, name)
+    if handle == store.handle:
+        raise FriendError(f"'{handle}' is your own handle: a friend cannot have it")
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,38}$", handle):
+        raise FriendError(f"'{handle}' is not a valid handle")
+    store.set_git_config(f"{FRIEND_SECTION}.{name}.handle", handle)
+    return get_friend(store, name)
+
+
+def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -> str:
+    """Push the current branch, and nothing else, to the user's own remote."""
+    ref = store.branch_ref()
+    urls = store.remote_urls()
+    if remote not in urls:
+        raise GitCommandError(
+            f"no remote '{remote}': add yours with 'git remote add {remote} URL' "
+            "(the place your friends pull from)"
+        )
+    url = urls[remote] or remote
+    store.push(remote, url, show_progress=show_progress)
+    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"

@@ -1,0 +1,220 @@
+"""The git layer: the only code that imports pygit2 or runs git (DESIGN section 9).
+
+It hands plain values upward: object ids as hex strings, commits as `Commit`, trees
+by their id, records as dicts.
+
+`Store` is one freelancer's repository, composed of its parts:
+
+    read.Reader        commits, merge bases, trees, blobs and the records in them
+    write.Writer       blobs, trees, commits and refs, each change through the journal
+    journal.Journal    the journal, the lock, crash recovery, state files
+    worktree.Worktree  jobshare.yaml, scanning the record folders, updating files and index
+    gitconfig.GitConfig  git config, remotes and attributes
+    transport          fetch and push through the system git
+
+Callers use the Store's methods, which keep the names they had before the parts
+were split out; each is documented where it is defined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import pygit2
+
+from ..errors import LockError, NotARepositoryError, RepositoryStateError
+from . import transport
+from .gitconfig import GitConfig
+from .journal import (
+    JOURNAL,
+    KEPT_DELETIONS,
+    MERGE_STATE,
+    TEMP_SUFFIX,
+    Journal,
+    checkpoint,
+    is_temp_file,
+    write_atomically,
+)
+from .read import GITKEEP, Commit, Reader, Signature, Skipped, blob_id
+from .worktree import CONFIG_FILE, StatKey, Worktree
+from .write import FileContent, Writer
+
+__all__ = [
+    "CONFIG_FILE",
+    "GITKEEP",
+    "JOURNAL",
+    "KEPT_DELETIONS",
+    "MERGE_STATE",
+    "TEMP_SUFFIX",
+    "Commit",
+    "FileContent",
+    "Signature",
+    "Skipped",
+    "StatKey",
+    "Store",
+    "blob_id",
+    "checkpoint",
+    "is_temp_file",
+    "write_atomically",
+]
+
+
+class Store:
+    """One freelancer's repository: records in git, read and written through pygit2.
+
+    Made of parts (see the module's docstring), which it hands the pygit2 repository;
+    nothing outside this package uses that repository or any pygit2 object.
+    """
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        if repo.is_bare or repo.workdir is None:
+            raise RepositoryStateError(
+                f"{repo.path} is a bare repository: jobshare needs a working folder; clone it first"
+            )
+        self._repo = repo
+        self.root = Path(repo.workdir)
+        self.git_dir = Path(repo.path)
+        self.reader = reader = Reader(repo)
+        self.journal = journal = Journal(self.git_dir)
+        self.state_dir = journal.state_dir
+        self.worktree = worktree = Worktree(repo, self.root, self.git_dir, reader)
+        self.writer = writer = Writer(repo, reader, worktree, journal)
+        self.settings = settings = GitConfig(repo)
+
+        # the parts' methods, under the names callers know
+        self.current_branch = reader.current_branch
+        self.branch_ref = reader.branch_ref
+        self.ref_target = reader.ref_target
+        self.head_commit = reader.head_commit
+        self.head_tree = reader.head_tree
+        self.commit = reader.commit
+        self.commit_of = reader.commit_of
+        self.resolve_commit = reader.resolve_commit
+        self.merge_bases = reader.merge_bases
+        self.merge_base = reader.merge_base
+        self.descendant_of = reader.descendant_of
+        self.is_shallow = reader.is_shallow
+        self.walk_commits = reader.walk_commits
+        self.count_commits = reader.count_commits
+        self.changed_entries = reader.changed_entries
+        self.blob_id_at = reader.blob_id_at
+        self.read_blob = reader.read_blob
+        self.load = reader.load
+        self.load_valid = reader.load_valid
+        self.hash_bytes = reader.hash_bytes
+
+        self.config = worktree.config
+        self.worktree_files = worktree.files
+        self.worktree_entries = worktree.entries
+        self.worktree_stats = worktree.stats
+
+        self.locked = writer.locked
+        self.merge_in_progress = writer.merge_in_progress
+        self.commit_files = writer.commit_files
+        self.delete_ref = writer.delete_ref
+
+        self.git_config = settings.get
+        self.set_git_config = settings.set
+        self.unset_git_config = settings.unset
+        self.git_config_names = settings.names
+        self.remote_urls = settings.remote_urls
+        self.add_remote = settings.add_remote
+        self.remove_remote = settings.remove_remote
+        self.attribute = settings.attribute
+
+    # --- finding and opening ---------------------------------------------------------
+
+    @classmethod
+    def open(cls, start: str | os.PathLike[str] = ".", *, need_config: bool = True) -> Store:
+        """Find the repository from `start` upwards, like git does."""
+        start_path = Path(start)
+        if not start_path.exists():
+            raise NotARepositoryError(f"{start_path}: no such folder")
+        try:
+            found = pygit2.discover_repository(str(start_path.resolve()))
+        except pygit2.GitError as e:
+            raise NotARepositoryError(
+                f"{start_path}: cannot read it as a git repository: {e}"
+            ) from None
+        if found is None:
+            raise NotARepositoryError(
+                f"{start_path.resolve()} is not inside a jobshare repository: "
+                "run 'jobshare init' there, or use -C PATH"
+            )
+        try:
+            store = cls(pygit2.Repository(found))
+        except pygit2.GitError as e:
+            raise NotARepositoryError(f"{found}: cannot open the repository: {e}") from None
+        if need_config and not (store.root / CONFIG_FILE).is_file():
+            raise NotARepositoryError(
+                f"{store.root} is a git repository but not a jobshare one (no {CONFIG_FILE}): "
+                f"run 'jobshare init {store.root}' to adopt it"
+            )
+        if store.journal_path.exists():
+            # A command killed half way left it: taking the lock finishes it. A command
+            # still writing holds the lock and finishes it itself; a reader need not wait.
+            with contextlib.suppress(LockError), store.locked(timeout=0):
+                pass
+        return store
+
+    @classmethod
+    def init_or_adopt(cls, root: Path) -> tuple[Store, bool]:
+        """The repository whose top folder is `root`, created when there is none:
+        (store, whether it was created)."""
+        found = pygit2.discover_repository(str(root)) if root.exists() else None
+        if found is not None:
+            git_dir = Path(found).resolve()
+            if git_dir == root or git_dir in root.parents:  # a bare repository, or inside .git
+                raise RepositoryStateError(
+                    f"{root} is in the git directory {git_dir}, not in a working folder: run "
+                    "'jobshare init' in a working folder (clone a bare repository first)"
+                )
+            if git_dir.parent == root:
+                return cls(pygit2.Repository(found)), False
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            return cls(pygit2.init_repository(str(root), initial_head="main")), True
+        except (OSError, pygit2.GitError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise NotARepositoryError(f"cannot create a repository in {root}: {reason}") from None
+
+    # --- what needs more than one part -------------------------------------------------
+
+    @property
+    def handle(self) -> str:
+        """The owner's handle, from the working tree's jobshare.yaml."""
+        return str(self.config()["owner"]["handle"])
+
+    @property
+    def loads(self) -> int:
+        """Records parsed by this store: tests check that work follows the change."""
+        return self.reader.loads
+
+    @loads.setter
+    def loads(self, value: int) -> None:
+        self.reader.loads = value
+
+    @property
+    def journal_path(self) -> Path:
+        return self.journal.path
+
+    def worktree_changes(self) -> dict[str, str]:
+        """Record paths whose working-tree or staged content differs from HEAD: path ->
+        added, modified or removed. Under the lock, a killed writer's temporary files go."""
+        return self.worktree.changes(remove_debris=self.journal.holds_lock)
+
+    def fetch(
+        self, source: str, branch: str, ref: str, *, show_progress: bool = False
+    ) -> str | None:
+        """Fetch a branch into a ref through git: None, or why it failed (transport.fetch)."""
+        return transport.fetch(self.root, source, branch, ref, show_progress=show_progress)
+
+    def push(self, remote: str, url: str, *, show_progress: bool = False) -> None:
+        """Push the checked-out branch to `remote` through git (transport.push)."""
+        transport.push(self.root, remote, url, self.branch_ref(), show_progress=show_progress)
+
+    @staticmethod
+    def git_version() -> str | None:
+        return transport.git_version()

@@ -1,0 +1,141 @@
+"""Fetch and push through the system git, and git's own reasons when they fail.
+
+`git` honours ~/.ssh/config, credential helpers and agents, which pygit2's transports
+do not (DESIGN section 10). It runs with prompts off, ssh in batch mode and LC_ALL=C,
+so nothing hangs on a prompt and its messages can be read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import GitCommandError
+
+# git checks every object a friend sends, as with `fetch.fsckObjects`: a tree naming `..`,
+# `.git` or a path with `/` never enters, so no merge can make it part of our history (where
+# `git fsck` and hosts that check pushes would refuse it for good). `fetch.fsck.<msg-id>`
+# settings still apply, for a friend whose history has an old and harmless quirk.
+FETCH = ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules"]
+FETCH += ["--no-write-fetch-head"]
+
+# git's generic trailer after the real reason ("'x' does not appear to be a git repository")
+_GIT_BOILERPLATE = (
+    "Could not read from remote repository.",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+)
+
+
+def git_env() -> dict[str, str]:
+    """git's environment for network work: never a prompt, always plain English."""
+    env = dict(os.environ)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    env["LANGUAGE"] = "C"
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    return env
+
+
+def run_git(
+    root: Path, args: Sequence[str], *, show_progress: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run git in the repository at `root`; stderr is passed through when showing progress.
+    Raises GitCommandError when there is no git to run."""
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=root,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitCommandError("git is not installed or not on PATH: install git first") from None
+
+
+def git_reason(proc: subprocess.CompletedProcess[str]) -> str:
+    """git's own reason on one line: its messages without the generic trailer, a line
+    ending in ':' joined with the next ("unable to connect to host: errno=...")."""
+    reasons: list[str] = []
+    for raw in (proc.stderr or "").splitlines():
+        line = raw.strip().removeprefix("fatal: ").removeprefix("error: ")
+        if not line or line in _GIT_BOILERPLATE or line.startswith("hint:"):
+            continue
+        if reasons and reasons[-1].endswith(":"):
+            reasons[-1] += " " + line
+        else:
+            reasons.append(line)
+    return "; ".join(reasons) or f"git exited with {proc.returncode}"
+
+
+def _fetch_reason(reason: str, branch: str) -> str:
+    if "couldn't find remote ref" in reason:
+        return f"it has no branch '{branch}'"
+    if "fsck error" in reason:
+        return (
+            f"git refused their branch, it holds malformed or unsafe objects ({reason}): "
+            "nothing was fetched; ask them to repair their branch"
+        )
+    return reason
+
+
+def fetch(
+    root: Path, source: str, branch: str, ref: str, *, show_progress: bool = False
+) -> str | None:
+    """Fetch `branch` of `source` (a remote's name, or a URL) into the local ref `ref`,
+    every object checked. None when it worked, else why not, in one line."""
+    refspec = f"+refs/heads/{branch}:{ref}"
+    args = [*FETCH, "--progress" if show_progress else "--quiet", "--", source, refspec]
+    proc = run_git(root, args, show_progress=show_progress)
+    if proc.returncode == 0:
+        return None
+    if proc.stderr is None:  # shown to the user as it came
+        return f"git exited with {proc.returncode}"
+    return _fetch_reason(git_reason(proc), branch)
+
+
+def push(root: Path, remote: str, url: str, ref: str, *, show_progress: bool = False) -> None:
+    """Push the branch `ref` (and nothing else) to the same name on `remote`, whose URL
+    is `url` (for messages). GitCommandError says why it failed, and what to do."""
+    args = ["push", "--no-follow-tags", "--no-recurse-submodules", "--porcelain"]
+    args += ["--progress" if show_progress else "--quiet", remote, f"{ref}:{ref}"]
+    proc = run_git(root, args, show_progress=False)
+    if proc.returncode == 0:
+        return
+    text = (proc.stdout or "") + (proc.stderr or "")
+    if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+        raise GitCommandError(
+            f"push to '{remote}' ({url}) was rejected: it has commits you do not have. "
+            f"Pull them first ('git pull {remote} {ref.removeprefix('refs/heads/')}'), then push again"
+        )
+    raise GitCommandError(f"cannot push to '{remote}' ({url}): {git_reason(proc)}")
+
+
+def collect_garbage(root: Path) -> None:
+    """Let git pack loose objects if it finds too many: pygit2 never packs."""
+    subprocess.run(["git", "gc", "--auto", "--quiet"], cwd=root, check=False)
+
+
+def git_version() -> str | None:
+    """The version of the `git` found on PATH (`2.43.0`), or None when there is none."""
+    try:
+        done = subprocess.run(
+            ["git", "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip().removeprefix("git version ").strip() or None

@@ -1,0 +1,157 @@
+"""The working tree: the owner's jobshare.yaml, scanning the record folders, and bringing
+files and git's index to a commit.
+
+Scanning uses one `os.scandir` per folder (its entries carry the file type without a
+system call); git's status answers what changed since HEAD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pygit2
+from pygit2.enums import FileStatus
+
+from ..core import records, schema
+from ..core.records import FOLDERS, Label
+from ..errors import NotARepositoryError, RecordError
+from .journal import checkpoint, git_lock_error, is_temp_file, write_atomically
+from .read import GITKEEP, Reader, Skipped, is_visible
+
+CONFIG_FILE = "jobshare.yaml"
+StatKey = tuple[int, int, int]  # a file's mtime_ns, size and inode
+
+
+class Worktree:
+    """The files of one repository's working folder, and git's index of them."""
+
+    def __init__(self, repo: pygit2.Repository, root: Path, git_dir: Path, reader: Reader) -> None:
+        self.repo = repo
+        self.root = root
+        self.git_dir = git_dir
+        self.reader = reader
+
+    # --- the owner ----------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The parsed jobshare.yaml of the working tree, checked against its schema."""
+        path = self.root / CONFIG_FILE
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise NotARepositoryError(f"cannot read {path}: {e.strerror}") from None
+        loaded = records.load_yaml(raw, CONFIG_FILE)
+        problems = schema.schema_problems("jobshare", loaded, CONFIG_FILE)
+        if problems:
+            raise RecordError(
+                CONFIG_FILE, f"{problems[0].field}: {problems[0].message}", problems[0].line
+            )
+        data: dict[str, Any] = loaded.data
+        return data
+
+    # --- scanning ---------------------------------------------------------------------
+
+    def files(self) -> tuple[dict[Label, Path], list[Skipped]]:
+        """Record files present in the working tree, and paths there that are not records."""
+        entries, skipped = self.entries()
+        return {label: Path(entry.path) for label, entry in entries.items()}, skipped
+
+    def entries(self) -> tuple[dict[Label, os.DirEntry[str]], list[Skipped]]:
+        """Like `files`, as directory entries (their lstat comes without a Path)."""
+        found: dict[Label, os.DirEntry[str]] = {}
+        skipped: list[Skipped] = []
+        for folder in FOLDERS:
+            directory = self.root / folder
+            if not directory.is_dir():
+                continue
+            for item in os.scandir(directory):
+                name = item.name
+                record_id = name[:-5]
+                regular = not item.is_symlink() and item.is_file()  # d_type: no system call
+                if regular and name.endswith(".yaml") and records.ID_RE.match(record_id):
+                    found[Label(folder, record_id)] = item
+                    continue
+                if not is_visible(name):
+                    continue
+                path = f"{folder}/{name}"
+                label = records.label_of_path(path)
+                if label is None:
+                    if name.endswith(".yaml"):
+                        reason = "file name is not a valid record id: use lower-case letters, digits and dashes"
+                        skipped.append(Skipped(path, reason))
+                    else:
+                        skipped.append(Skipped(path, "not a record file (records end in .yaml)"))
+                elif item.is_symlink() or not item.is_file():
+                    skipped.append(Skipped(path, "not a regular file"))
+                else:
+                    found[label] = item
+        return found, skipped
+
+    def stats(self) -> dict[str, StatKey]:
+        """Every name in the record folders with its lstat (mtime, size, inode), keyed by
+        path: what a validate with nothing changed needs, and no more."""
+        stats: dict[str, StatKey] = {}
+        for folder in FOLDERS:
+            with contextlib.suppress(OSError), os.scandir(self.root / folder) as items:
+                for item in items:
+                    st = item.stat(follow_symlinks=False)
+                    stats[f"{folder}/{item.name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        return stats
+
+    def changes(self, *, remove_debris: bool = False) -> dict[str, str]:
+        """Record paths whose working-tree or staged content differs from HEAD: path -> state.
+
+        `remove_debris` (for the holder of the lock) deletes temporary files that a killed
+        writer left: their writer held the lock too, so it is gone.
+        """
+        changes: dict[str, str] = {}
+        for path, flags in self.repo.status(untracked_files="all").items():
+            if not path.startswith(FOLDERS) or path.endswith(f"/{GITKEEP}"):
+                continue
+            if is_temp_file(path.rpartition("/")[2]) and flags & FileStatus.WT_NEW:
+                if remove_debris:
+                    (self.root / path).unlink(missing_ok=True)
+                continue
+            if flags & (FileStatus.WT_NEW | FileStatus.INDEX_NEW):
+                changes[path] = "added"
+            elif flags & (FileStatus.WT_DELETED | FileStatus.INDEX_DELETED):
+                changes[path] = "removed"
+            elif flags & ~FileStatus.IGNORED:
+                changes[path] = "modified"
+        return changes
+
+    # --- updating -----------------------------------------------------------------------
+
+    def update(self, blobs: Mapping[str, str | None]) -> None:
+        """Bring files to the given blobs (path -> blob id, None to delete); a file that
+        already holds the bytes is left alone, so its stat stays."""
+        for path, oid in blobs.items():
+            target = self.root / path
+            if oid is None:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+            else:
+                data = self.reader.blob_bytes(oid)
+                if not target.is_file() or target.is_symlink() or target.read_bytes() != data:
+                    if target.is_symlink():
+                        target.unlink()
+                    write_atomically(target, data, durable=False)
+            checkpoint("worktree")
+
+    def stage(self, paths: Iterable[str]) -> None:
+        """Record the files at `paths` in git's index as they are now (absent: removed)."""
+        index = self.repo.index
+        index.read(False)  # loaded just now by repo.index: re-read only if it changed
+        for path in paths:
+            if (self.root / path).is_file():
+                index.add(path)
+            else:
+                with contextlib.suppress(OSError, KeyError):
+                    index.remove(path)
+        with git_lock_error(self.git_dir, "index"):
+            index.write()
+        checkpoint("index")

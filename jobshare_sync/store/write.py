@@ -1,0 +1,236 @@
+"""Writing git: blobs, trees, commits and refs, each change through the journal.
+
+`Writer.commit_files` makes one change durable in a fixed order: objects first, then
+the journal naming the new commit, then the working tree, the index, the state files
+and finally the branch (DESIGN section 4; update the working tree before the ref, see
+section 10). Killed before the journal, the repository is as it was; after it, the
+next command to take the lock replays the journal to the end (`recover`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pygit2
+from pygit2.enums import FileMode
+
+from ..errors import MergeStateError
+from . import transport
+from .journal import MERGE_STATE, Journal, checkpoint, git_lock_error
+from .read import Reader
+from .worktree import Worktree
+
+FileContent = bytes | None  # a file's new bytes, or None to delete it
+GC_AFTER = 1000  # files written by one change after which git may want to pack
+
+
+class Writer:
+    """Commits on the checked-out branch of one repository, made atomic by its journal."""
+
+    def __init__(
+        self, repo: pygit2.Repository, reader: Reader, worktree: Worktree, journal: Journal
+    ) -> None:
+        self.repo = repo
+        self.reader = reader
+        self.worktree = worktree
+        self.journal = journal
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the repository's jobshare lock; wait briefly for another command to finish.
+
+        Whoever takes the lock first finishes what a killed command left half done (its
+        journal) and removes its debris (temporary files), so every write starts whole.
+        """
+        with self.journal.lock(timeout):
+            if self.journal.path.exists():
+                self.recover()
+            yield
+
+    def recover(self) -> str | None:
+        """Finish a write that a killed command left half done. Returns what was done."""
+        journal, note = self.journal.pending(self.reader.ref_target)
+        if journal is None:
+            return note
+        self.journal.remove_stale_git_locks(journal["ref"])
+        self._replay(journal)
+        return f"completed an interrupted change ({len(journal['paths'])} files)"
+
+    def merge_in_progress(self) -> bool:
+        """Whether a pull stopped at conflicts; clears the state of one already committed.
+
+        `merge --continue` commits, then deletes the state: killed in between, the commit
+        is there (the journal saw to it) and the state is merely left over.
+        """
+        path = self.journal.state_dir / MERGE_STATE
+        if not path.exists():
+            return False
+        try:
+            state = json.loads(path.read_text())
+            head = self.reader.head_commit()
+            parents = list(head.parents) if head is not None else []
+            if parents and parents == [h for h in (state["ours"], state["theirs"]) if h]:
+                path.unlink()
+                return False
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged state is reported when it is read
+        return True
+
+    # --- objects ----------------------------------------------------------------------
+
+    def _blobs(self, files: Mapping[str, FileContent]) -> dict[str, pygit2.Oid | None]:
+        return {
+            path: self.repo.create_blob(data) if data is not None else None
+            for path, data in files.items()
+        }
+
+    def _build_tree(
+        self, base: pygit2.Tree | None, blobs: Mapping[str, pygit2.Oid | None]
+    ) -> pygit2.Oid:
+        """A new tree: `base` with each path set to its blob, or removed for None; a
+        folder left empty is removed."""
+        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
+        nested: dict[str, dict[str, pygit2.Oid | None]] = {}
+        for path, oid in blobs.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                nested.setdefault(head, {})[rest] = oid
+            elif oid is None:
+                if builder.get(head) is not None:
+                    builder.remove(head)
+            else:
+                builder.insert(head, oid, FileMode.BLOB)
+        for name, sub in nested.items():
+            existing = base[name] if base is not None and name in base else None
+            sub_base = (
+                self.reader.tree_object(str(existing.id))
+                if existing is not None and existing.type == pygit2.GIT_OBJECT_TREE
+                else None
+            )
+            oid = self._build_tree(sub_base, sub)
+            if len(self.reader.tree_object(str(oid))) == 0:
+                if builder.get(name) is not None:
+                    builder.remove(name)
+            else:
+                builder.insert(name, oid, FileMode.TREE)
+        return builder.write()
+
+    def signature(
+        self, owner: Mapping[str, Any] | None = None
+    ) -> tuple[pygit2.Signature, pygit2.Signature]:
+        """Author and committer: the repository's owner wrote the change; git's identity
+        (when configured) committed it. So history says whose network a change came from."""
+        if owner is None:
+            owner = self.worktree.config()["owner"]
+        author = pygit2.Signature(
+            owner["name"], owner.get("email") or f"{owner['handle']}@jobshare.invalid"
+        )
+        try:
+            return author, self.repo.default_signature
+        except (KeyError, pygit2.GitError):
+            return author, author
+
+    # --- commits ----------------------------------------------------------------------
+
+    def commit_files(
+        self,
+        files: Mapping[str, FileContent],
+        message: str,
+        *,
+        parents: list[str] | None = None,
+        base_tree: str | None = None,
+        owner: Mapping[str, Any] | None = None,
+        state: Mapping[str, str | None] | None = None,
+    ) -> str:
+        """Commit `files` (path -> bytes, None to delete) on the current branch, atomically.
+
+        The caller holds the lock. `parents` (commit ids) default to HEAD; `base_tree` (a
+        tree id) to HEAD's tree. Returns the new commit's id.
+        `state` names files of `.git/jobshare/` to write (text) or delete (None) with the
+        commit: they change if and only if the branch does.
+        """
+        ref = self.reader.branch_ref()
+        if parents is None and self.merge_in_progress():
+            raise MergeStateError(
+                "a pull stopped at conflicts: finish it first ('jobshare conflicts', then "
+                "'jobshare merge --continue') or undo it with 'jobshare merge --abort'"
+            )
+        head = self.reader.head_commit()
+        old_head = head.id if head is not None else None
+        if parents is None:
+            parents = [old_head] if old_head is not None else []
+        if base_tree is None:
+            base_tree = head.tree if head is not None else None
+        blobs = self._blobs(files)
+        base = self.repo[base_tree].peel(pygit2.Tree) if base_tree is not None else None
+        tree = self._build_tree(base, blobs)
+        checkpoint("objects")
+        author, committer = self.signature(owner)
+        new = str(self.repo.create_commit(None, author, committer, message, tree, parents))
+        self.finish_commit(ref, old_head, new, sorted(files), state, blobs)
+        return new
+
+    def finish_commit(
+        self,
+        ref: str,
+        old_head: str | None,
+        new: str,
+        paths: list[str],
+        state: Mapping[str, str | None] | None = None,
+        blobs: Mapping[str, pygit2.Oid | None] | None = None,
+    ) -> None:
+        """Record the intent, then bring working tree, index, state files and branch to `new`.
+
+        `blobs` (path -> blob id, None for a deletion) spares the replay looking each
+        path up in the new tree, which means parsing a folder of 100,000 entries.
+        """
+        journal = {
+            "ref": ref,
+            "old": old_head,
+            "new": new,
+            "paths": paths,
+            "state": dict(state or {}),
+        }
+        if blobs is not None:
+            journal["blobs"] = {p: str(o) if o is not None else None for p, o in blobs.items()}
+        self.journal.record(journal)
+        self._replay(journal)
+        if len(paths) > GC_AFTER:
+            transport.collect_garbage(self.worktree.root)
+
+    def _replay(self, journal: Mapping[str, Any]) -> None:
+        """Bring the working tree, the index, the state files and the branch, in that
+        order, to the journal's commit; then forget the journal."""
+        new = self.repo[journal["new"]].peel(pygit2.Commit)
+        tree = str(new.tree_id)
+        paths: list[str] = journal["paths"]
+        known: dict[str, str | None] = journal.get("blobs") or {}
+        blobs = {
+            path: known[path] if path in known else self.reader.blob_id_at(tree, path)
+            for path in paths
+        }
+        self.worktree.update(blobs)
+        self.worktree.stage(paths)
+        self.journal.write_state(journal.get("state", {}))
+        self._move_ref(journal["ref"], new)
+        checkpoint("ref")
+        self.journal.done()
+
+    def _move_ref(self, name: str, commit: pygit2.Commit) -> None:
+        existing = self.repo.references.get(name)
+        with git_lock_error(self.journal.git_dir, name):
+            if existing is None:
+                self.repo.references.create(name, commit.id)
+            elif existing.target != commit.id:
+                existing.set_target(
+                    commit.id, commit.message.splitlines()[0] if commit.message else "jobshare"
+                )
+
+    def delete_ref(self, name: str) -> None:
+        """Delete a ref, if it exists (not a branch of one's own: those move by commits)."""
+        ref = self.repo.references.get(name)
+        if ref is not None:
+            ref.delete()

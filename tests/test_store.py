@@ -1,0 +1,115 @@
+"""Tests of jobshare_sync.store: the git layer, on real repositories in tmp_path."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import subprocess
+from pathlib import Path
+
+import pygit2
+import pytest
+from conftest import git
+
+from jobshare_sync.core.records import Label
+from jobshare_sync.store import Commit, Store, transport
+
+
+@pytest.mark.parametrize("skew", [False, True], ids=["ordered-clocks", "skewed-clocks"])
+def test_merge_bases_agree_with_git_on_random_histories(tmp_path: Path, skew: bool) -> None:
+    rnd = random.Random(7)
+    repo = pygit2.init_repository(str(tmp_path / "r"))
+    (tmp_path / "r/jobshare.yaml").write_text("")
+    store = Store(repo)
+    for history in range(6):
+        commits: list[pygit2.Oid] = []
+        when = 1_790_000_000
+        for i in range(16):
+            parents = rnd.sample(commits, min(len(commits), rnd.choice([1, 1, 2, 2, 3])))
+            when += rnd.randint(-3000, 100) if skew else rnd.choice([0, 60])
+            sig = pygit2.Signature("T", "t@example.com", when, 0)
+            tree = repo.TreeBuilder()
+            tree.insert(
+                "f", repo.create_blob(f"{history} {i}".encode()), pygit2.enums.FileMode.BLOB
+            )
+            commits.append(repo.create_commit(None, sig, sig, f"c{i}", tree.write(), parents))
+        for _ in range(8):
+            a, b = rnd.choice(commits), rnd.choice(commits)
+            expected = git("merge-base", "--all", str(a), str(b), cwd=tmp_path / "r").split()
+            assert sorted(str(o) for o in store.merge_bases(a, b)) == sorted(expected)
+
+
+def test_the_store_hands_out_plain_values(repo: Path) -> None:
+    """Ids as hex strings, commits as Commit, records as dicts: nothing of pygit2 leaves."""
+    (repo / "contacts/acme.yaml").write_bytes(
+        b"id: acme\nkind: agency\nname: Acme\nadded_by: alice\nupdated: '2026-01-01T00:00:00Z'\n"
+    )
+    git("add", "contacts", cwd=repo)
+    git("commit", "-qm", "Acme", cwd=repo)
+    store = Store.open(repo)
+    head = store.head_commit()
+    assert isinstance(head, Commit)
+    assert head.id == git("rev-parse", "HEAD", cwd=repo).strip()
+    assert head.tree == git("rev-parse", "HEAD^{tree}", cwd=repo).strip()
+    assert head.parents == (git("rev-parse", "HEAD~1", cwd=repo).strip(),)
+    assert head.message == "Acme\n" and head.author.name == "Test Person"
+    assert plain(dataclasses.asdict(head))
+    assert store.commit(head.id) == store.commit_of("HEAD") == head
+    assert [c.id for c in store.walk_commits(head.id)] == git("rev-list", "HEAD", cwd=repo).split()
+    changed = store.changed_entries(store.commit(head.parents[0]).tree, head.tree)
+    blob = git("rev-parse", "HEAD:contacts/acme.yaml", cwd=repo).strip()
+    assert changed == {Label("contacts", "acme"): (None, blob)}
+    assert (
+        store.blob_id_at(head.tree, "contacts/acme.yaml")
+        == blob
+        == store.hash_bytes((repo / "contacts/acme.yaml").read_bytes())
+    )
+    assert store.load(Label("contacts", "acme"), blob).data["name"] == "Acme"
+    assert store.merge_bases(head.id, head.parents[0]) == [head.parents[0]]
+    assert store.ref_target(store.branch_ref()) == head.id
+
+
+def test_commit_files_returns_the_new_commit_and_moves_the_branch(repo: Path) -> None:
+    store = Store.open(repo)
+    before = store.head_commit()
+    assert before is not None
+    with store.locked():
+        new = store.commit_files({"contacts/x.yaml": b"id: x\n"}, "Add x\n")
+    assert isinstance(new, str) and new == git("rev-parse", "HEAD", cwd=repo).strip()
+    assert store.commit(new).parents == (before.id,)
+    assert (repo / "contacts/x.yaml").read_bytes() == b"id: x\n"
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def plain(value: object) -> bool:
+    """Whether a value is made of str, int, None, tuples, lists and dicts only."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(plain(v) for v in value)
+    return value is None or isinstance(value, str | int)
+
+
+@pytest.mark.parametrize(
+    "stderr, reason",
+    [
+        (
+            "fatal: 'nowhere' does not appear to be a git repository\n"
+            "fatal: Could not read from remote repository.\n\n"
+            "Please make sure you have the correct access rights\nand the repository exists.\n",
+            "'nowhere' does not appear to be a git repository",
+        ),
+        (
+            "fatal: unable to connect to example.invalid:\n"
+            "example.invalid[0: 192.0.2.1]: errno=Connection refused\n",
+            "unable to connect to example.invalid: example.invalid[0: 192.0.2.1]: "
+            "errno=Connection refused",
+        ),
+        ("hint: try this\nerror: one\nerror: two\n", "one; two"),
+        ("", "git exited with 128"),
+    ],
+    ids=["boilerplate", "joined", "several", "silent"],
+)
+def test_gits_reason_on_one_line(stderr: str, reason: str) -> None:
+    proc = subprocess.CompletedProcess(["git"], 128, "", stderr)
+    assert transport.git_reason(proc) == reason
