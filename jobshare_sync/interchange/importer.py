@@ -263,6 +263,7 @@ def _plan(
     index = ContactIndex(contacts, region)
     taken = set(contacts) | _referral_ids(store)
     handles = workspace.known_handles(store)
+    owner = store.handle
     now = workspace.now()
     added: set[str] = set()
     updated: set[str] = set()
@@ -278,7 +279,7 @@ def _plan(
             fields = _with_tags(card.fields, extra_tags)
             item = _import_one(card, fields, result.source, index, region)
             if item.action == "added":
-                record = _new_record(card, fields, kind, taken, handles, store.handle, now)
+                record = _new_record(card, fields, kind, taken, handles, owner, now)
                 problems = policy.validate(f"contacts/{record['id']}", record)
                 if problems:
                     item.action, item.reason = "skipped", "; ".join(problems)

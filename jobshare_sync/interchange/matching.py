@@ -80,8 +80,11 @@ class ContactIndex:
         self.region = region
         self.records: dict[str, Mapping[str, Any]] = {}
         self._keys: dict[str, dict[str, list[str]]] = {
-            rule: {} for rule in ("email", "phone", "website", "link", "name")
+            rule: {} for rule in ("email", "phone", "link", "name")
         }
+        # a website's host with the folded name, or with "" for an organisation: what a
+        # website match needs (see `_site_keys`), without looking at every contact there
+        self._sites: dict[tuple[str, str], list[str]] = {}
         for record_id in sorted(contacts):
             self.add(record_id, contacts[record_id])
 
@@ -90,9 +93,6 @@ class ContactIndex:
             yield "email", email_key(email)
         for phone in _strings(record.get("phones")):
             yield "phone", phone_compare_key(phone, self.region)
-        website = record.get("website")
-        if isinstance(website, str) and (host := website_host(website)):
-            yield "website", host
         for link in _strings(record.get("links")):
             if key := link_key(link):
                 yield "link", key
@@ -106,6 +106,10 @@ class ContactIndex:
         self.records[record_id] = record
         for rule, key in self._keys_of(record):
             holders = self._keys[rule].setdefault(key, [])
+            if record_id not in holders:
+                holders.append(record_id)
+        for site in _site_keys(record):
+            holders = self._sites.setdefault(site, [])
             if record_id not in holders:
                 holders.append(record_id)
 
@@ -123,11 +127,9 @@ class ContactIndex:
         for phone in _strings(fields.get("phones")):
             if found := self._keys["phone"].get(phone_compare_key(phone, self.region)):
                 return Match(found[0], "phone", phone)
-        website = fields.get("website")
-        if isinstance(website, str) and (host := website_host(website)):
-            for candidate in self._keys["website"].get(host, []):
-                if same_entity(fields, self.records[candidate]):
-                    return Match(candidate, "website", host)
+        for site in _site_keys(fields):
+            if found := self._sites.get(site):
+                return Match(found[0], "website", site[0])
         for link in _strings(fields.get("links")):
             if (key := link_key(link)) and (found := self._keys["link"].get(key)):
                 return Match(found[0], "link", link)
@@ -139,19 +141,24 @@ class ContactIndex:
         return None
 
 
+def _site_keys(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The keys a website match goes by: (host, folded name), and (host, "") for an
+    organisation. A card and a contact sharing a host are one when both are
+    organisations (by their kind) or have the same name (folded: case and accents aside);
+    two people of one agency are two."""
+    website, name = record.get("website"), record.get("name")
+    host = website_host(website) if isinstance(website, str) else None
+    if not host:
+        return []
+    keys = [(host, fold(name))] if isinstance(name, str) and name.strip() else []
+    if record.get("kind") in ORGANISATION_KINDS:
+        keys.append((host, ""))
+    return keys
+
+
 def _keys_of_card(fields: Mapping[str, Any]) -> Iterable[Any]:
     """The values of a card that matching looks at before its name."""
     yield from (fields.get(name) for name in ("emails", "phones", "website", "links"))
-
-
-def same_entity(card: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
-    """Whether a card and a contact sharing a website host are one: both organisations
-    (their kind, or a card that states none and names the contact's organisation), or
-    the same name (compared folded: case and accents aside)."""
-    name, other = card.get("name"), record.get("name")
-    if isinstance(name, str) and isinstance(other, str) and fold(name) == fold(other):
-        return True
-    return card.get("kind") in ORGANISATION_KINDS and record.get("kind") in ORGANISATION_KINDS
 
 
 def _strings(value: Any) -> list[str]:
