@@ -40,13 +40,15 @@ class Runner:
     def say(self, text: str) -> None:
         print(f"\n# {text}", flush=True)
 
-    def run(self, who: str, *args: str, expect: int = 0) -> str:
+    def run(self, who: str, *args: str, expect: int = 0, inside: bool = False) -> str:
+        """Run `jobshare ARGS` on `who`'s repository; `inside`: from within its folder, so
+        that a relative path in ARGS reads as the prompt shows it."""
         shown = "jobshare " + " ".join(shlex.quote(a) for a in args)
         print(f"{who}$ {shown}", flush=True)
         proc = subprocess.run(
             # -P: never import a jobshare_sync source folder from the current directory
             [sys.executable, "-P", "-m", "jobshare_sync", "-C", str(self.workdir / who), *args],
-            cwd=self.workdir,
+            cwd=self.workdir / who if inside else self.workdir,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # progress and results in the order they happened
             text=True,
@@ -112,7 +114,8 @@ def run(directory: str | None) -> int:
 
 
 def tour(r: Runner) -> None:
-    """Alice alone: init, import, add, list, validate, show, a caught mistake."""
+    """Alice alone: init, commit, add, list, validate, show, a caught mistake, and her
+    phone's contacts imported from a vCard file."""
     workdir = r.workdir
 
     r.say("Alice starts a repository for her job sources.")
@@ -172,6 +175,19 @@ def tour(r: Runner) -> None:
     r.run("alice", "validate", expect=1)
     r.run("alice", "commit", expect=6)
     broken.write_text(broken.read_text().replace("kind: headhunter", "kind: recruiter"))
+
+    r.say(
+        "Her phone's address book, exported as a vCard file, comes in as one commit. A card\n"
+        "# that is a contact she has (the same email, phone, website or profile link) updates\n"
+        "# it instead of making a second one; --dry-run shows what would happen first."
+    )
+    downloads = workdir / "Downloads"
+    downloads.mkdir()
+    shutil.copyfile(examples_dir() / "import" / "iphone-3.0.vcf", downloads / "contacts.vcf")
+    r.run("alice", "import", "../Downloads/contacts.vcf", "--dry-run", inside=True)
+    r.run("alice", "import", "../Downloads/contacts.vcf", inside=True)
+    r.say("Importing the same file again changes nothing.")
+    r.run("alice", "import", "../Downloads/contacts.vcf", inside=True)
 
     sync_with_friends(r)
 
