@@ -276,8 +276,17 @@ def test_what_stops_a_sync_and_what_it_skips(alice: Path, tmp_path: Path) -> Non
     assert nowhere.exit_code == 15 and "is no folder" in nowhere.output
     sync(alice, folder)
     (folder / "broken.vcf").write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Half\r\n")
+    (folder / "\x1b[31mred.vcf").write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Red\r\nEND:VCARD\r\n"
+    )
+    (folder / "elsewhere.vcf").symlink_to(folder / "fjord-logistics-9pha.vcf")
     out = sync(alice, folder)
     assert "skipped   broken.vcf: BEGIN:VCARD without END:VCARD" in out
+    assert "skipped   '\\x1b[31mred.vcf': a file name with control characters" in out
+    assert "\x1b" not in out
+    assert "skipped   elsewhere.vcf: not a regular file" in out
+    names = [yaml.safe_load(p.read_text())["name"] for p in (alice / "contacts").glob("*.yaml")]
+    assert "Red" not in names and len(names) == 21
 
 
 def test_json(alice: Path, tmp_path: Path) -> None:

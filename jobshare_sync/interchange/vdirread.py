@@ -88,7 +88,7 @@ class FolderReader:
         """Every contact of the sync: the files the state knows, the other files, and the
         selected contacts no file holds yet."""
         items: list[Item] = []
-        files = card_files(self.folder)
+        files = card_files(self.folder, self.skipped)
         bound: set[str] = set()
         for name, entry in sorted(self.old.items()):
             if entry.id in bound:
@@ -287,13 +287,23 @@ def _base_among(versions: list[Record], card: Record | None, rev: str | None) ->
     return None
 
 
-def card_files(folder: Path) -> dict[str, Path]:
-    """The folder's card files by name: `*.vcf`, not hidden, regular files."""
+def card_files(folder: Path, skipped: list[str] | None = None) -> dict[str, Path]:
+    """The folder's card files by name: `*.vcf`, not hidden, regular files (a link is
+    not followed). A name with characters that are not printable is left out and
+    reported in `skipped` (as `ascii()` shows it: never raw to a terminal)."""
     found = {}
     with os.scandir(folder) as items:
         for item in items:
-            if item.name.endswith(".vcf") and not item.name.startswith(".") and item.is_file():
+            if not item.name.endswith(".vcf") or item.name.startswith("."):
+                continue
+            if not item.name.isprintable():
+                if skipped is not None:
+                    skipped.append(f"{ascii(item.name)}: a file name with control characters")
+                continue
+            if item.is_file(follow_symlinks=False):
                 found[item.name] = Path(item.path)
+            elif skipped is not None:
+                skipped.append(f"{item.name}: not a regular file")
     return found
 
 
