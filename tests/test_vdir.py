@@ -154,6 +154,25 @@ def test_a_new_card_in_the_folder_becomes_a_contact_and_keeps_its_file(
     assert "UID:5AD380FD-B2DE\r\n" in text and "FN:Kai Lund-Berg\r\n" in text
 
 
+def test_a_contact_no_longer_tagged_leaves_the_folder(alice: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "jobs"
+    sync(alice, folder, "--tag", "remote")
+    for record_id in ("fjord-logistics-9pha", "celik-fintech-h3ke"):
+        path = alice / "contacts" / f"{record_id}.yaml"
+        path.write_text(path.read_text().replace("- remote\n", ""))
+    jobshare("commit", "-m", "Not remote any more", cwd=alice)
+    edit_card(folder / "celik-fintech-h3ke.vcf", "END:VCARD", "NOTE:Changed here\r\nEND:VCARD")
+    before = record(alice, "celik-fintech-h3ke")
+    out = sync(alice, folder, "--tag", "remote")
+    assert "deleted   fjord-logistics-9pha.vcf" in out
+    assert (
+        "skipped   celik-fintech-h3ke.vcf: changed in the folder, but "
+        "contacts/celik-fintech-h3ke is not tagged 'remote': left alone"
+    ) in out
+    assert record(alice, "celik-fintech-h3ke") == before
+    assert (folder / "celik-fintech-h3ke.vcf").exists()
+
+
 def test_a_card_deleted_in_the_folder_is_kept_unless_told(alice: Path, tmp_path: Path) -> None:
     folder = tmp_path / "jobs"
     sync(alice, folder)

@@ -158,10 +158,11 @@ class _Planner:
         self.pending: dict[str, Entry | None] = {}  # entries that change with the commit
 
     def run(self) -> None:
-        for item in self.reader.items():
-            self._decide(item)
+        items = self.reader.items()
         self.outcome.skipped = self.reader.skipped
         self.entries.update(self.reader.kept)
+        for item in items:
+            self._decide(item)
         result = MergeResult(self.merges)
         self._count(result)
         name = vdirstate.state_name(self.folder)
@@ -330,7 +331,7 @@ class _Planner:
 
     def _message(self, result: MergeResult) -> str:
         counts = result.counts()
-        n = counts["added"] + counts["updated"] + counts["removed"]
+        n = counts["added"] + counts["updated"] + counts["removed"] + counts["conflicts"]
         parts = [f"{counts[k]} {k}" for k in ("added", "updated", "removed") if counts[k]]
         if counts["conflicts"]:
             parts.append(f"{counts['conflicts']} in conflict")
