@@ -358,6 +358,26 @@ def test_cards_of_one_file_for_one_person_make_one_contact(repo: Path, tmp_path:
     assert record["phones"] == ["+44 20 7946 0312"]
 
 
+def test_a_contact_of_a_newer_format_is_left_alone(repo: Path, tmp_path: Path) -> None:
+    newer = {**EXISTING, "format": 3, "pronouns": "they/them"}
+    raw = yaml.safe_dump(newer, sort_keys=False, allow_unicode=True)
+    (repo / "contacts" / f"{EXISTING['id']}.yaml").write_text(raw)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "From a newer jobshare", cwd=repo)
+    path = tmp_path / "acme.vcf"
+    path.write_text(card("FN:Acme Recruiting", "EMAIL:jobs@acme.example", "TITLE:Agency"))
+    result = jobshare("import", str(path), cwd=repo)
+    assert result.exit_code == 0, result.output
+    assert (
+        "skipped   one.vcf" not in result.output
+        and "contacts/acme-recruiting-7k2q is written by a newer jobshare (record format 3; "
+        "this jobshare knows formats up to 2): upgrade jobshare to change it"
+        in result.output
+    )
+    assert (repo / "contacts" / f"{EXISTING['id']}.yaml").read_text() == raw
+    assert list(records(repo)) == [EXISTING["id"]]
+
+
 def test_matching_table() -> None:
     index = ContactIndex({EXISTING["id"]: EXISTING})
     assert index.match({"name": "x", "emails": ["nobody@acme.example"]}) is None

@@ -308,6 +308,17 @@ def test_what_stops_a_sync_and_what_it_skips(alice: Path, tmp_path: Path) -> Non
     assert "Red" not in names and len(names) == 21
 
 
+def test_a_contact_of_a_newer_format_is_left_alone(alice: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "jobs"
+    sync(alice, folder)
+    path = alice / "contacts" / "fjord-logistics-9pha.yaml"
+    path.write_text(path.read_text() + "format: 3\npronouns: they/them\n")
+    git("commit", "-q", "-am", "From a newer jobshare", cwd=alice)
+    out = sync(alice, folder)
+    assert "fjord-logistics-9pha.vcf: contacts/fjord-logistics-9pha is written by a newer" in out
+    assert (folder / "fjord-logistics-9pha.vcf").exists()  # neither deleted nor rewritten
+
+
 def test_json(alice: Path, tmp_path: Path) -> None:
     result = jobshare("vdir", "sync", str(tmp_path / "jobs"), "--json", cwd=alice)
     payload = json.loads(result.output)["jobshare.vdir-sync/v1"]

@@ -328,7 +328,11 @@ def _import_one(
     if found is None:
         return item
     item.label, item.match = f"contacts/{found.record_id}", str(found)
-    folded = fold_card(index.records[found.record_id], fields, region)
+    existing = index.records[found.record_id]
+    if records.is_newer(existing):
+        item.action, item.reason = "skipped", f"{item.label} {newer(existing)}"
+        return item
+    folded = fold_card(existing, fields, region)
     if folded.problem is not None:
         item.action, item.reason = "skipped", f"would make {item.label} invalid: {folded.problem}"
         return item
@@ -338,6 +342,14 @@ def _import_one(
         return item
     item.action, item.changed, item.record = "updated", folded.changed, folded.merged
     return item
+
+
+def newer(record: Mapping[str, Any]) -> str:
+    """Why a record of a newer format is left alone, after its label."""
+    return (
+        f"is written by a newer jobshare (record format {records.record_format(record)}; "
+        f"this jobshare knows formats up to {records.FORMAT}): upgrade jobshare to change it"
+    )
 
 
 def _skipped_item(problem: ReadProblem) -> ImportItem:
@@ -378,7 +390,8 @@ def _new_record(
 
 def current_contacts(store: Store) -> dict[str, dict[str, Any]]:
     """The contacts of the working tree by id; files that do not parse are left out
-    (validate reports them)."""
+    (validate reports them). Records of a newer format are in: a card may match them,
+    but nothing changes them (see `newer`)."""
     entries, _ = store.worktree_entries()
     found: dict[str, dict[str, Any]] = {}
     for label, entry in entries.items():
@@ -389,7 +402,7 @@ def current_contacts(store: Store) -> dict[str, dict[str, Any]]:
                 data = records.load_yaml(f.read(), label.path, lines=False).data
         except (OSError, RecordError):
             continue
-        if isinstance(data, dict) and not records.is_newer(data):
+        if isinstance(data, dict):
             found[label.id] = data
     return found
 

@@ -20,6 +20,7 @@ from ..core.values import parse_instant, word_key
 from ..errors import InterchangeError
 from ..store import Store
 from . import vdirstate
+from .importer import newer
 from .matching import ContactIndex
 from .vdirstate import Entry
 
@@ -83,6 +84,7 @@ class FolderReader:
         self.taken = set(contacts) | referral_ids(store)
         self.skipped: list[str] = []
         self.kept: dict[str, Entry] = {}
+        self.owner = store.handle
 
     def items(self) -> list[Item]:
         """Every contact of the sync: the files the state knows, the other files, and the
@@ -109,7 +111,7 @@ class FolderReader:
                     lost.append(item)
         self._find_bases(lost)
         for record_id, record in sorted(self.contacts.items()):
-            if record_id in bound or not has_tag(record, self.tag):
+            if record_id in bound or not has_tag(record, self.tag) or records.is_newer(record):
                 continue
             name = f"{record_id}.vcf"
             if name in files:
@@ -125,7 +127,18 @@ class FolderReader:
             return None, True
         return record, False
 
+    def _newer(self, record_id: str, file: str) -> bool:
+        """Whether the contact is of a newer format, which this sync leaves alone (reported)."""
+        record = self.contacts.get(record_id)
+        if record is None or not records.is_newer(record):
+            return False
+        self.skipped.append(f"{file}: contacts/{record_id} {newer(record)}")
+        return True
+
     def _known(self, entry: Entry, path: Path | None) -> Item | None:
+        if self._newer(entry.id, entry.file):
+            self.kept[entry.file] = entry
+            return None
         ours, unselected = self._ours(entry.id)
         if path is None:
             return Item(entry, entry.base, ours, None, False, unselected=unselected)
@@ -167,6 +180,8 @@ class FolderReader:
         digest, stat = vdirstate.sha(raw), vdirstate.stat_of(path)
         record_id = card.record_id
         if record_id is not None and record_id in self.contacts:
+            if self._newer(record_id, name):
+                return None
             if record_id in bound:
                 self.skipped.append(f"{name}: a second card of {record_id}: left alone")
                 return None
@@ -181,6 +196,8 @@ class FolderReader:
             # the contact it is, if the repository has it and no other file holds it yet
             found = self.index.match(card.fields)
             ours = None
+            if found is not None and self._newer(found.record_id, name):
+                return None
             if found is not None and found.record_id not in bound:
                 record_id, ours = found.record_id, self.contacts[found.record_id]
             elif record_id is None or record_id in self.taken:
@@ -227,7 +244,7 @@ class FolderReader:
                 if name in ref:
                     record[name] = ref[name]
         record.setdefault("kind", ref.get("kind", "other"))
-        record["added_by"] = ref.get("added_by", self.store.handle)
+        record["added_by"] = ref.get("added_by", self.owner)
         record["updated"] = ref.get("updated", self.now)
         if self.tag is not None and not has_tag(record, self.tag):
             record["tags"] = [*record.get("tags", []), self.tag]
