@@ -40,15 +40,13 @@ class Runner:
     def say(self, text: str) -> None:
         print(f"\n# {text}", flush=True)
 
-    def run(self, who: str, *args: str, expect: int = 0, inside: bool = False) -> str:
-        """Run `jobshare ARGS` on `who`'s repository; `inside`: from within its folder, so
-        that a relative path in ARGS reads as the prompt shows it."""
+    def run(self, who: str, *args: str, expect: int = 0) -> str:
         shown = "jobshare " + " ".join(shlex.quote(a) for a in args)
         print(f"{who}$ {shown}", flush=True)
         proc = subprocess.run(
             # -P: never import a jobshare_sync source folder from the current directory
             [sys.executable, "-P", "-m", "jobshare_sync", "-C", str(self.workdir / who), *args],
-            cwd=self.workdir / who if inside else self.workdir,
+            cwd=self.workdir,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # progress and results in the order they happened
             text=True,
@@ -184,10 +182,10 @@ def tour(r: Runner) -> None:
     downloads = workdir / "Downloads"
     downloads.mkdir()
     shutil.copyfile(examples_dir() / "import" / "iphone-3.0.vcf", downloads / "contacts.vcf")
-    r.run("alice", "import", "../Downloads/contacts.vcf", "--dry-run", inside=True)
-    r.run("alice", "import", "../Downloads/contacts.vcf", inside=True)
+    r.run("alice", "import", "../Downloads/contacts.vcf", "--dry-run")
+    r.run("alice", "import", "../Downloads/contacts.vcf")
     r.say("Importing the same file again changes nothing.")
-    r.run("alice", "import", "../Downloads/contacts.vcf", inside=True)
+    r.run("alice", "import", "../Downloads/contacts.vcf")
 
     sync_with_friends(r)
 

@@ -489,6 +489,9 @@ def test_export_formats_and_selection(repo: Path, tmp_path: Path) -> None:
     assert written.output == f"Exported 21 contacts to {out}\n"
     assert out.read_bytes().decode() == vcards
     assert not list(tmp_path.glob(".*jobshare-tmp"))
+    relative = jobshare("export", "-o", "../relative.vcf", cwd=repo)  # read from -C's folder
+    assert relative.output == f"Exported 21 contacts to {repo / '../relative.vcf'}\n"
+    assert (tmp_path / "relative.vcf").read_bytes().decode() == vcards
     assert jobshare("export", "nonesuch", cwd=repo).exit_code == 7
     missing = jobshare("export", "-o", str(tmp_path / "no" / "such.vcf"), cwd=repo)
     assert missing.exit_code == 15 and "create it first" in missing.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -14,6 +15,13 @@ from .base import finish, json_option, open_store
 
 CONTACT_KINDS = cards.KINDS
 ACTIONS = ("added", "updated", "unchanged", "skipped")
+
+
+def from_start(ctx: click.Context, path: str) -> Path:
+    """A path as the user gave it, read from the folder `jobshare -C PATH` starts in (the
+    current one without -C), as git -C reads its paths."""
+    given = Path(path).expanduser()
+    return given if given.is_absolute() else Path(ctx.obj["dir"]) / given
 
 
 @click.command("import")
@@ -69,6 +77,7 @@ def import_(
     """
     store = open_store(ctx)
     mapping = cards.parse_mapping(maps) if maps else None
+    files = tuple(str(from_start(ctx, f)) for f in files)
     shown = sys.stderr.isatty() and not as_json
     result = interchange.import_files(
         store,
@@ -200,7 +209,7 @@ def export(
         kind=kind,
         tag=tag,
         search=search,
-        output=output,
+        output=from_start(ctx, output) if output is not None else None,
     )
     if exported.output is None:  # bytes as they are: vCard's CRLF, UTF-8 whatever the locale
         sys.stdout.flush()
@@ -260,7 +269,7 @@ def vdir_sync(
     """
     result = interchange.sync_vdir(
         open_store(ctx),
-        directory,
+        from_start(ctx, directory),
         tag=tag,
         propagate_deletes=propagate_deletes,
         version=vcard_version,

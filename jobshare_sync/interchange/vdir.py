@@ -118,15 +118,17 @@ def sync_vdir(
     """
     if version not in cards.VERSIONS:
         raise ValueError(f"vCard version {version!r}: use 4.0 or 3.0")
-    folder = Path(directory).expanduser().absolute()
+    folder = Path(os.path.abspath(Path(directory).expanduser()))
     outcome = VdirSync(folder)
-    if not folder.is_dir():
-        if folder.exists() or not folder.parent.is_dir():
-            raise InterchangeError(f"{folder} is no folder: give the vdir's path (khard's 'path')")
-        folder.mkdir()
-        outcome.created = True
     with store.locked():
         check_can_merge(store)
+        if not folder.is_dir():
+            if folder.exists() or not folder.parent.is_dir():
+                raise InterchangeError(
+                    f"{folder} is no folder: give the vdir's path (khard's 'path')"
+                )
+            folder.mkdir()
+            outcome.created = True
         plan = _Planner(store, folder, tag, propagate_deletes, version, outcome)
         plan.run()
     return outcome
