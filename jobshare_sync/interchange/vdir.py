@@ -171,7 +171,11 @@ class _Planner:
         self.outcome.message = self._message(result) if result.records else None
         if result.conflicts:
             # as a pull: nothing is committed; the changes and the conflicts wait in the
-            # merge state, and the state of the folder changes with their commit
+            # merge state, and the state of the folder changes with their commit. The
+            # folder has no commit of its own, so `merge --continue` makes a commit with
+            # HEAD as its only parent (and a commit made by plain git on top of HEAD in
+            # the meantime would look like it: the state is then dropped, and the next
+            # sync finds the folder's changes again)
             self._write_folder(after_commit=False)
             head = self.store.head_commit()
             save_merge_state(
