@@ -34,13 +34,15 @@ def save_merge_state(
     friend: str,
     handle: str,
     ours: str | None,
-    theirs: str,
+    theirs: str | None,
     result: MergeResult,
     message: str,
     state_files: Mapping[str, str | None] | None = None,
 ) -> None:
     """Store a conflicted merge so that resolve and continue can finish it later.
 
+    `theirs` is the friend's commit; None for a side that is no branch (a vdir: see
+    interchange/vdir.py), whose merge commit then has HEAD as its only parent.
     `state_files` are written with the merge commit (see Store.commit_files)."""
     state = {
         "friend": friend,

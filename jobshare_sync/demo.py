@@ -112,7 +112,8 @@ def run(directory: str | None) -> int:
 
 
 def tour(r: Runner) -> None:
-    """Alice alone: init, import, add, list, validate, show, a caught mistake."""
+    """Alice alone: init, commit, add, list, validate, show, a caught mistake, and her
+    phone's contacts imported from a vCard file."""
     workdir = r.workdir
 
     r.say("Alice starts a repository for her job sources.")
@@ -172,6 +173,19 @@ def tour(r: Runner) -> None:
     r.run("alice", "validate", expect=1)
     r.run("alice", "commit", expect=6)
     broken.write_text(broken.read_text().replace("kind: headhunter", "kind: recruiter"))
+
+    r.say(
+        "Her phone's address book, exported as a vCard file, comes in as one commit. A card\n"
+        "# that is a contact she has (the same email, phone, website or profile link) updates\n"
+        "# it instead of making a second one; --dry-run shows what would happen first."
+    )
+    downloads = workdir / "Downloads"
+    downloads.mkdir()
+    shutil.copyfile(examples_dir() / "import" / "iphone-3.0.vcf", downloads / "contacts.vcf")
+    r.run("alice", "import", "../Downloads/contacts.vcf", "--dry-run")
+    r.run("alice", "import", "../Downloads/contacts.vcf")
+    r.say("Importing the same file again changes nothing.")
+    r.run("alice", "import", "../Downloads/contacts.vcf")
 
     sync_with_friends(r)
 

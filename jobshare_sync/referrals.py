@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import sync, workspace
+from . import friends, workspace
 from .core import records, values
 from .core.records import Label
 from .core.rules import (
@@ -121,7 +121,7 @@ def push(store: Store, change: ReferralChange, *, show_progress: bool = False) -
     Raises GitCommandError (exit 11) saying the change is committed but not pushed;
     the commit stays."""
     try:
-        return sync.push(store, show_progress=show_progress)
+        return friends.push(store, show_progress=show_progress)
     except GitCommandError as e:
         raise GitCommandError(f"{change.label} is committed but not pushed: {e}") from None
 

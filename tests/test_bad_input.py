@@ -19,12 +19,12 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import Result
-from conftest import git, jobshare, make_repo
+from conftest import EXAMPLES, git, jobshare, make_repo
 from test_sync import T0, commit, contact, edit, ok, write
 
 from jobshare_sync.cli import cli
 
-DOCUMENTED = set(range(1, 15))  # 1 findings, 2 bad usage, 3 and up one code per error
+DOCUMENTED = set(range(1, 16))  # 1 findings, 2 bad usage, 3 and up one code per error
 PROGRESS = ("Fetching ", "Merging ", "warning: ")  # stderr lines that are not the error
 
 # Every command, with arguments of the right shape: the walk below checks that none is
@@ -38,6 +38,9 @@ ORDINARY: dict[str, list[str]] = {
     "list": [],
     "show": ["acme"],
     "validate": [],
+    "import": [str(EXAMPLES / "import" / "iphone-3.0.vcf")],
+    "export": [],
+    "vdir sync": ["../vdir"],  # beside the repository: relative paths follow -C
     "friend add": ["carol", "/nowhere/carol"],
     "friend list": [],
     "friend remove": ["bob"],
@@ -71,6 +74,8 @@ NO_REPOSITORY = {"init", "schema", "demo", "textconv", "merge-driver"}
 # Commands that write a commit (or need a branch to push): refused on a detached HEAD.
 WRITES = {
     "add contact",
+    "import",
+    "vdir sync",
     "edit",
     "rm",
     "commit",

@@ -26,6 +26,10 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
     out = proc.stdout
     assert "alice$ jobshare add contact" in out
     assert "OK: 26 records checked, 0 errors" in out
+    assert "alice$ jobshare import ../Downloads/contacts.vcf --dry-run" in out
+    assert "contacts.vcf (vcard, utf-8): would add 2, update 1" in out
+    assert "Import 3 contacts from contacts.vcf (2 added, 1 updated)" in out
+    assert "Nothing new: every contact is already as the files have it" in out
     assert "CONFLICT contacts/hanse-tech-recruiting-m4xt (both-modified): name" in out
     assert "Merge committed" in out
     assert "alice$ jobshare refer fjord-logistics-9pha --to bob --title 'Data pipeline" in out
@@ -40,6 +44,12 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
         assert git("rev-parse", f"HEAD:{folder}", cwd=alice) == git(
             "rev-parse", f"HEAD:{folder}", cwd=bob
         )
+    assert git("log", "--format=%s", "--grep", "^Import [0-9]", cwd=alice).splitlines() == [
+        "Import 3 contacts from contacts.vcf (2 added, 1 updated)"
+    ]
+    spreewald = (alice / "contacts/spreewald-energie-x2kf.yaml").read_text()
+    assert "einkauf@spreewald-energie.example" in spreewald  # the import updated it
+    assert len(list((alice / "contacts").glob("*.yaml"))) == 21 + 20 - 7 + 1 + 2
     record = (alice / "contacts/hanse-tech-recruiting-m4xt.yaml").read_text()
     assert (
         "name: Dr. Zoë Müller" in record

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = "jobshare_sync"
-SOURCE = Path(__file__).resolve().parent.parent / PACKAGE
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / PACKAGE
 
 SERVICES = [
     "workspace",
@@ -229,3 +230,18 @@ ALLOWED = [
 def test_imports_down_the_layers_are_fine(name: str, text: str) -> None:
     known = {m.name for m in modules()} | {name}
     assert violations({name: text}, known) == []
+
+
+def test_every_package_is_installed() -> None:
+    """setup.cfg lists packages one by one (two come from other folders): a package
+    folder missing from that list would be missing from a wheel."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "jobshare_sync").rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)

@@ -21,6 +21,7 @@ AREAS = (  # modules of this package, each with its COMMANDS
     "referrals",
     "review",
     "maintenance",
+    "interchange",
 )
 
 # the order `jobshare --help` lists the commands in; commands of an area not named here
@@ -34,6 +35,9 @@ HELP_ORDER = (
     "list",
     "show",
     "validate",
+    "import",
+    "export",
+    "vdir",
     "friend",
     "fetch",
     "pull",
