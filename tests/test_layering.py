@@ -30,6 +30,7 @@ SERVICES = [
     "conflicts",
     "referrals",
     "review",
+    "identity",
     "drivers",
     "demo",
     "render",

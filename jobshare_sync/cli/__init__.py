@@ -16,6 +16,7 @@ from .base import JobshareGroup
 
 AREAS = (  # modules of this package, each with its COMMANDS
     "records",
+    "identity",
     "sync",
     "conflicts",
     "referrals",
@@ -34,6 +35,9 @@ HELP_ORDER = (
     "list",
     "show",
     "validate",
+    "duplicates",
+    "combine",
+    "rename",
     "friend",
     "fetch",
     "pull",
