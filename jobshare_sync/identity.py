@@ -19,6 +19,7 @@ from .errors import InvalidRecordError, LabelError, RecordError
 from .store import Store
 from .workspace import (
     find_label,
+    follow_alias,
     now,
     owner_region,
     read_worktree_record,
@@ -44,41 +45,10 @@ def contacts(store: Store) -> dict[str, Record]:
     return out
 
 
-def alias_lookup(store: Store) -> Callable[[str], Record | None]:
-    """Reads a contact's file when asked for it: what `identity.resolve` follows."""
-
-    def lookup(record_id: str) -> Record | None:
-        if not records.ID_RE.match(record_id):
-            return None
-        try:
-            return read_worktree_record(store, Label("contacts", record_id))
-        except (RecordError, OSError):
-            return None
-
-    return lookup
-
-
-def follow(store: Store, label: Label) -> Label:
-    """The survivor a contact's label leads to through aliases (the label itself when it
-    is no alias, or no contact). Raises LabelError when the chain ends at no record."""
-    if label.folder != "contacts":
-        return label
-    survivor = identity.resolve(label.id, alias_lookup(store))
-    if survivor == label.id:
-        return label
-    found = Label("contacts", survivor)
-    if not (store.root / found.path).is_file():
-        raise LabelError(
-            f"{label} was combined into {found}, which is missing: "
-            "run 'jobshare validate' to see the aliases that lead nowhere"
-        )
-    return found
-
-
 def find_record(store: Store, text: str) -> Label:
     """The record `text` names (as `workspace.find_label`), aliases followed to their
     survivor: what `show`, `edit` and `refer` work on."""
-    return follow(store, find_label(store, text))
+    return follow_alias(store, find_label(store, text))
 
 
 # --- duplicates ------------------------------------------------------------------------

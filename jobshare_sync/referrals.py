@@ -134,8 +134,9 @@ def _text_block(text: str | None) -> str | None:
 
 
 def find_contact(store: Store, text: str) -> Label:
-    """The client of a referral: a contact's label, id, unique id prefix or name."""
-    return _find(store, text, "contacts")
+    """The client of a referral: a contact's label, id, unique id prefix or name; an
+    alias leads to its survivor (core/identity)."""
+    return workspace.follow_alias(store, _find(store, text, "contacts"))
 
 
 def find_referral(store: Store, text: str) -> Label:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import normal, records, rules, schema, values
+from .core import identity, normal, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -196,6 +196,45 @@ def find_label(store: Store, text: str) -> Label:
     return label
 
 
+def follow_alias(store: Store, label: Label) -> Label:
+    """The survivor a contact leads to through aliases (`alias_of`, core/identity): the
+    label itself when it is no alias or no contact. What `show`, `edit`, `refer` and a
+    referral's client work on. Raises LabelError when the chain ends at no record."""
+    if label.folder != "contacts":
+        return label
+
+    def lookup(record_id: str) -> dict[str, Any] | None:
+        try:
+            return read_worktree_record(store, Label("contacts", record_id))
+        except (RecordError, OSError):
+            return None
+
+    survivor = Label("contacts", identity.resolve(label.id, lookup))
+    if survivor != label and not (store.root / survivor.path).is_file():
+        raise LabelError(
+            f"{label} leads to {survivor}, which is missing: "
+            "run 'jobshare validate' to see the aliases that lead nowhere"
+        )
+    return survivor
+
+
+def aliases_of(store: Store, label: Label) -> list[Label]:
+    """The contacts whose aliases lead to `label` (directly or along a chain)."""
+    if label.folder != "contacts":
+        return []
+    found = []
+    for other in known_labels(store):
+        if other.folder != "contacts" or other == label:
+            continue
+        try:
+            data = read_worktree_record(store, other)
+        except (RecordError, OSError):
+            continue
+        if identity.is_alias(data) and follow_alias(store, other) == label:
+            found.append(other)
+    return found
+
+
 def _close_matches(store: Store, wanted: str) -> str:
     import difflib
 
@@ -251,6 +290,8 @@ def list_records(
         try:
             data = read_worktree_record(store, label)
         except RecordError:
+            continue
+        if identity.is_alias(data):  # its survivor is listed (core/identity)
             continue
         if kind and data.get("kind") != kind:
             continue
@@ -668,7 +709,7 @@ def edit_record(
     the same invalid text handed back again gives up. Text unchanged, or the same data
     in other bytes, writes nothing. Raises LabelError for an unknown record and
     RecordError if the record on disk does not parse once the edit is valid."""
-    found = find_label(store, text)
+    found = follow_alias(store, find_label(store, text))
     original = (store.root / found.path).read_bytes()
     shown = original.decode("utf-8", errors="replace")
     tried: str | None = None  # the last invalid attempt: handing it back unchanged gives up
@@ -708,6 +749,25 @@ def _save_edit(
 
 
 def remove_record(store: Store, label: Label, *, commit: bool = True) -> Saved:
+    """Remove one record (and commit the removal unless told not to).
+
+    Aliases stay (core/identity): removing one, or a survivor aliases lead to, would
+    leave friends' labels and referrals leading nowhere, so both are refused with
+    InvalidRecordError; a survivor's content is edited instead."""
+    if label.folder == "contacts" and (store.root / label.path).is_file():
+        with contextlib.suppress(RecordError):
+            data = read_worktree_record(store, label)
+            if identity.is_alias(data):
+                raise InvalidRecordError(
+                    f"{label} is an alias of contacts/{data['alias_of']}: aliases stay so "
+                    "that friends holding the old id follow it; nothing to remove"
+                )
+        held = aliases_of(store, label)
+        if held:
+            raise InvalidRecordError(
+                f"{label} holds {', '.join(map(str, held))} (combined or renamed into it): "
+                "removing it would leave them leading nowhere; edit it instead"
+            )
     with store.locked():
         name = _display_name(store, label)
         if commit:

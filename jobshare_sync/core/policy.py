@@ -10,11 +10,11 @@ the pull gathered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import merge, schema
+from . import identity, merge, schema
 from .merge import AncestorOursTheirs, MergeResult, RecordMerge
 from .records import ID_RE, Label, Skipped
 
@@ -76,6 +76,50 @@ def drop_unmergeable(
             base = ours
         items.append((candidate.label, AncestorOursTheirs(base, ours, theirs)))
     return items, skipped
+
+
+# --- merge: aliases first, then every other record -------------------------------------
+
+
+def merge_step(
+    items: Iterable[tuple[str, Versions]],
+    *,
+    theirs_handle: str,
+    lookup: Callable[[str], Versions] | None = None,
+    whole_record: bool = False,
+    region: str = merge.DEFAULT_REGION,
+) -> MergeResult:
+    """The merge step: the contacts that aliases touch on any side through
+    `identity.merge_identities` (combines and renames meet every other change, see
+    core/identity), every other record through `merge.merge_records`. `lookup(label)`
+    gives base, ours and theirs of a contact the friend did not change, which a
+    survivor or a chain of aliases may need. Notices of the identity merge are kept
+    with the record they name (or the first record it decided)."""
+    items = list(items)
+    found = identity.merge_identities(
+        dict(items),
+        theirs_handle=theirs_handle,
+        lookup=lookup,
+        rules=rules_for("contacts/"),
+        region=region,
+        whole_record=whole_record,
+        validate=validate,
+    )
+    taken = found.labels
+    plain = merge.merge_records(
+        [(label, versions) for label, versions in items if label not in taken],
+        rules_for,
+        theirs_handle=theirs_handle,
+        whole_record=whole_record,
+        validate=validate,
+        region=region,
+    )
+    by_label = {record.label: record for record in found.records}
+    for notice in found.notices:
+        record = by_label.get(notice.label) or found.records[0]
+        if notice not in record.notices:
+            record.notices.append(notice)
+    return MergeResult(found.records + plain.records)
 
 
 # --- policy: what the merge's result becomes ------------------------------------------
