@@ -339,9 +339,10 @@ class FileCheck:
 
 
 def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) -> FileCheck:
-    """Check one record file. Lines are mapped only when there is a problem to place,
-    or for referrals (whose client, from and to are checked across records). `region`
-    reads phone numbers without a country code, for the likely duplicates."""
+    """Check one record file, its lines mapped: a referral's client, from and to and a
+    contact's values that a likely duplicate shares are placed by the checks across
+    records. `region` reads phone numbers without a country code, for the likely
+    duplicates."""
 
     def problems_of(loaded: Loaded) -> list[Problem]:
         found = schema.record_problems(label, loaded)
@@ -349,16 +350,15 @@ def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) ->
             found += rules.history_problems(label, loaded)
         return found
 
-    with_lines = label.folder == "referrals"
     try:
-        loaded = records.load_yaml(raw, label.path, lines=with_lines)
+        loaded = records.load_yaml(raw, label.path, lines=True)
     except RecordError as e:
         return FileCheck((Problem(label.path, e.line, "", e.reason),), None)
     problems = problems_of(loaded)
-    if problems and not with_lines:
-        loaded = records.load_yaml(raw, label.path)
-        problems = problems_of(loaded)
     return FileCheck(tuple(problems), schema.facts_of(label, loaded, region))
+
+
+CACHE_FORMAT = 2  # the shape of the cached facts (2: with duplicate matching and aliases)
 
 
 class ValidationCache:
@@ -377,7 +377,7 @@ class ValidationCache:
         self.summary_path = store.state_dir / "validated.marshal"
         self.files_path = store.state_dir / "validated-files.marshal"
         self.region = region  # the facts' phone keys depend on it
-        self.version = f"{__version__}:{schema.schema_version()}:{region}"
+        self.version = f"{__version__}:{schema.schema_version()}:{region}:{CACHE_FORMAT}"
         self._files: dict[str, tuple[Any, ...]] | None = None
         self.changed = False
 
@@ -457,7 +457,8 @@ def _digest(stats: Mapping[str, StatKey]) -> bytes:
 
 def _to_cache(result: FileCheck) -> tuple[Any, ...]:
     problems = tuple((p.path, p.line, p.field, p.message, p.severity) for p in result.problems)
-    facts = (result.facts.keys, result.facts.refs) if result.facts is not None else None
+    found = result.facts
+    facts = (found.keys, found.refs, found.matched, found.alias_of) if found is not None else None
     return problems, facts
 
 
@@ -465,7 +466,7 @@ def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
     problems, facts = entry[4], entry[5]
     return FileCheck(
         tuple(Problem(*p) for p in problems),
-        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])))
+        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])), *facts[2:4])
         if facts is not None
         else None,
     )
@@ -509,7 +510,7 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
                 found = cache.check(label, entry.path, stats[label.path]).facts
                 if found is not None:
                     facts[label] = found
-    cross = schema.cross_record_problems(facts, handles)
+    cross = schema.cross_record_problems(facts, handles, region)
     if chosen:
         cross = [p for p in cross if p.path in {label.path for label in chosen}]
     report.problems.extend(cross)

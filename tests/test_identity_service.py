@@ -207,3 +207,26 @@ def test_an_alias_is_never_removed_by_a_pull(tmp_path: Path) -> None:
     git("commit", "-qm", "drop the alias", cwd=bob)
     pull_ok(alice)
     assert read(alice, "contacts/acme-b")["alias_of"] == "acme-a"
+
+
+def test_validate_warns_from_the_matcher_and_checks_aliases(repo: Path) -> None:
+    for data in (ACME_A, ACME_B, OTHER):
+        write(repo, f"contacts/{data['id']}", data)
+    commit(repo)
+    out = jobshare("validate", cwd=repo)
+    assert out.exit_code == 0
+    # the same matcher as `duplicates`: one warning for the pair, on the line of the value
+    line = (repo / "contacts/acme-b.yaml").read_text().splitlines().index("- Jobs@Acme.example")
+    assert (
+        f"contacts/acme-b.yaml:{line + 1}: emails.0: warning: likely duplicate of "
+        "contacts/acme-a: same email 'jobs@acme.example'"
+    ) in out.stdout
+    assert out.stdout.count("likely duplicate") == 1
+    ok("combine", "acme-a", "acme-b", cwd=repo)
+    assert "likely duplicate" not in ok("validate", cwd=repo)
+    # an alias leading nowhere is an error
+    git("rm", "-q", "contacts/acme-a.yaml", cwd=repo)
+    bad = jobshare("validate", cwd=repo)
+    assert bad.exit_code == 1
+    assert "contacts/acme-b.yaml: alias_of: alias_of 'acme-a' names no contact" in bad.stdout
+    assert jobshare("show", "acme-b", cwd=repo).exit_code == 7
