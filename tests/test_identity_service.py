@@ -230,3 +230,26 @@ def test_validate_warns_from_the_matcher_and_checks_aliases(repo: Path) -> None:
     assert bad.exit_code == 1
     assert "contacts/acme-b.yaml: alias_of: alias_of 'acme-a' names no contact" in bad.stdout
     assert jobshare("show", "acme-b", cwd=repo).exit_code == 7
+
+
+def test_log_of_an_alias_follows_it_into_its_survivor(repo: Path) -> None:
+    for data in (ACME_A, ACME_B):
+        write(repo, f"contacts/{data['id']}", data)
+    commit(repo, "seed both")
+    edit(repo, "contacts/acme-a", role="Before the combine")
+    commit(repo, "an edit of acme-a alone")
+    edit(repo, "contacts/acme-b", role="Talent partner")
+    commit(repo, "an edit of acme-b")
+    ok("combine", "acme-a", "acme-b", cwd=repo)
+    edit(repo, "contacts/acme-a", location="Leeds")
+    commit(repo, "acme-a after the combine")
+    entries = json.loads(ok("log", "acme-b", "--json", cwd=repo))["jobshare.log/v1"]
+    messages = [e["message"].splitlines()[0] for e in entries]
+    assert messages == [
+        "acme-a after the combine",
+        "Combine 2 contacts into contacts/acme-a",
+        "an edit of acme-b",
+        "seed both",
+    ]
+    labels = {r["label"] for r in entries[1]["records"]}
+    assert labels == {"contacts/acme-a", "contacts/acme-b"}
