@@ -253,3 +253,18 @@ def test_log_of_an_alias_follows_it_into_its_survivor(repo: Path) -> None:
     ]
     labels = {r["label"] for r in entries[1]["records"]}
     assert labels == {"contacts/acme-a", "contacts/acme-b"}
+
+
+def test_a_conflict_on_a_survivor_names_the_records_it_came_from(tmp_path: Path) -> None:
+    alice, bob = two_friends(tmp_path, ACME_A, ACME_B)
+    ok("combine", "acme-a", "acme-b", cwd=alice)
+    pull_ok(bob)
+    edit(alice, "contacts/acme-a", role="Head of talent")
+    commit(alice)
+    edit(bob, "contacts/acme-a", role="Talent partner")
+    commit(bob)
+    pulled = jobshare("pull", cwd=alice)
+    assert pulled.exit_code == 1
+    shown = jobshare("conflicts", cwd=alice).stdout
+    assert "contacts/acme-a:role" in shown
+    assert "contacts/acme-a holds the records combined into it: contacts/acme-b" in shown

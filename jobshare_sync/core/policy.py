@@ -119,7 +119,39 @@ def merge_step(
         record = by_label.get(notice.label) or found.records[0]
         if notice not in record.notices:
             record.notices.append(notice)
-    return MergeResult(found.records + plain.records)
+    result = MergeResult(found.records + plain.records)
+    name_sources(result, dict(items))
+    return result
+
+
+def name_sources(result: MergeResult, items: Mapping[str, Versions]) -> None:
+    """A conflict on a contact that records were combined into names them (from the
+    aliases that lead to it and the sections of its notes, core/identity), so that the
+    person resolving it knows where each part came from."""
+    for record in result.records:
+        conflict = record.conflict
+        if conflict is None or not record.label.startswith("contacts/"):
+            continue
+        record_id = record.label.split("/", 1)[1]
+        sources = {
+            source
+            for version in conflict.versions
+            if version is not None
+            for source in identity.split_notes(version.get("notes")).sections
+        }
+        sources |= {
+            label.split("/", 1)[1]
+            for label, versions in items.items()
+            if label.startswith("contacts/")
+            and any(
+                v is not None and identity.is_alias(v) and v.get("alias_of") == record_id
+                for v in versions
+            )
+        }
+        sources.discard(record_id)
+        if sources:
+            named = ", ".join(f"contacts/{s}" for s in sorted(sources))
+            conflict.messages.append(f"{record.label} holds the records combined into it: {named}")
 
 
 # --- policy: what the merge's result becomes ------------------------------------------
