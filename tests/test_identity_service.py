@@ -168,14 +168,14 @@ def test_a_friend_pulls_a_combine_and_keeps_their_own_edits(tmp_path: Path) -> N
         notes="Pays on time.\nNew office in Leeds.\n",
     )
     commit(bob)
+    preview = ok("incoming", "alice", cwd=bob)
+    assert "combined contacts/acme-b into contacts/acme-a (by alice)" in preview
     out = pull_ok(bob, "alice")
     assert "combined contacts/acme-b into contacts/acme-a (by alice)" in out
     kept = read(bob, "contacts/acme-a")
     assert "+44 20 7946 0123" in kept["phones"]
     assert "New office in Leeds." in kept["notes"]
     assert read(bob, "contacts/acme-b")["alias_of"] == "acme-a"
-    incoming = ok("incoming", "bob", cwd=alice)
-    assert "acme-a" in incoming
     pull_ok(alice)
     assert normal(contacts_of(alice)) == normal(contacts_of(bob))
     assert jobshare("validate", cwd=alice).exit_code == 0
@@ -268,3 +268,16 @@ def test_a_conflict_on_a_survivor_names_the_records_it_came_from(tmp_path: Path)
     shown = jobshare("conflicts", cwd=alice).stdout
     assert "contacts/acme-a:role" in shown
     assert "contacts/acme-a holds the records combined into it: contacts/acme-b" in shown
+
+
+def test_a_referral_whose_client_was_combined_leads_to_the_survivor(tmp_path: Path) -> None:
+    alice, bob = two_friends(tmp_path, ACME_A, ACME_B)
+    ok("fetch", "bob", cwd=alice)
+    ok("refer", "acme-b", "--to", "bob", "--title", "Data engineer", cwd=alice)
+    # the referral names acme-b as it was then; the combine comes later
+    assert read(alice, "contacts/acme-b")["name"] == "ACME Recruiting Ltd"
+    ok("combine", "acme-a", "acme-b", cwd=alice)
+    pull_ok(bob)
+    inbox = ok("inbox", cwd=bob)
+    assert "Data engineer" in inbox and "Acme Recruiting" in inbox
+    assert jobshare("validate", cwd=bob).exit_code == 0
