@@ -115,9 +115,10 @@ def merge_step(
         region=region,
     )
     by_label = {record.label: record for record in found.records}
+    anywhere = found.records or plain.records
     for notice in found.notices:
-        record = by_label.get(notice.label) or found.records[0]
-        if notice not in record.notices:
+        record = by_label.get(notice.label) or (anywhere[0] if anywhere else None)
+        if record is not None and notice not in record.notices:
             record.notices.append(notice)
     result = MergeResult(found.records + plain.records)
     name_sources(result, dict(items))
