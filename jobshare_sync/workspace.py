@@ -219,7 +219,8 @@ def follow_alias(store: Store, label: Label) -> Label:
 
 
 def aliases_of(store: Store, label: Label) -> list[Label]:
-    """The contacts whose aliases lead to `label` (directly or along a chain)."""
+    """The contacts whose aliases lead to `label` (directly or along a chain). Only
+    files that name `alias_of` at all are parsed."""
     if label.folder != "contacts":
         return []
     found = []
@@ -227,6 +228,8 @@ def aliases_of(store: Store, label: Label) -> list[Label]:
         if other.folder != "contacts" or other == label:
             continue
         try:
+            if b"alias_of" not in (store.root / other.path).read_bytes():
+                continue
             data = read_worktree_record(store, other)
         except (RecordError, OSError):
             continue
