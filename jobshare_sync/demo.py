@@ -285,3 +285,42 @@ def sync_with_friends(r: Runner) -> None:
     r.say("Alice pulls: the referral is accepted, and the ledger shows the give and take.")
     r.run("alice", "pull", "bob")
     r.run("alice", "ledger")
+
+    one_source_one_record(r)
+
+
+def one_source_one_record(r: Runner) -> None:
+    """Bob adds a recruiter Alice already has, under his own id; Alice finds the pair,
+    combines it, and Bob's old id leads to the one record."""
+    r.say("Bob meets Northwind Talent too and adds them, under an id of his own.")
+    r.run(
+        "bob",
+        "add",
+        "contact",
+        "--id",
+        "northwind-talent-bob",
+        "--name",
+        "Northwind Talent GmbH",
+        "--kind",
+        "agency",
+        "--email",
+        "Hello@Northwind-Talent.example",
+        "--phone",
+        "+49 40 1234 5678",
+        "--notes",
+        "Ask for Jana in the Hamburg office.",
+    )
+    r.run("bob", "push")
+
+    r.say("Alice pulls, and jobshare finds the two records of one source.")
+    r.run("alice", "pull", "bob")
+    r.run("alice", "duplicates")
+
+    r.say("She combines them by hand: nothing is lost, and Bob's id becomes an alias.")
+    r.run("alice", "combine", "northwind-talent-demo", "northwind-talent-bob")
+    r.run("alice", "push")
+
+    r.say("Bob pulls the combine; his old id leads to the one record.")
+    r.run("bob", "pull", "alice")
+    r.run("bob", "show", "northwind-talent-bob")
+    r.run("bob", "push")

@@ -134,8 +134,9 @@ def _text_block(text: str | None) -> str | None:
 
 
 def find_contact(store: Store, text: str) -> Label:
-    """The client of a referral: a contact's label, id, unique id prefix or name."""
-    return _find(store, text, "contacts")
+    """The client of a referral: a contact's label, id, unique id prefix or name; an
+    alias leads to its survivor (core/identity)."""
+    return workspace.follow_alias(store, _find(store, text, "contacts"))
 
 
 def find_referral(store: Store, text: str) -> Label:
@@ -210,6 +211,17 @@ def _contact_name(store: Store, label: Label) -> str:
     return str(data.get("name") or label.id)
 
 
+def _client_name(store: Store, client: str) -> str:
+    """The name of a client that is no listed contact: an alias's survivor's (core/identity),
+    else the id as it stands."""
+    if not records.ID_RE.match(client):
+        return client
+    try:
+        return _contact_name(store, workspace.follow_alias(store, Label("contacts", client)))
+    except LabelError:
+        return client
+
+
 # --- the inbox ------------------------------------------------------------------------
 
 
@@ -269,7 +281,7 @@ def inbox(store: Store, *, include_all: bool = False) -> list[InboxItem]:
                 item.label,
                 str(data.get("title") or ""),
                 client,
-                names.get(client, client),
+                names.get(client) or _client_name(store, client),
                 str(data.get("from") or ""),
                 str(data.get("to") or ""),
                 str(data.get("status") or ""),

@@ -450,13 +450,55 @@ def log(store: Store, label: Label | None = None, limit: int | None = None) -> l
     if head is None:
         return _followed(store, label, limit, [])
     entries: list[CommitChanges] = []
-    commits = store.walk_commits(head.id)
-    found = _label_history(store, commits, label) if label else _all_changes(store, commits)
+    commits: Iterable[Commit] = store.walk_commits(head.id)
+    survivor = _survivor(store, label) if label else None
+    if label and survivor:
+        found: Iterable[CommitChanges] = _alias_history(store, list(commits), label, survivor)
+    else:
+        found = _label_history(store, commits, label) if label else _all_changes(store, commits)
     for entry in found:
         if limit is not None and len(entries) >= limit:
             break
         entries.append(entry)
     return _followed(store, label, limit, entries)
+
+
+def _survivor(store: Store, label: Label) -> Label | None:
+    """The record an alias in the working tree leads to (core/identity), or None."""
+    from .workspace import follow_alias
+
+    if label.folder != "contacts" or not (store.root / label.path).is_file():
+        return None
+    try:
+        found = follow_alias(store, label)
+    except (LabelError, RecordError):
+        return None
+    return found if found != label else None
+
+
+def _alias_history(
+    store: Store, commits: list[Commit], label: Label, survivor: Label
+) -> Iterator[CommitChanges]:
+    """`log OTHER` of an alias: the record's own history up to its combine (or rename),
+    then its survivor's since then, newest first."""
+    own = list(_label_history(store, commits, label))
+    if not own:
+        return iter(())
+    turned = own[0].commit.id  # the newest change of the alias's file: it became the alias
+    since = [
+        entry
+        for entry in _label_history(store, commits, survivor)
+        if entry.commit.id == turned or store.descendant_of(entry.commit.id, turned)
+    ]
+    by_commit = {entry.commit.id: entry for entry in own}
+    merged = list(own)
+    for entry in since:
+        if entry.commit.id in by_commit:  # the combine itself: both records' changes
+            by_commit[entry.commit.id].records.extend(entry.records)
+        else:
+            merged.append(entry)
+    order = {commit.id: i for i, commit in enumerate(commits)}
+    return iter(sorted(merged, key=lambda entry: order[entry.commit.id]))
 
 
 def _followed(

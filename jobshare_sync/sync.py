@@ -4,7 +4,7 @@
 
     gather   base, ours and theirs of each record the friend changed     gather
     drop     what must not be merged                                      policy.drop_unmergeable
-    merge    field by field, by each field's x-merge rule                 merge.merge_records
+    merge    combines and renames, then field by field (x-merge rules)    policy.merge_step
     policy   strategy, relayed and late deletions, referral clients       policy.apply_policy
     write    one merge commit, or the conflicts in .git/jobshare/merge.json  write
 
@@ -202,12 +202,11 @@ def merge_friend(
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     candidates, not_records = gather(store, bases, ours, theirs, owners)
     items, outcome.skipped = policy.drop_unmergeable(candidates, not_records)
-    result = merge.merge_records(
+    result = policy.merge_step(
         items,
-        policy.rules_for,
         theirs_handle=outcome.handle,
+        lookup=partial(_unchanged_versions, store, bases, ours, theirs),
         whole_record=whole_record,
-        validate=policy.validate,
         region=store.config().get("region") or merge.DEFAULT_REGION,
     )
     facts = gather_facts(store, ours, result, dict(items), owners, late)
@@ -336,6 +335,28 @@ def gather(
             )
         )
     return candidates, not_records
+
+
+def _unchanged_versions(
+    store: Store, bases: list[str], ours: Commit | None, theirs: Commit, label: str
+) -> Versions:
+    """Base (the first merge base's), ours and theirs of a record the friend did not
+    change: what the identity merge reads of a survivor or a chain of aliases."""
+
+    def read(tree: str | None) -> dict[str, Any] | None:
+        oid = store.blob_id_at(tree, f"{label}.yaml")
+        if oid is None:
+            return None
+        try:
+            data = store.load(Label(*label.split("/", 1)), oid).data
+        except RecordError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    base_tree = store.commit(bases[0]).tree if bases else None
+    return AncestorOursTheirs(
+        read(base_tree), read(ours.tree if ours is not None else None), read(theirs.tree)
+    )
 
 
 def gather_facts(

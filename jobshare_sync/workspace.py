@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import normal, records, rules, schema, values
+from .core import identity, normal, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -196,6 +196,48 @@ def find_label(store: Store, text: str) -> Label:
     return label
 
 
+def follow_alias(store: Store, label: Label) -> Label:
+    """The survivor a contact leads to through aliases (`alias_of`, core/identity): the
+    label itself when it is no alias or no contact. What `show`, `edit`, `refer` and a
+    referral's client work on. Raises LabelError when the chain ends at no record."""
+    if label.folder != "contacts":
+        return label
+
+    def lookup(record_id: str) -> dict[str, Any] | None:
+        try:
+            return read_worktree_record(store, Label("contacts", record_id))
+        except (RecordError, OSError):
+            return None
+
+    survivor = Label("contacts", identity.resolve(label.id, lookup))
+    if survivor != label and not (store.root / survivor.path).is_file():
+        raise LabelError(
+            f"{label} leads to {survivor}, which is missing: "
+            "run 'jobshare validate' to see the aliases that lead nowhere"
+        )
+    return survivor
+
+
+def aliases_of(store: Store, label: Label) -> list[Label]:
+    """The contacts whose aliases lead to `label` (directly or along a chain). Only
+    files that name `alias_of` at all are parsed."""
+    if label.folder != "contacts":
+        return []
+    found = []
+    for other in known_labels(store):
+        if other.folder != "contacts" or other == label:
+            continue
+        try:
+            if b"alias_of" not in (store.root / other.path).read_bytes():
+                continue
+            data = read_worktree_record(store, other)
+        except (RecordError, OSError):
+            continue
+        if identity.is_alias(data) and follow_alias(store, other) == label:
+            found.append(other)
+    return found
+
+
 def _close_matches(store: Store, wanted: str) -> str:
     import difflib
 
@@ -252,6 +294,8 @@ def list_records(
             data = read_worktree_record(store, label)
         except RecordError:
             continue
+        if identity.is_alias(data):  # its survivor is listed (core/identity)
+            continue
         if kind and data.get("kind") != kind:
             continue
         if wanted_tag is not None and wanted_tag not in _tag_keys(data):
@@ -298,9 +342,10 @@ class FileCheck:
 
 
 def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) -> FileCheck:
-    """Check one record file. Lines are mapped only when there is a problem to place,
-    or for referrals (whose client, from and to are checked across records). `region`
-    reads phone numbers without a country code, for the likely duplicates."""
+    """Check one record file, its lines mapped: a referral's client, from and to and a
+    contact's values that a likely duplicate shares are placed by the checks across
+    records. `region` reads phone numbers without a country code, for the likely
+    duplicates."""
 
     def problems_of(loaded: Loaded) -> list[Problem]:
         found = schema.record_problems(label, loaded)
@@ -308,16 +353,15 @@ def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) ->
             found += rules.history_problems(label, loaded)
         return found
 
-    with_lines = label.folder == "referrals"
     try:
-        loaded = records.load_yaml(raw, label.path, lines=with_lines)
+        loaded = records.load_yaml(raw, label.path, lines=True)
     except RecordError as e:
         return FileCheck((Problem(label.path, e.line, "", e.reason),), None)
     problems = problems_of(loaded)
-    if problems and not with_lines:
-        loaded = records.load_yaml(raw, label.path)
-        problems = problems_of(loaded)
     return FileCheck(tuple(problems), schema.facts_of(label, loaded, region))
+
+
+CACHE_FORMAT = 2  # the shape of the cached facts (2: with duplicate matching and aliases)
 
 
 class ValidationCache:
@@ -336,7 +380,7 @@ class ValidationCache:
         self.summary_path = store.state_dir / "validated.marshal"
         self.files_path = store.state_dir / "validated-files.marshal"
         self.region = region  # the facts' phone keys depend on it
-        self.version = f"{__version__}:{schema.schema_version()}:{region}"
+        self.version = f"{__version__}:{schema.schema_version()}:{region}:{CACHE_FORMAT}"
         self._files: dict[str, tuple[Any, ...]] | None = None
         self.changed = False
 
@@ -416,7 +460,8 @@ def _digest(stats: Mapping[str, StatKey]) -> bytes:
 
 def _to_cache(result: FileCheck) -> tuple[Any, ...]:
     problems = tuple((p.path, p.line, p.field, p.message, p.severity) for p in result.problems)
-    facts = (result.facts.keys, result.facts.refs) if result.facts is not None else None
+    found = result.facts
+    facts = (found.keys, found.refs, found.matched, found.alias_of) if found is not None else None
     return problems, facts
 
 
@@ -424,7 +469,7 @@ def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
     problems, facts = entry[4], entry[5]
     return FileCheck(
         tuple(Problem(*p) for p in problems),
-        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])))
+        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])), *facts[2:4])
         if facts is not None
         else None,
     )
@@ -468,7 +513,7 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
                 found = cache.check(label, entry.path, stats[label.path]).facts
                 if found is not None:
                     facts[label] = found
-    cross = schema.cross_record_problems(facts, handles)
+    cross = schema.cross_record_problems(facts, handles, region)
     if chosen:
         cross = [p for p in cross if p.path in {label.path for label in chosen}]
     report.problems.extend(cross)
@@ -668,7 +713,7 @@ def edit_record(
     the same invalid text handed back again gives up. Text unchanged, or the same data
     in other bytes, writes nothing. Raises LabelError for an unknown record and
     RecordError if the record on disk does not parse once the edit is valid."""
-    found = find_label(store, text)
+    found = follow_alias(store, find_label(store, text))
     original = (store.root / found.path).read_bytes()
     shown = original.decode("utf-8", errors="replace")
     tried: str | None = None  # the last invalid attempt: handing it back unchanged gives up
@@ -708,6 +753,25 @@ def _save_edit(
 
 
 def remove_record(store: Store, label: Label, *, commit: bool = True) -> Saved:
+    """Remove one record (and commit the removal unless told not to).
+
+    Aliases stay (core/identity): removing one, or a survivor aliases lead to, would
+    leave friends' labels and referrals leading nowhere, so both are refused with
+    InvalidRecordError; a survivor's content is edited instead."""
+    if label.folder == "contacts" and (store.root / label.path).is_file():
+        with contextlib.suppress(RecordError):
+            data = read_worktree_record(store, label)
+            if identity.is_alias(data):
+                raise InvalidRecordError(
+                    f"{label} is an alias of contacts/{data['alias_of']}: aliases stay so "
+                    "that friends holding the old id follow it; nothing to remove"
+                )
+        held = aliases_of(store, label)
+        if held:
+            raise InvalidRecordError(
+                f"{label} holds {', '.join(map(str, held))} (combined or renamed into it): "
+                "removing it would leave them leading nowhere; edit it instead"
+            )
     with store.locked():
         name = _display_name(store, label)
         if commit:

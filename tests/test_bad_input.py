@@ -41,6 +41,9 @@ ORDINARY: dict[str, list[str]] = {
     "import": [str(EXAMPLES / "import" / "iphone-3.0.vcf")],
     "export": [],
     "vdir sync": ["../vdir"],  # beside the repository: relative paths follow -C
+    "duplicates": [],
+    "combine": ["acme", "acme"],  # one record only here: refused as named twice
+    "rename": ["acme", "acme-recruiting"],
     "friend add": ["carol", "/nowhere/carol"],
     "friend list": [],
     "friend remove": ["bob"],
@@ -78,6 +81,7 @@ WRITES = {
     "vdir sync",
     "edit",
     "rm",
+    "rename",
     "commit",
     "pull",
     "push",
@@ -269,7 +273,7 @@ def test_every_command_in_a_repository_with_a_jobshare_yaml_and_no_commit(tmp_pa
     expected = {"show": 7, "diff": 7, "edit": 7, "rm": 7, "refer": 7, "push": 11}
     expected |= {f"referral {a}": 7 for a in ("accept", "decline", "complete", "withdraw")}
     expected |= {"friend remove": 10, "friend pin": 10, "fetch": 10, "pull": 10, "incoming": 10}
-    expected |= {"resolve": 8, "merge": 8, "doctor": 1, "log": 7}
+    expected |= {"resolve": 8, "merge": 8, "doctor": 1, "log": 7, "combine": 7, "rename": 7}
     for command in sorted(set(ORDINARY) - NO_REPOSITORY):
         repo = copies()
         result = call(command, repo)

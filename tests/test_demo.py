@@ -39,6 +39,12 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
     ledger = out[out.index("alice$ jobshare ledger") :].splitlines()
     assert ledger[3].split() == ["bob", "2", "2", "1", "2", "1", "1", "+1"]
     assert "Traceback" not in out + proc.stderr
+    found = out[out.index("alice$ jobshare duplicates") :].splitlines()[1]
+    assert "contacts/northwind-talent-bob  contacts/northwind-talent-demo" in found
+    assert "Combine 2 contacts into contacts/northwind-talent-demo in commit" in out
+    assert "combined contacts/northwind-talent-bob into contacts/northwind-talent-demo" in out
+    shown = out[out.index("bob$ jobshare show northwind-talent-bob") :]
+    assert shown.splitlines()[2].startswith("  contacts/northwind-talent-demo  Northwind Talent")
     alice, bob = target / "alice", target / "bob"
     for folder in ("contacts", "referrals"):  # the same records; each keeps its own jobshare.yaml
         assert git("rev-parse", f"HEAD:{folder}", cwd=alice) == git(
@@ -49,7 +55,9 @@ def test_demo_runs_every_step_and_leaves_converged_repositories(tmp_path: Path) 
     ]
     spreewald = (alice / "contacts/spreewald-energie-x2kf.yaml").read_text()
     assert "einkauf@spreewald-energie.example" in spreewald  # the import updated it
-    assert len(list((alice / "contacts").glob("*.yaml"))) == 21 + 20 - 7 + 1 + 2
+    # 21 of Alice's and 20 of Bob's, 7 of them the same, the one Alice adds, the two her
+    # import adds, and the alias Bob's duplicate of hers became
+    assert len(list((alice / "contacts").glob("*.yaml"))) == 21 + 20 - 7 + 1 + 2 + 1
     record = (alice / "contacts/hanse-tech-recruiting-m4xt.yaml").read_text()
     assert (
         "name: Dr. Zoë Müller" in record

@@ -31,6 +31,7 @@ SERVICES = [
     "conflicts",
     "referrals",
     "review",
+    "identity",
     "drivers",
     "demo",
     "render",

@@ -316,7 +316,8 @@ def test_emails_tags_and_industries_count_once_whatever_their_case(tmp_path: Pat
     assert label in ok("list", "--search", "DANA@ACME.EXAMPLE", cwd=repo).stdout
     other = add(repo, "Acme again", "--id", "acme-2", "--email", "DANA@acme.EXAMPLE")
     warnings = ok("validate", cwd=repo).stdout
-    assert f"{other}.yaml: warning: likely duplicate of {label}: same email" in warnings
+    # the warning names the line and field of the matching value
+    assert f"{other}.yaml:6: emails.0: warning: likely duplicate of {label}: same email" in warnings
 
 
 def test_a_set_merge_compares_without_case(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from .base import JobshareGroup
 
 AREAS = (  # modules of this package, each with its COMMANDS
     "records",
+    "identity",
     "sync",
     "conflicts",
     "referrals",
@@ -38,6 +39,9 @@ HELP_ORDER = (
     "import",
     "export",
     "vdir",
+    "duplicates",
+    "combine",
+    "rename",
     "friend",
     "fetch",
     "pull",

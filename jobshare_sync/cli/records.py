@@ -297,6 +297,9 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
             painted = use_color(color)
             page(render.commit_changes(shown, painted), painted)
         return
+    asked, target = target, workspace.follow_alias(store, target)
+    if target != asked and not as_json:
+        click.echo(f"{asked} is an alias of {target}: showing {target}", err=True)
     raw = (store.root / target.path).read_bytes()
     data = workspace.read_worktree_record(store, target)
     if as_json:

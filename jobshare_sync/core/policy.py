@@ -10,11 +10,11 @@ the pull gathered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import merge, schema
+from . import identity, merge, schema
 from .merge import AncestorOursTheirs, MergeResult, RecordMerge
 from .records import ID_RE, Label, Skipped
 
@@ -76,6 +76,83 @@ def drop_unmergeable(
             base = ours
         items.append((candidate.label, AncestorOursTheirs(base, ours, theirs)))
     return items, skipped
+
+
+# --- merge: aliases first, then every other record -------------------------------------
+
+
+def merge_step(
+    items: Iterable[tuple[str, Versions]],
+    *,
+    theirs_handle: str,
+    lookup: Callable[[str], Versions] | None = None,
+    whole_record: bool = False,
+    region: str = merge.DEFAULT_REGION,
+) -> MergeResult:
+    """The merge step: the contacts that aliases touch on any side through
+    `identity.merge_identities` (combines and renames meet every other change, see
+    core/identity), every other record through `merge.merge_records`. `lookup(label)`
+    gives base, ours and theirs of a contact the friend did not change, which a
+    survivor or a chain of aliases may need. Notices of the identity merge are kept
+    with the record they name (or the first record it decided)."""
+    items = list(items)
+    found = identity.merge_identities(
+        dict(items),
+        theirs_handle=theirs_handle,
+        lookup=lookup,
+        rules=rules_for("contacts/"),
+        region=region,
+        whole_record=whole_record,
+        validate=validate,
+    )
+    taken = found.labels
+    plain = merge.merge_records(
+        [(label, versions) for label, versions in items if label not in taken],
+        rules_for,
+        theirs_handle=theirs_handle,
+        whole_record=whole_record,
+        validate=validate,
+        region=region,
+    )
+    by_label = {record.label: record for record in found.records}
+    anywhere = found.records or plain.records
+    for notice in found.notices:
+        record = by_label.get(notice.label) or (anywhere[0] if anywhere else None)
+        if record is not None and notice not in record.notices:
+            record.notices.append(notice)
+    result = MergeResult(found.records + plain.records)
+    name_sources(result, dict(items))
+    return result
+
+
+def name_sources(result: MergeResult, items: Mapping[str, Versions]) -> None:
+    """A conflict on a contact that records were combined into names them (from the
+    aliases that lead to it and the sections of its notes, core/identity), so that the
+    person resolving it knows where each part came from."""
+    for record in result.records:
+        conflict = record.conflict
+        if conflict is None or not record.label.startswith("contacts/"):
+            continue
+        record_id = record.label.split("/", 1)[1]
+        sources = {
+            source
+            for version in conflict.versions
+            if version is not None
+            for source in identity.split_notes(version.get("notes")).sections
+        }
+        sources |= {
+            label.split("/", 1)[1]
+            for label, versions in items.items()
+            if label.startswith("contacts/")
+            and any(
+                v is not None and identity.is_alias(v) and v.get("alias_of") == record_id
+                for v in versions
+            )
+        }
+        sources.discard(record_id)
+        if sources:
+            named = ", ".join(f"contacts/{s}" for s in sorted(sources))
+            conflict.messages.append(f"{record.label} holds the records combined into it: {named}")
 
 
 # --- policy: what the merge's result becomes ------------------------------------------

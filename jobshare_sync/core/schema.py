@@ -419,6 +419,9 @@ class Facts:
 
     keys: tuple[tuple[str, str], ...] = ()
     refs: tuple[tuple[str, str, int | None], ...] = ()
+    # a contact's fields that duplicate matching compares (core/identity), as JSON
+    matched: str = ""
+    alias_of: str | None = None  # an alias's survivor (core/identity)
 
 
 def facts_of(label: Label, loaded: Loaded, region: str = DEFAULT_REGION) -> Facts:
@@ -427,9 +430,20 @@ def facts_of(label: Label, loaded: Loaded, region: str = DEFAULT_REGION) -> Fact
     if not isinstance(data, dict):
         return Facts()
     if label.folder == "contacts":
-        if "alias_of" in data:  # an alias holds no values of its own (core/identity.py)
-            return Facts()
-        return Facts(keys=tuple(sorted(set(_normal_keys(data, region)))))
+        if "alias_of" in data:  # an alias holds no values of its own (core/identity)
+            target = data["alias_of"]
+            return Facts(alias_of=target if isinstance(target, str) else None)
+        matched: dict[str, Any] = {k: data[k] for k in MATCHED_FIELDS if k in data}
+        if loaded.lines:  # where each value stands, for the warnings' lines
+            matched["lines"] = {
+                pointer: line
+                for pointer, line in loaded.lines.items()
+                if pointer.split("/")[1:2] and pointer.split("/")[1] in MATCHED_FIELDS
+            }
+        return Facts(
+            keys=tuple(sorted(set(_normal_keys(data, region)))),
+            matched=json.dumps(matched, ensure_ascii=False, sort_keys=True, default=str),
+        )
     refs = tuple(
         (key, data[key], loaded.line_of(f"/{key}") if loaded.lines else None)
         for key in ("client", "from", "to")
@@ -485,7 +499,18 @@ def cross_record_problems(
                         severity="warning",
                     )
                 )
-    problems.extend(_likely_duplicates(facts))
+    for label, fact in facts.items():
+        if fact.alias_of is not None and fact.alias_of not in contact_ids:
+            problems.append(
+                Problem(
+                    label.path,
+                    None,
+                    "/alias_of",
+                    f"alias_of {fact.alias_of!r} names no contact: "
+                    f"restore contacts/{fact.alias_of}.yaml or fix the id",
+                )
+            )
+    problems.extend(_likely_duplicates(facts, region))
     return problems
 
 
@@ -503,24 +528,48 @@ def _normal_keys(data: Mapping[str, Any], region: str) -> Iterable[tuple[str, st
             yield "website", site
 
 
-def _likely_duplicates(facts: Mapping[Label, Facts]) -> list[Problem]:
-    owners: dict[tuple[str, str], list[Label]] = defaultdict(list)
-    for label, fact in sorted(facts.items()):
-        for key in fact.keys:
-            owners[key].append(label)
+def _likely_duplicates(facts: Mapping[Label, Facts], region: str) -> list[Problem]:
+    """One warning per likely duplicate pair, from the matcher of `jobshare duplicates`
+    (core/identity), on the later record, with the JSON pointer of its matching value
+    (the caller places its line): the strongest reason, emails, phones and web sites
+    first."""
+    from .identity import find_duplicates  # imported late: identity reads this module
+
+    contacts = {
+        label.id: label
+        for label, fact in facts.items()
+        if label.folder == "contacts" and fact.matched
+    }
+    found = [
+        {**json.loads(facts[label].matched), "id": record_id}
+        for record_id, label in sorted(contacts.items())
+    ]
+    lines = {str(record["id"]): record.pop("lines", {}) for record in found}
     problems = []
-    for (what, value), labels in sorted(owners.items()):
-        for label in labels[1:]:
+    for group in find_duplicates(found, region=region):
+        for match in group.matches:
+            reason = min(match.reasons, key=lambda r: (_REASON_ORDER.get(r.field, 9), -r.weight))
+            what = _REASON_WORD.get(reason.field, reason.field)
+            said = (
+                f"same {what} {reason.key!r}"
+                if reason.field in ("emails", "phones", "website")
+                else f"similar {what} {reason.left!r}"
+            )
             problems.append(
                 Problem(
-                    label.path,
-                    None,
-                    "",
-                    f"likely duplicate of {labels[0]}: same {what} {value!r}",
+                    contacts[match.right].path,
+                    lines[match.right].get(reason.right_pointer),
+                    reason.right_pointer,
+                    f"likely duplicate of {contacts[match.left]}: {said}",
                     severity="warning",
                 )
             )
-    return problems
+    return sorted(problems, key=lambda p: (p.path, p.message))
+
+
+MATCHED_FIELDS = ("name", "organization", "emails", "phones", "website")
+_REASON_ORDER = {"emails": 0, "phones": 1, "website": 2, "name": 3, "organization": 4}
+_REASON_WORD = {"emails": "email", "phones": "phone"}
 
 
 def folder_of_kind(kind: str) -> str:
