@@ -1,0 +1,482 @@
+"""The read index: a SQLite cache of the records at HEAD (DESIGN section 7a).
+
+One row per record file at HEAD, keyed by label and blob id, holding what `list`,
+search, `show` and label lookup need: the record as JSON, its name or title, kind,
+tags, industries, emails, organization, added_by, updated, and its folded words in an
+FTS5 table for search. The rows describe one tree, HEAD's; when HEAD moves, only the
+records whose blob changed between the two trees are read again (`changed_entries`),
+so the cost follows the change. Files in the working tree that differ from HEAD are
+laid over the rows for each query: a file whose stat matches the one kept beside its
+blob id is not read, so a query reads only what changed since.
+
+It is a cache: missing, from another version (`PRAGMA user_version`) or corrupt, it
+is rebuilt, and its answers never differ from reading every file (`entry_of` and
+`matches` are the same rules in Python, for a test to compare). Every change is one
+SQLite transaction in WAL mode, so readers never see half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .core import records, values
+from .core.records import Label
+from .errors import RecordError
+from .store import Store
+
+VERSION = 1  # PRAGMA user_version of the layout below: another value means rebuild
+FILE_NAME = "index.sqlite"
+RACY_NS = 2_000_000_000  # a file changed this recently is read again next time (git's racy-clean)
+PROGRESS_FROM = 5000  # records: a build this large shows progress on a terminal
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS {db}.meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS {db}.records (
+    rowid INTEGER PRIMARY KEY, label TEXT UNIQUE NOT NULL, folder TEXT NOT NULL,
+    blob TEXT, name TEXT, kind TEXT, added_by TEXT, updated TEXT, organization TEXT,
+    data TEXT);
+CREATE TABLE IF NOT EXISTS {db}.keys (record INTEGER NOT NULL, field TEXT NOT NULL, key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS {db}.keys_by_key ON keys (field, key);
+CREATE INDEX IF NOT EXISTS {db}.keys_by_record ON keys (record);
+CREATE VIRTUAL TABLE IF NOT EXISTS {db}.words USING fts5(text, tokenize='unicode61 remove_diacritics 0');
+"""
+_STATS = "CREATE TABLE IF NOT EXISTS main.stats (path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER, ino INTEGER, blob TEXT)"
+
+
+@dataclass(frozen=True)
+class Query:
+    """What `list` asks for; every filter given must hold. Keys compare as the record
+    keys do: tags, industries and added_by by `values.word_key`, updated as an instant."""
+
+    folder: str | None = None
+    kind: str | None = None
+    tag: str | None = None
+    industry: str | None = None
+    added_by: str | None = None
+    updated_since: str | None = None  # an RFC 3339 date-time or a date (midnight UTC)
+    search: str | None = None  # words, each a prefix of a word of the record
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index keeps of one record. `data` is None when the file does not parse
+    as a mapping: such a record has a label but is in no listing."""
+
+    label: Label
+    blob: str | None
+    data: dict[str, Any] | None
+    name: str = ""
+    kind: str | None = None
+    added_by: str | None = None
+    updated: str | None = None  # values.instant_key
+    organization: str | None = None
+    keys: tuple[tuple[str, str], ...] = ()  # (field, key): tag, industry, email
+    text: str = ""  # the folded words, space-separated
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def entry_of(label: Label, blob: str | None, data: Any) -> Entry:
+    """The index's view of a record parsed as `data` (anything a YAML file may hold)."""
+    if not isinstance(data, dict):
+        return Entry(label, blob, None)
+    keys: list[tuple[str, str]] = []
+    for field, name, key in (
+        ("tag", "tags", values.word_key),
+        ("industry", "industries", values.word_key),
+        ("email", "emails", values.email_key),
+    ):
+        items = data.get(name)
+        if isinstance(items, list):
+            keys += sorted({(field, key(t)) for t in items if isinstance(t, str)})
+    added_by = _text(data.get("added_by"))
+    words = values.words(" ".join([label.id, *_strings(data)]))
+    return Entry(
+        label,
+        blob,
+        data,
+        name=str(data.get("name") or data.get("title") or ""),
+        kind=_text(data.get("kind")),
+        added_by=values.word_key(added_by) if added_by is not None else None,
+        updated=values.instant_key(data.get("updated")),
+        organization=_text(data.get("organization")),
+        keys=tuple(keys),
+        text=" ".join(words),
+    )
+
+
+def since_key(text: str) -> str | None:
+    """The instant key of `--updated-since`: an RFC 3339 date-time, or a date read as
+    its midnight UTC; None when it is neither."""
+    text = text.strip()
+    return values.instant_key(text) or values.instant_key(f"{text}T00:00:00Z")
+
+
+def matches(entry: Entry, query: Query) -> bool:
+    """Whether a record answers `query`: the rule the SQL in `Index.entries` follows."""
+    if entry.data is None:
+        return False
+    if query.folder and entry.label.folder != query.folder:
+        return False
+    if query.kind and entry.kind != query.kind:
+        return False
+    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
+        if wanted is not None and (field, values.word_key(wanted)) not in entry.keys:
+            return False
+    if query.added_by is not None and entry.added_by != values.word_key(query.added_by):
+        return False
+    if query.updated_since is not None:
+        since = since_key(query.updated_since)
+        if since is None or entry.updated is None or entry.updated < since:
+            return False
+    if query.search is not None:
+        typed = values.words(query.search)
+        own = entry.text.split()
+        if not typed or not all(any(w.startswith(t) for w in own) for t in typed):
+            return False
+    return True
+
+
+class Index:
+    """The index of one repository, brought up to HEAD and the working tree on open.
+
+    `Index.open(store)` is the way in; a database that cannot be read is replaced.
+    """
+
+    def __init__(self, store: Store, connection: sqlite3.Connection) -> None:
+        self.store = store
+        self.db = connection
+
+    # --- opening and keeping up --------------------------------------------------------
+
+    @classmethod
+    def open(cls, store: Store, *, progress: bool | None = None) -> Index:
+        """The index of `store`, describing HEAD and, laid over it, the working tree.
+
+        Rebuilt (silently, or with progress on a terminal when large) when it is missing,
+        from another VERSION, or corrupt; kept in memory when the git directory is not
+        writable. Raises nothing of SQLite's.
+        """
+        path = store.state_dir / FILE_NAME
+        for attempt in range(2):
+            try:
+                index = cls(store, _connect(path))
+                index._update(progress)
+                index._overlay()
+                return index
+            except sqlite3.DatabaseError:
+                with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+                    index.db.close()
+                if attempt == 0:
+                    _remove(path)
+        index = cls(store, _connect(None))
+        index._update(progress)
+        index._overlay()
+        return index
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _update(self, progress: bool | None) -> None:
+        """Bring the rows from the tree they describe to HEAD's, in one transaction."""
+        head = self.store.head_tree()
+        if self._meta("tree") == (head or ""):
+            return
+        self.db.execute("BEGIN IMMEDIATE")  # one writer at a time; readers see the old rows
+        try:
+            old = self._meta("tree")  # again: another command may have done it meanwhile
+            if old != (head or ""):
+                self._apply(old or None, head, progress)
+                self.db.execute("REPLACE INTO main.meta VALUES ('tree', ?)", (head or "",))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _apply(self, old: str | None, head: str | None, progress: bool | None) -> None:
+        try:
+            changed = self.store.changed_entries(old, head)
+        except (KeyError, ValueError):  # the tree described is gone (history rewritten)
+            for table in ("records", "keys", "words"):
+                self.db.execute(f"DELETE FROM main.{table}")
+            changed = self.store.changed_entries(None, head)
+        show = _progress(len(changed), progress)
+        for count, (label, (_, blob)) in enumerate(sorted(changed.items()), 1):
+            self._delete("main", str(label))
+            if blob is not None:
+                self._insert("main", self._read_blob(label, blob))
+            if show is not None and (count % 1000 == 0 or count == len(changed)):
+                show(count)
+
+    def _read_blob(self, label: Label, blob: str) -> Entry:
+        try:
+            data = self.store.load(label, blob).data
+        except RecordError:
+            data = None
+        return entry_of(label, blob, data)
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM main.meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _delete(self, db: str, label: str) -> None:
+        row = self.db.execute(
+            f"SELECT rowid FROM {db}.records WHERE label = ?", (label,)
+        ).fetchone()
+        if row is not None:
+            self.db.execute(f"DELETE FROM {db}.records WHERE rowid = ?", row)
+            self.db.execute(f"DELETE FROM {db}.keys WHERE record = ?", row)
+            self.db.execute(f"DELETE FROM {db}.words WHERE rowid = ?", row)
+
+    def _insert(self, db: str, entry: Entry) -> None:
+        data = json.dumps(entry.data, ensure_ascii=False) if entry.data is not None else None
+        cursor = self.db.execute(
+            f"INSERT INTO {db}.records (label, folder, blob, name, kind, added_by, updated,"
+            " organization, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(entry.label),
+                entry.label.folder,
+                entry.blob,
+                entry.name,
+                entry.kind,
+                entry.added_by,
+                entry.updated,
+                entry.organization,
+                data,
+            ),
+        )
+        rowid = cursor.lastrowid
+        self.db.executemany(
+            f"INSERT INTO {db}.keys VALUES (?, ?, ?)", [(rowid, f, k) for f, k in entry.keys]
+        )
+        if entry.text:
+            self.db.execute(
+                f"INSERT INTO {db}.words (rowid, text) VALUES (?, ?)", (rowid, entry.text)
+            )
+
+    # --- the working tree ---------------------------------------------------------------
+
+    def _overlay(self) -> None:
+        """Lay the working tree's differences from HEAD over the rows, for this connection
+        only: records changed or added on disk go to temporary tables, and every label
+        that differs (removed ones too) to `temp.hidden`."""
+        heads = dict(self.db.execute("SELECT label, blob FROM main.records"))
+        kept = {row[0]: row[1:] for row in self.db.execute("SELECT * FROM main.stats")}
+        on_disk, _ = self.store.worktree_entries()
+        fresh: list[tuple[str, int, int, int, str]] = []
+        changed: list[Entry] = []
+        now = time.time_ns()
+        for label, item in on_disk.items():
+            path = label.path
+            try:
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+            known = kept.get(path)
+            if known is not None and tuple(known[:3]) == stat:
+                blob = known[3]
+                raw = None
+            else:
+                try:
+                    raw = Path(item.path).read_bytes()
+                except OSError:
+                    continue
+                blob = self.store.hash_bytes(raw)
+                if now - st.st_mtime_ns > RACY_NS:
+                    fresh.append((path, *stat, blob))
+            label_text = str(label)
+            if heads.pop(label_text, None) == blob:
+                continue
+            if raw is None:
+                try:
+                    raw = Path(item.path).read_bytes()
+                except OSError:
+                    continue
+            self.store.loads += 1
+            try:
+                data = records.load_yaml(raw, path).data
+            except RecordError:
+                data = None
+            changed.append(entry_of(label, blob, data))
+        gone = set(heads)  # at HEAD, not on disk
+        paths = {label.path for label in on_disk}
+        if fresh or any(path not in paths for path in kept):
+            self._keep_stats(fresh, paths)
+        self.db.executescript(_TABLES.format(db="temp"))
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS hidden (label TEXT PRIMARY KEY)")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO temp.hidden VALUES (?)",
+            [(label,) for label in gone] + [(str(e.label),) for e in changed],
+        )
+        for entry in changed:
+            self._insert("temp", entry)
+
+    def _keep_stats(self, fresh: list[tuple[str, int, int, int, str]], paths: set[str]) -> None:
+        """Remember the blob id of files read now, so that the next query need not read
+        them; forget files that are gone. A cache: a busy database just skips it."""
+        try:
+            with self.db:
+                self.db.executemany("REPLACE INTO main.stats VALUES (?, ?, ?, ?, ?)", fresh)
+                gone = [
+                    (p,)
+                    for (p,) in self.db.execute("SELECT path FROM main.stats")
+                    if p not in paths
+                ]
+                self.db.executemany("DELETE FROM main.stats WHERE path = ?", gone)
+        except sqlite3.OperationalError:
+            pass
+
+    # --- queries ------------------------------------------------------------------------
+
+    def entries(self, query: Query = Query()) -> list[Entry]:
+        """Records of the working tree that answer `query` (see `matches`): by label, or,
+        with a search, best match first (FTS5's bm25), then by label."""
+        parts, args = [], []
+        for db in ("main", "temp"):
+            sql, more = _select(db, query)
+            if sql is None:
+                return []
+            parts.append(sql)
+            args += more
+        rows = self.db.execute(
+            f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY rank, label", args
+        ).fetchall()
+        out = []
+        for label, blob, data, name, kind, _ in rows:
+            parsed = records.label_of_path(f"{label}.yaml")
+            if parsed is not None:
+                out.append(Entry(parsed, blob, json.loads(data), name=name or "", kind=kind))
+        return out
+
+    def labels(self) -> list[Label]:
+        """Every record file's label in the working tree, readable or not, sorted."""
+        rows = self.db.execute(
+            "SELECT label FROM main.records WHERE label NOT IN (SELECT label FROM temp.hidden)"
+            " UNION ALL SELECT label FROM temp.records ORDER BY label"
+        )
+        return [label for (text,) in rows if (label := records.label_of_path(f"{text}.yaml"))]
+
+    def titles(self, folder: str | None = None) -> dict[Label, str]:
+        """Each readable record's name (a referral's title), by label."""
+        return {e.label: e.name for e in self.entries(Query(folder=folder))}
+
+
+def _select(db: str, query: Query) -> tuple[str | None, list[Any]]:
+    """The SELECT of one database's rows that answer `query` (rank, then columns)."""
+    where = ["r.data IS NOT NULL"]
+    args: list[Any] = []
+    if db == "main":
+        where.append("r.label NOT IN (SELECT label FROM temp.hidden)")
+    if query.folder:
+        where.append("r.folder = ?")
+        args.append(query.folder)
+    if query.kind:
+        where.append("r.kind = ?")
+        args.append(query.kind)
+    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
+        if wanted is not None:
+            where.append(f"r.rowid IN (SELECT record FROM {db}.keys WHERE field = ? AND key = ?)")
+            args += [field, values.word_key(wanted)]
+    if query.added_by is not None:
+        where.append("r.added_by = ?")
+        args.append(values.word_key(query.added_by))
+    if query.updated_since is not None:
+        since = since_key(query.updated_since)
+        if since is None:
+            return None, []
+        where.append("r.updated >= ?")
+        args.append(since)
+    join, rank = "", "0"
+    if query.search is not None:
+        typed = values.words(query.search)
+        if not typed:
+            return None, []
+        join = f"JOIN {db}.words w ON w.rowid = r.rowid AND w.words MATCH ?"
+        rank = "bm25(w.words)"
+        args.insert(0, " ".join(f'"{t}"*' for t in typed))
+    sql = (
+        f"SELECT r.label, r.blob, r.data, r.name, r.kind, {rank} AS rank"
+        f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
+    )
+    return sql, args
+
+
+def _connect(path: Path | None) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL journal, and the
+    layout of VERSION; sqlite3.DatabaseError when the file is not such a database."""
+    if path is None:
+        db = sqlite3.connect(":memory:", isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, timeout=60)
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, VERSION):
+            raise sqlite3.DatabaseError(f"index version {version}, not {VERSION}")
+        if path is not None:
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        if version == 0:
+            db.executescript(
+                f"BEGIN IMMEDIATE; {_TABLES.format(db='main')} {_STATS};"
+                f" PRAGMA user_version = {VERSION}; COMMIT;"
+            )
+        db.execute("SELECT count(*) FROM main.meta").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _progress(total: int, wanted: bool | None) -> Callable[[int], None] | None:
+    """A progress line on stderr for a large build, on a terminal (or when asked)."""
+    if wanted is False or total < PROGRESS_FROM:
+        return None
+    if wanted is None and not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        end = "\n" if count == total else ""
+        print(f"\rindexing records: {count:,}/{total:,}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def rebuild_all(store: Store) -> None:
+    """Forget the index (the next open rebuilds it): `jobshare doctor`'s remedy."""
+    _remove(store.state_dir / FILE_NAME)
