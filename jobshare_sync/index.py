@@ -18,7 +18,9 @@ SQLite transaction in WAL mode, so readers never see half of one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import marshal
 import os
 import sqlite3
 import sys
@@ -168,6 +170,9 @@ class Index:
     def __init__(self, store: Store, connection: sqlite3.Connection) -> None:
         self.store = store
         self.db = connection
+        self.tree = ""  # the tree the rows describe, in the snapshot read
+        self.learned: tuple[list[tuple[str, int, int, int, str]], set[str] | None, str | None]
+        self.learned = ([], None, None)  # stats read, the paths on disk, the overlay kept
 
     # --- opening and keeping up --------------------------------------------------------
 
@@ -197,7 +202,16 @@ class Index:
         return index
 
     def close(self) -> None:
-        self.db.close()
+        """End the snapshot the queries read, keep what was learned about the working
+        tree (when the rows still describe the same tree), and close."""
+        try:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+            self._remember()
+        except sqlite3.Error:
+            pass
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Index:
         return self
@@ -287,7 +301,57 @@ class Index:
     def _overlay(self) -> None:
         """Lay the working tree's differences from HEAD over the rows, for this connection
         only: records changed or added on disk go to temporary tables, and every label
-        that differs (removed ones too) to `temp.hidden`."""
+        that differs (removed ones too) to `temp.hidden`.
+
+        The record folders' names and stats (one scandir and one lstat per file) are
+        hashed with HEAD's tree: when that fingerprint is the one kept from last time, the
+        differences are the ones kept, and only the changed files are read again."""
+        self.db.execute("BEGIN")  # one snapshot for the rows, the overlay and the queries
+        self.tree = self._meta("tree") or ""
+        scan, newest = _scan(self.store.root)
+        fingerprint = hashlib.blake2b(marshal.dumps((self.tree, scan)), digest_size=16)
+        kept = self._meta("overlay")
+        if kept is not None and kept.startswith(fingerprint.hexdigest() + " "):
+            listed = json.loads(kept.partition(" ")[2])
+            changed = [self._read_file(label) for label in _labels(listed["changed"])]
+            gone = listed["gone"]
+        else:
+            changed, gone = self._differences()
+            if time.time_ns() - newest > RACY_NS:  # git's racy-clean rule: see RACY_NS
+                listed = {"changed": [str(e.label) for e in changed], "gone": sorted(gone)}
+                value = f"{fingerprint.hexdigest()} {json.dumps(listed)}"
+                self.learned = (self.learned[0], self.learned[1], value)
+        for statement in _TABLES.format(db="temp").split(";"):  # executescript would COMMIT
+            if statement.strip():
+                self.db.execute(statement)
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS hidden (label TEXT PRIMARY KEY)")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO temp.hidden VALUES (?)",
+            [(label,) for label in gone] + [(str(e.label),) for e in changed],
+        )
+        for entry in changed:
+            if entry.blob is not None:  # None: gone since the fingerprint was taken
+                self._insert("temp", entry)
+
+    def _read_file(self, label: Label) -> Entry:
+        """A record file of the working tree, parsed (blob None when it cannot be read)."""
+        try:
+            raw = (self.store.root / label.path).read_bytes()
+        except OSError:
+            return Entry(label, None, None)
+        return self._parse(label, self.store.hash_bytes(raw), raw)
+
+    def _parse(self, label: Label, blob: str, raw: bytes) -> Entry:
+        self.store.loads += 1
+        try:
+            data = records.load_yaml(raw, label.path).data
+        except RecordError:
+            data = None
+        return entry_of(label, blob, data)
+
+    def _differences(self) -> tuple[list[Entry], set[str]]:
+        """Record files that differ from HEAD's (parsed), and labels at HEAD not on disk.
+        A file whose stat is the one kept beside its blob id is not read."""
         heads = dict(self.db.execute("SELECT label, blob FROM main.records"))
         kept = {row[0]: row[1:] for row in self.db.execute("SELECT * FROM main.stats")}
         on_disk, _ = self.store.worktree_entries()
@@ -302,9 +366,9 @@ class Index:
                 continue
             stat = (st.st_mtime_ns, st.st_size, st.st_ino)
             known = kept.get(path)
+            raw = None
             if known is not None and tuple(known[:3]) == stat:
                 blob = known[3]
-                raw = None
             else:
                 try:
                     raw = Path(item.path).read_bytes()
@@ -313,47 +377,44 @@ class Index:
                 blob = self.store.hash_bytes(raw)
                 if now - st.st_mtime_ns > RACY_NS:
                     fresh.append((path, *stat, blob))
-            label_text = str(label)
-            if heads.pop(label_text, None) == blob:
+            if heads.pop(str(label), None) == blob:
                 continue
             if raw is None:
-                try:
-                    raw = Path(item.path).read_bytes()
-                except OSError:
-                    continue
-            self.store.loads += 1
-            try:
-                data = records.load_yaml(raw, path).data
-            except RecordError:
-                data = None
-            changed.append(entry_of(label, blob, data))
-        gone = set(heads)  # at HEAD, not on disk
+                changed.append(self._read_file(label))
+            else:
+                changed.append(self._parse(label, blob, raw))
         paths = {label.path for label in on_disk}
         if fresh or any(path not in paths for path in kept):
-            self._keep_stats(fresh, paths)
-        self.db.executescript(_TABLES.format(db="temp"))
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS hidden (label TEXT PRIMARY KEY)")
-        self.db.executemany(
-            "INSERT OR IGNORE INTO temp.hidden VALUES (?)",
-            [(label,) for label in gone] + [(str(e.label),) for e in changed],
-        )
-        for entry in changed:
-            self._insert("temp", entry)
+            self.learned = (fresh, paths, None)
+        return [e for e in changed if e.blob is not None], set(heads)
 
-    def _keep_stats(self, fresh: list[tuple[str, int, int, int, str]], paths: set[str]) -> None:
-        """Remember the blob id of files read now, so that the next query need not read
-        them; forget files that are gone. A cache: a busy database just skips it."""
+    def _remember(self) -> None:
+        """Keep the blob ids of files read (so that the next query need not read them),
+        forget files that are gone, and keep the overlay with its fingerprint. A cache: a
+        busy database, or rows that moved to another tree meanwhile, skip it."""
+        fresh, paths, overlay = self.learned
+        if paths is None and overlay is None:
+            return
         try:
-            with self.db:
-                self.db.executemany("REPLACE INTO main.stats VALUES (?, ?, ?, ?, ?)", fresh)
-                gone = [
-                    (p,)
-                    for (p,) in self.db.execute("SELECT path FROM main.stats")
-                    if p not in paths
-                ]
-                self.db.executemany("DELETE FROM main.stats WHERE path = ?", gone)
+            self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
-            pass
+            return
+        try:
+            if self._meta("tree") == self.tree:
+                if paths is not None:
+                    self.db.executemany("REPLACE INTO main.stats VALUES (?, ?, ?, ?, ?)", fresh)
+                    gone = [
+                        (p,)
+                        for (p,) in self.db.execute("SELECT path FROM main.stats")
+                        if p not in paths
+                    ]
+                    self.db.executemany("DELETE FROM main.stats WHERE path = ?", gone)
+                if overlay is not None:
+                    self.db.execute("REPLACE INTO main.meta VALUES ('overlay', ?)", (overlay,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     # --- queries ------------------------------------------------------------------------
 
@@ -428,6 +489,24 @@ def _select(db: str, query: Query) -> tuple[str | None, list[Any]]:
         f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
     )
     return sql, args
+
+
+def _scan(root: Path) -> tuple[list[tuple[str, int, int, int]], int]:
+    """Every name in the record folders with its lstat (mtime, size, inode), sorted, and
+    the newest mtime among them (ns)."""
+    scan: list[tuple[str, int, int, int]] = []
+    for folder in records.FOLDERS:
+        with contextlib.suppress(OSError), os.scandir(root / folder) as items:
+            for item in items:
+                with contextlib.suppress(OSError):
+                    st = item.stat(follow_symlinks=False)
+                    scan.append((f"{folder}/{item.name}", st.st_mtime_ns, st.st_size, st.st_ino))
+    scan.sort()
+    return scan, max((s[1] for s in scan), default=0)
+
+
+def _labels(texts: list[str]) -> list[Label]:
+    return [label for text in texts if (label := records.label_of_path(f"{text}.yaml"))]
 
 
 def _connect(path: Path | None) -> sqlite3.Connection:

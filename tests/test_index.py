@@ -366,3 +366,33 @@ def test_readers_never_see_half_an_update(tmp_path: Path) -> None:
         assert lines and all(line == "60 ['Gen 1']" for line in lines), lines
     git("update-ref", "refs/heads/main", commits[1], cwd=repo)
     assert json.loads(ok("list", "--json", "--search", "gen 1", cwd=repo))["jobshare.list/v1"]
+
+
+def age(repo: Path, seconds: int = 3600) -> None:
+    """Every record file made older, as files are a while after they were written."""
+    for path in [*repo.glob("contacts/*"), *repo.glob("referrals/*")]:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - seconds * 10**9))
+
+
+def test_a_working_tree_unchanged_since_the_last_command_is_not_read_again(town: Path) -> None:
+    age(town)
+    write(town, contact("c00", name="Fenwick Edited"))
+    age(town)
+    assert listed(town, Query(search="fenwick edited")) == ["contacts/c00"]
+    store = Store.open(town)
+    store.loads = 0
+    assert len(workspace.list_records(store, search="fenwick")) == 6
+    assert store.loads == 1  # the one file that differs from HEAD, and nothing else
+    write(town, contact("c07", name="Plain"))  # an edit changes the fingerprint
+    age(town, 7200)
+    (town / "contacts" / "c14.yaml").unlink()
+    found = sorted(listed(town, Query(search="fenwick")))
+    assert found == [f"contacts/c{i:02d}" for i in (0, 21, 28, 35)]
+    assert found == scanned(town, Query(search="fenwick"))
+    git("commit", "-qam", "edits", cwd=town)
+    store = Store.open(town)
+    store.loads = 0
+    assert listed(town, Query(search="plain")) == ["contacts/c07"]
+    for query in QUERIES:
+        assert sorted(listed(town, query)) == scanned(town, query), query
