@@ -25,13 +25,13 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .core import records, values
 from .core.records import Label
+from .core.search import Entry, Query, entry_of, matches, since_key
 from .errors import RecordError
 from .store import Store
 
@@ -52,113 +52,6 @@ CREATE INDEX IF NOT EXISTS {db}.keys_by_record ON keys (record);
 CREATE VIRTUAL TABLE IF NOT EXISTS {db}.words USING fts5(text, tokenize='unicode61 remove_diacritics 0');
 """
 _STATS = "CREATE TABLE IF NOT EXISTS main.stats (path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER, ino INTEGER, blob TEXT)"
-
-
-@dataclass(frozen=True)
-class Query:
-    """What `list` asks for; every filter given must hold. Keys compare as the record
-    keys do: tags, industries and added_by by `values.word_key`, updated as an instant."""
-
-    folder: str | None = None
-    kind: str | None = None
-    tag: str | None = None
-    industry: str | None = None
-    added_by: str | None = None
-    updated_since: str | None = None  # an RFC 3339 date-time or a date (midnight UTC)
-    search: str | None = None  # words, each a prefix of a word of the record
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What the index keeps of one record. `data` is None when the file does not parse
-    as a mapping: such a record has a label but is in no listing."""
-
-    label: Label
-    blob: str | None
-    data: dict[str, Any] | None
-    name: str = ""
-    kind: str | None = None
-    added_by: str | None = None
-    updated: str | None = None  # values.instant_key
-    organization: str | None = None
-    keys: tuple[tuple[str, str], ...] = ()  # (field, key): tag, industry, email
-    text: str = ""  # the folded words, space-separated
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def entry_of(label: Label, blob: str | None, data: Any) -> Entry:
-    """The index's view of a record parsed as `data` (anything a YAML file may hold)."""
-    if not isinstance(data, dict):
-        return Entry(label, blob, None)
-    keys: list[tuple[str, str]] = []
-    for field, name, key in (
-        ("tag", "tags", values.word_key),
-        ("industry", "industries", values.word_key),
-        ("email", "emails", values.email_key),
-    ):
-        items = data.get(name)
-        if isinstance(items, list):
-            keys += sorted({(field, key(t)) for t in items if isinstance(t, str)})
-    added_by = _text(data.get("added_by"))
-    words = values.words(" ".join([label.id, *_strings(data)]))
-    return Entry(
-        label,
-        blob,
-        data,
-        name=str(data.get("name") or data.get("title") or ""),
-        kind=_text(data.get("kind")),
-        added_by=values.word_key(added_by) if added_by is not None else None,
-        updated=values.instant_key(data.get("updated")),
-        organization=_text(data.get("organization")),
-        keys=tuple(keys),
-        text=" ".join(words),
-    )
-
-
-def since_key(text: str) -> str | None:
-    """The instant key of `--updated-since`: an RFC 3339 date-time, or a date read as
-    its midnight UTC; None when it is neither."""
-    text = text.strip()
-    return values.instant_key(text) or values.instant_key(f"{text}T00:00:00Z")
-
-
-def matches(entry: Entry, query: Query) -> bool:
-    """Whether a record answers `query`: the rule the SQL in `Index.entries` follows."""
-    if entry.data is None:
-        return False
-    if query.folder and entry.label.folder != query.folder:
-        return False
-    if query.kind and entry.kind != query.kind:
-        return False
-    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
-        if wanted is not None and (field, values.word_key(wanted)) not in entry.keys:
-            return False
-    if query.added_by is not None and entry.added_by != values.word_key(query.added_by):
-        return False
-    if query.updated_since is not None:
-        since = since_key(query.updated_since)
-        if since is None or entry.updated is None or entry.updated < since:
-            return False
-    if query.search is not None:
-        typed = values.words(query.search)
-        own = entry.text.split()
-        if not typed or not all(any(w.startswith(t) for w in own) for t in typed):
-            return False
-    return True
 
 
 class Index:
@@ -418,12 +311,13 @@ class Index:
 
     # --- queries ------------------------------------------------------------------------
 
-    def entries(self, query: Query = Query()) -> list[Entry]:
+    def entries(self, query: Query | None = None) -> list[Entry]:
         """Records of the working tree that answer `query` (see `matches`): by label, or,
         with a search, best match first (FTS5's bm25), then by label."""
+        query = query if query is not None else Query()
         parts, args = [], []
         for db in ("main", "temp"):
-            sql, more = _select(db, query)
+            sql, more = select(db, query)
             if sql is None:
                 return []
             parts.append(sql)
@@ -449,46 +343,6 @@ class Index:
     def titles(self, folder: str | None = None) -> dict[Label, str]:
         """Each readable record's name (a referral's title), by label."""
         return {e.label: e.name for e in self.entries(Query(folder=folder))}
-
-
-def _select(db: str, query: Query) -> tuple[str | None, list[Any]]:
-    """The SELECT of one database's rows that answer `query` (rank, then columns)."""
-    where = ["r.data IS NOT NULL"]
-    args: list[Any] = []
-    if db == "main":
-        where.append("r.label NOT IN (SELECT label FROM temp.hidden)")
-    if query.folder:
-        where.append("r.folder = ?")
-        args.append(query.folder)
-    if query.kind:
-        where.append("r.kind = ?")
-        args.append(query.kind)
-    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
-        if wanted is not None:
-            where.append(f"r.rowid IN (SELECT record FROM {db}.keys WHERE field = ? AND key = ?)")
-            args += [field, values.word_key(wanted)]
-    if query.added_by is not None:
-        where.append("r.added_by = ?")
-        args.append(values.word_key(query.added_by))
-    if query.updated_since is not None:
-        since = since_key(query.updated_since)
-        if since is None:
-            return None, []
-        where.append("r.updated >= ?")
-        args.append(since)
-    join, rank = "", "0"
-    if query.search is not None:
-        typed = values.words(query.search)
-        if not typed:
-            return None, []
-        join = f"JOIN {db}.words w ON w.rowid = r.rowid AND w.words MATCH ?"
-        rank = "bm25(w.words)"
-        args.insert(0, " ".join(f'"{t}"*' for t in typed))
-    sql = (
-        f"SELECT r.label, r.blob, r.data, r.name, r.kind, {rank} AS rank"
-        f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
-    )
-    return sql, args
 
 
 def _scan(root: Path) -> tuple[list[tuple[str, int, int, int]], int]:
@@ -559,3 +413,46 @@ def _progress(total: int, wanted: bool | None) -> Callable[[int], None] | None:
 def rebuild_all(store: Store) -> None:
     """Forget the index (the next open rebuilds it): `jobshare doctor`'s remedy."""
     _remove(store.state_dir / FILE_NAME)
+
+
+def select(db: str, query: Query) -> tuple[str | None, list[Any]]:
+    """The SELECT of one database's rows that answer `query` (rank, then columns)."""
+    where = ["r.data IS NOT NULL"]
+    args: list[Any] = []
+    if db == "main":
+        where.append("r.label NOT IN (SELECT label FROM temp.hidden)")
+    if query.folder:
+        where.append("r.folder = ?")
+        args.append(query.folder)
+    if query.kind:
+        where.append("r.kind = ?")
+        args.append(query.kind)
+    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
+        if wanted is not None:
+            where.append(f"r.rowid IN (SELECT record FROM {db}.keys WHERE field = ? AND key = ?)")
+            args += [field, values.word_key(wanted)]
+    if query.added_by is not None:
+        where.append("r.added_by = ?")
+        args.append(values.word_key(query.added_by))
+    if query.updated_since is not None:
+        since = since_key(query.updated_since)
+        if since is None:
+            return None, []
+        where.append("r.updated >= ?")
+        args.append(since)
+    join, rank = "", "0"
+    if query.search is not None:
+        typed = values.words(query.search)
+        if not typed:
+            return None, []
+        join = f"JOIN {db}.words w ON w.rowid = r.rowid AND w.words MATCH ?"
+        rank = "bm25(w.words)"
+        args.insert(0, " ".join(f'"{t}"*' for t in typed))
+    sql = (
+        f"SELECT r.label, r.blob, r.data, r.name, r.kind, {rank} AS rank"
+        f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
+    )
+    return sql, args
+
+
+__all__ = ["FILE_NAME", "VERSION", "Entry", "Index", "Query", "entry_of", "matches", "since_key"]

@@ -260,8 +260,8 @@ def list_records(
 
 def scan_records(store: Store, query: Any) -> list[Listed]:
     """`list_records` without the index: every file of the working tree read and
-    matched by `index.matches`, sorted by label. The answer the index must give."""
-    from .index import entry_of, matches
+    matched by `core.search.matches`, sorted by label. The answer the index must give."""
+    from .core.search import entry_of, matches
 
     found, _ = store.worktree_files()
     out = []
