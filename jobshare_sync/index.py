@@ -134,14 +134,20 @@ class Index:
         except (KeyError, ValueError):  # the tree described is gone (history rewritten)
             for table in ("records", "keys", "words"):
                 self.db.execute(f"DELETE FROM main.{table}")
-            changed = self.store.changed_entries(None, head)
+            old, changed = None, self.store.changed_entries(None, head)
         show = _progress(len(changed), progress)
+        if old is not None:
+            for label in changed:
+                self._delete("main", str(label))
+        batch: list[Entry] = []
         for count, (label, (_, blob)) in enumerate(sorted(changed.items()), 1):
-            self._delete("main", str(label))
             if blob is not None:
-                self._insert("main", self._read_blob(label, blob))
-            if show is not None and (count % 1000 == 0 or count == len(changed)):
-                show(count)
+                batch.append(self._read_blob(label, blob))
+            if count % 1000 == 0 or count == len(changed):
+                self._insert_many("main", batch)
+                batch = []
+                if show is not None:
+                    show(count)
 
     def _read_blob(self, label: Label, blob: str) -> Entry:
         try:
@@ -163,31 +169,29 @@ class Index:
             self.db.execute(f"DELETE FROM {db}.keys WHERE record = ?", row)
             self.db.execute(f"DELETE FROM {db}.words WHERE rowid = ?", row)
 
-    def _insert(self, db: str, entry: Entry) -> None:
-        data = json.dumps(entry.data, ensure_ascii=False) if entry.data is not None else None
-        cursor = self.db.execute(
-            f"INSERT INTO {db}.records (label, folder, blob, name, kind, added_by, updated,"
-            " organization, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                str(entry.label),
-                entry.label.folder,
-                entry.blob,
-                entry.name,
-                entry.kind,
-                entry.added_by,
-                entry.updated,
-                entry.organization,
-                data,
-            ),
-        )
-        rowid = cursor.lastrowid
-        self.db.executemany(
-            f"INSERT INTO {db}.keys VALUES (?, ?, ?)", [(rowid, f, k) for f, k in entry.keys]
-        )
-        if entry.text:
-            self.db.execute(
-                f"INSERT INTO {db}.words (rowid, text) VALUES (?, ?)", (rowid, entry.text)
+    def _insert_many(self, db: str, entries: list[Entry]) -> None:
+        """Add rows for `entries` (whose labels have none), in three statements."""
+        if not entries:
+            return
+        top = self.db.execute(f"SELECT max(rowid) FROM {db}.records").fetchone()[0] or 0
+        rows, keys, words = [], [], []
+        for rowid, entry in enumerate(entries, top + 1):
+            data = json.dumps(entry.data, ensure_ascii=False) if entry.data is not None else None
+            label = entry.label
+            rows.append(
+                (rowid, str(label), label.folder, entry.blob, entry.name, entry.kind)
+                + (entry.added_by, entry.updated, entry.organization, data)
             )
+            keys += [(rowid, field, key) for field, key in entry.keys]
+            if entry.text:
+                words.append((rowid, entry.text))
+        self.db.executemany(
+            f"INSERT INTO {db}.records (rowid, label, folder, blob, name, kind, added_by,"
+            " updated, organization, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.db.executemany(f"INSERT INTO {db}.keys VALUES (?, ?, ?)", keys)
+        self.db.executemany(f"INSERT INTO {db}.words (rowid, text) VALUES (?, ?)", words)
 
     # --- the working tree ---------------------------------------------------------------
 
@@ -222,9 +226,8 @@ class Index:
             "INSERT OR IGNORE INTO temp.hidden VALUES (?)",
             [(label,) for label in gone] + [(str(e.label),) for e in changed],
         )
-        for entry in changed:
-            if entry.blob is not None:  # None: gone since the fingerprint was taken
-                self._insert("temp", entry)
+        # blob None: gone since the fingerprint was taken
+        self._insert_many("temp", [e for e in changed if e.blob is not None])
 
     def _read_file(self, label: Label) -> Entry:
         """A record file of the working tree, parsed (blob None when it cannot be read)."""
@@ -244,38 +247,48 @@ class Index:
 
     def _differences(self) -> tuple[list[Entry], set[str]]:
         """Record files that differ from HEAD's (parsed), and labels at HEAD not on disk.
-        A file whose stat is the one kept beside its blob id is not read."""
+
+        A file whose stat is the one kept beside its blob id is not read. When few stats
+        are kept (the first command after a build), git's status names the files that
+        may differ, and the others are taken as HEAD's (when HEAD is the tree the rows
+        describe): their stats are taken before the status, so a file changed meanwhile
+        has another stat next time."""
         heads = dict(self.db.execute("SELECT label, blob FROM main.records"))
         kept = {row[0]: row[1:] for row in self.db.execute("SELECT * FROM main.stats")}
         on_disk, _ = self.store.worktree_entries()
+        stats: dict[Label, tuple[int, int, int]] = {}
+        for label, item in on_disk.items():
+            with contextlib.suppress(OSError):
+                st = item.stat(follow_symlinks=False)
+                stats[label] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        suspects = None
+        if len(kept) < len(stats) // 2 and self.store.head_tree() == (self.tree or None):
+            suspects = set(self.store.worktree_changes())
+            if self.store.head_tree() != (self.tree or None):  # status spoke of another HEAD
+                suspects = None
         fresh: list[tuple[str, int, int, int, str]] = []
         changed: list[Entry] = []
         now = time.time_ns()
-        for label, item in on_disk.items():
-            path = label.path
-            try:
-                st = item.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+        for label, stat in stats.items():
+            path, text = label.path, str(label)
             known = kept.get(path)
             raw = None
             if known is not None and tuple(known[:3]) == stat:
                 blob = known[3]
+            elif suspects is not None and path not in suspects and heads.get(text):
+                blob = heads[text]
             else:
                 try:
-                    raw = Path(item.path).read_bytes()
+                    raw = (self.store.root / path).read_bytes()
                 except OSError:
                     continue
                 blob = self.store.hash_bytes(raw)
-                if now - st.st_mtime_ns > RACY_NS:
-                    fresh.append((path, *stat, blob))
-            if heads.pop(str(label), None) == blob:
+            changed_stat = known is None or tuple(known[:3]) != stat
+            if changed_stat and now - stat[0] > RACY_NS:  # git's racy-clean rule: RACY_NS
+                fresh.append((path, *stat, blob))
+            if heads.pop(text, None) == blob:
                 continue
-            if raw is None:
-                changed.append(self._read_file(label))
-            else:
-                changed.append(self._parse(label, blob, raw))
+            changed.append(self._read_file(label) if raw is None else self._parse(label, blob, raw))
         paths = {label.path for label in on_disk}
         if fresh or any(path not in paths for path in kept):
             self.learned = (fresh, paths, None)

@@ -7,6 +7,7 @@ section 7a)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,7 @@ def entry_of(label: Label, blob: str | None, data: Any) -> Entry:
         if isinstance(items, list):
             keys += sorted({(field, key(t)) for t in items if isinstance(t, str)})
     added_by = _text(data.get("added_by"))
-    words = values.words(" ".join([label.id, *_strings(data)]))
+    words = _words(" ".join([label.id, *_strings(data)]))
     return Entry(
         label,
         blob,
@@ -88,6 +89,17 @@ def entry_of(label: Label, blob: str | None, data: Any) -> Entry:
         keys=tuple(keys),
         text=" ".join(words),
     )
+
+
+def _words(text: str) -> list[str]:
+    """`values.words`, quicker for ASCII text (most of a record), where folding is
+    lower-casing."""
+    if text.isascii():
+        return [w for w in _WORD_BREAK.split(text.lower()) if w]
+    return values.words(text)
+
+
+_WORD_BREAK = re.compile(r"[\W_]+")
 
 
 def since_key(text: str) -> str | None:
