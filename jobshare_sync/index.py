@@ -240,7 +240,7 @@ class Index:
     def _parse(self, label: Label, blob: str, raw: bytes) -> Entry:
         self.store.loads += 1
         try:
-            data = records.load_yaml(raw, label.path).data
+            data = records.load_yaml(raw, label.path, lines=False).data
         except RecordError:
             data = None
         return entry_of(label, blob, data)
