@@ -80,13 +80,20 @@ class Index:
         path = store.state_dir / FILE_NAME
         for attempt in range(2):
             try:
-                index = cls(store, _connect(path))
+                connection = _connect(path)
+            except OSError:  # no folder or file of its own to write: a cache in memory
+                break
+            except sqlite3.DatabaseError:
+                _remove(path)
+                continue
+            index = cls(store, connection)
+            try:
                 index._update(progress)
                 index._overlay()
                 return index
             except sqlite3.DatabaseError:
-                with contextlib.suppress(UnboundLocalError, sqlite3.Error):
-                    index.db.close()
+                with contextlib.suppress(sqlite3.Error):
+                    connection.close()
                 if attempt == 0:
                     _remove(path)
         index = cls(store, _connect(None))
