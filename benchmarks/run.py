@@ -945,6 +945,26 @@ def run_scaling(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict
     }
 
 
+def run_reads(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[str, Any]:
+    """list --search / --tag, show, status and log per N, beside git (reads.py)."""
+    import reads
+
+    by_n: dict[int, list[dict[str, Any]]] = {}
+    for n in args.reads:
+        k = min(args.changes, max(2, (n - n // 20) // 4))
+        repos = prepare(runner, workdir, n, k)
+        scratch = workdir / "scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        work = clone(runner, repos, scratch / f"reads-{n}")
+        log(f"reads at N = {n:,}: {args.runs} run{'s' if args.runs != 1 else ''} each")
+        by_n[n] = reads.measure(runner, work, args.runs)
+        remove(work)
+    runs = f"{args.runs} run{'s' if args.runs != 1 else ''}"
+    print(f"\nreading commands per N, median of {runs}\n")
+    print(reads.table(by_n))
+    return {"params": {"runs": args.runs, "records": args.reads}, "reads": reads.to_json(by_n)}
+
+
 def _int_list(text: str) -> list[int]:
     return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
 
@@ -1026,6 +1046,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="N while K varies (default: %(default)s)",
     )
     parser.add_argument(
+        "--reads",
+        type=_int_list,
+        metavar="N,N,...",
+        help="only the reading commands (list --search/--tag, show, status, log) at these N, "
+        "beside git grep / show / status / log",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         metavar="DIR",
@@ -1056,7 +1083,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.scaling:
+    if args.reads:
+        sizes = []
+    elif args.scaling:
         sizes = [(n, args.scaling_k) for n in args.scaling_records]
         sizes += [(args.scaling_n, k) for k in args.scaling_changes]
     else:
@@ -1076,13 +1105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     runner = Runner(clean_env(workdir / "home"), jobshare_command(args.jobshare))
     runner.start()
-    out = args.json_out or HERE / "results" / ("scaling.json" if args.scaling else "latest.json")
+    name = "reads.json" if args.reads else "scaling.json" if args.scaling else "latest.json"
+    out = args.json_out or HERE / "results" / name
     try:
         report: dict[str, Any] = {
             "benchmark": "jobshare.bench/v1",
             **provenance(runner, args.label),
         }
-        if args.scaling:
+        if args.reads:
+            report.update(run_reads(args, runner, workdir))
+        elif args.scaling:
             report.update(run_scaling(args, runner, workdir))
         else:
             report.update(run_main(args, runner, workdir))

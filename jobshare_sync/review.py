@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,6 +416,9 @@ def show_commit(store: Store, commit: Commit) -> CommitChanges:
 def show_target(store: Store, text: str) -> Label | Commit:
     """What `show TEXT` names: a record (an exact label or id) first, then a revision,
     then a unique prefix of a record id."""
+    exact = _exact_label(store, text)
+    if exact is not None:  # the common case, without listing every record
+        return exact
     known, _ = store.worktree_files()
     bare = text.strip().removesuffix(".yaml")
     try:
@@ -435,6 +439,20 @@ def show_target(store: Store, text: str) -> Label | Commit:
     except LabelError as e:
         message = str(e).replace(" to see the records", " or 'jobshare log' to find one")
         raise LabelError(message.replace("no record '", "no record or revision '", 1)) from None
+
+
+def _exact_label(store: Store, text: str) -> Label | None:
+    """The one record file a full label or an exact id names, or None."""
+    bare = text.strip().removesuffix(".yaml").strip("/")
+    folder, _, record_id = bare.rpartition("/")
+    if not records.ID_RE.match(record_id) or (folder and folder not in records.FOLDERS):
+        return None
+    hits = [
+        Label(f, record_id)
+        for f in ([folder] if folder else records.FOLDERS)
+        if os.path.isfile(path := store.root / f / f"{record_id}.yaml") and not path.is_symlink()
+    ]
+    return hits[0] if len(hits) == 1 else None
 
 
 def log(store: Store, label: Label | None = None, limit: int | None = None) -> list[CommitChanges]:

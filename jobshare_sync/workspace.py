@@ -247,11 +247,12 @@ def _close_matches(store: Store, wanted: str) -> str:
 
 
 def record_titles(store: Store, folder: str | None = None) -> dict[Label, str]:
-    """Each readable record's name (a referral's title), for finding records by name."""
-    return {
-        item.label: str(item.data.get("name") or item.data.get("title") or "")
-        for item in list_records(store, folder)
-    }
+    """Each readable record's name (a referral's title), for finding records by name;
+    from the index, so no record is parsed that did not change."""
+    from .index import Index
+
+    with Index.open(store) as index:
+        return index.titles(folder)
 
 
 def read_worktree_record(store: Store, label: Label) -> dict[str, Any]:
@@ -277,48 +278,50 @@ def list_records(
     kind: str | None = None,
     tag: str | None = None,
     search: str | None = None,
+    *,
+    industry: str | None = None,
+    added_by: str | None = None,
+    updated_since: str | None = None,
 ) -> list[Listed]:
-    """Records of the working tree that match every filter given; unreadable ones are left out.
+    """Records of the working tree that match every filter given, from the index
+    (DESIGN section 7a); unreadable ones are left out.
 
-    `tag` compares without case; `search` without case or accents (`values.fold`), so
-    that "Muller", "müller" and a decomposed "Müller" all find "Müller".
+    `tag`, `industry` and `added_by` compare without case; `updated_since` is an RFC
+    3339 date-time or a date (midnight UTC), compared as an instant; `search` holds
+    words, each of which must begin a word of the record's id or of any of its text
+    values, compared without case or accents (`values.fold`), so that "Muller",
+    "müller" and a decomposed "Müller" all find "Müller". Sorted by label, or with a
+    search best match first. An `updated_since` that is no date matches nothing.
     """
+    from .index import Index, Query
+
+    query = Query(folder, kind, tag, industry, added_by, updated_since, search)
+    with Index.open(store) as index:
+        return [  # an alias is left out: its survivor is listed (core/identity)
+            Listed(e.label, e.data)
+            for e in index.entries(query)
+            if e.data is not None and not identity.is_alias(e.data)
+        ]
+
+
+def scan_records(store: Store, query: Any) -> list[Listed]:
+    """`list_records` without the index: every file of the working tree read and
+    matched by `core.search.matches`, sorted by label. The answer the index must give."""
+    from .core.search import entry_of, matches
+
     found, _ = store.worktree_files()
-    needle = values.fold(search) if search else None
-    wanted_tag = values.word_key(tag) if tag else None
     out = []
     for label in sorted(found):
-        if folder and label.folder != folder:
-            continue
         try:
-            data = read_worktree_record(store, label)
-        except RecordError:
+            data: Any = records.load_yaml(found[label].read_bytes(), label.path).data
+        except (RecordError, OSError):
             continue
-        if identity.is_alias(data):  # its survivor is listed (core/identity)
+        entry = entry_of(label, None, data)
+        if entry.data is None or identity.is_alias(entry.data):  # its survivor is listed
             continue
-        if kind and data.get("kind") != kind:
-            continue
-        if wanted_tag is not None and wanted_tag not in _tag_keys(data):
-            continue
-        if needle and needle not in _searchable(label, data):
-            continue
-        out.append(Listed(label, data))
+        if matches(entry, query):
+            out.append(Listed(label, entry.data))
     return out
-
-
-def _tag_keys(data: Mapping[str, Any]) -> set[str]:
-    tags = data.get("tags")
-    return (
-        {values.word_key(t) for t in tags if isinstance(t, str)}
-        if isinstance(tags, list)
-        else set()
-    )
-
-
-def _searchable(label: Label, data: Mapping[str, Any]) -> str:
-    import json
-
-    return values.fold(label.id + " " + json.dumps(data, ensure_ascii=False))
 
 
 # --- validation ---------------------------------------------------------------------

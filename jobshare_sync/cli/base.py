@@ -10,17 +10,19 @@ its line on stderr and its exit code.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .. import render
 from ..errors import JobshareError
-from ..store import Store
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 class JobshareGroup(click.Group):
@@ -61,14 +63,74 @@ class JobshareGroup(click.Group):
         )
 
 
+class AreaCommands(MutableMapping[str, click.Command]):
+    """A group's commands, each area's module imported only when one of its commands is
+    wanted: a command then pays for the imports of its own area (pygit2, the services it
+    calls), and `jobshare --version` for none.
+
+    `areas` maps each module of `package` (holding `COMMANDS`) to the names of its
+    commands; a name found in no area's list loads them all, so a list that fell behind
+    costs time, never a command. Iterating loads every area, in the order given.
+    """
+
+    def __init__(self, package: str, areas: Mapping[str, Sequence[str]]) -> None:
+        self.package = package
+        self.pending = {area: tuple(names) for area, names in areas.items()}
+        self.areas = tuple(areas)
+        self.by_area: dict[str, list[str]] = {}
+        self.loaded: dict[str, click.Command] = {}
+
+    def _load(self, area: str) -> None:
+        if self.pending.pop(area, None) is None:
+            return
+        module = importlib.import_module(f"{self.package}.{area}")
+        names = self.by_area.setdefault(area, [])
+        for command in module.COMMANDS:
+            if command.name is not None:
+                self.loaded.setdefault(command.name, command)
+                names.append(command.name)
+
+    def load_all(self) -> None:
+        for area in self.areas:
+            self._load(area)
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded:
+            area = next((a for a, names in self.pending.items() if name in names), None)
+            if area is not None:
+                self._load(area)
+            if name not in self.loaded:
+                self.load_all()
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        listed = [name for area in self.areas for name in self.by_area.get(area, [])]
+        yield from dict.fromkeys([*listed, *self.loaded])
+
+    def __len__(self) -> int:
+        self.load_all()
+        return len(self.loaded)
+
+
 def error_line(message: str) -> None:
     """One line for the user on stderr, `jobshare: MESSAGE`: every error, and the notes
     the merge driver leaves for git to show."""
+    from .. import render
+
     click.echo(f"jobshare: {render.safe(message)}", err=True)
 
 
 def warning_line(message: str) -> None:
     """A warning that does not change the exit code: `warning: MESSAGE` on stderr."""
+    from .. import render
+
     click.echo(f"warning: {render.safe(message)}", err=True)
 
 
@@ -116,6 +178,8 @@ def open_store(ctx: click.Context) -> Store:
     """The repository of `jobshare -C PATH` (default: found from the current folder up).
 
     Raises NotARepositoryError (exit 4) when there is none."""
+    from ..store import Store
+
     return Store.open(ctx.obj["dir"])
 
 

@@ -240,11 +240,31 @@ def commit(ctx: click.Context, message: str | None, as_json: bool) -> None:
 # --- reading ---------------------------------------------------------------------------
 
 
+def _instant_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..index import since_key
+
+    if value is not None and since_key(value) is None:
+        raise click.BadParameter("use a date (2026-12-01) or a date-time (2026-12-01T09:00:00Z)")
+    return value
+
+
 @click.command("list")
 @click.argument("folder", required=False, type=click.Choice(records.FOLDERS))
 @click.option("--kind", type=click.Choice(CONTACT_KINDS), help="Only contacts of this kind.")
-@click.option("--tag", help="Only records with this tag.")
-@click.option("--search", help="Only records containing this text (any field, any case).")
+@click.option("--tag", help="Only records with this tag (any case).")
+@click.option("--industry", help="Only records in this industry (any case).")
+@click.option("--added-by", help="Only records added by this handle.")
+@click.option(
+    "--updated-since",
+    metavar="DATE",
+    callback=_instant_option,
+    help="Only records updated at or after DATE (2026-12-01, or a UTC date-time).",
+)
+@click.option(
+    "--search",
+    help="Only records with every word typed starting a word of any field (any case, "
+    "any accents); best match first.",
+)
 @json_option
 @click.pass_context
 def list_(
@@ -252,17 +272,31 @@ def list_(
     folder: str | None,
     kind: str | None,
     tag: str | None,
+    industry: str | None,
+    added_by: str | None,
+    updated_since: str | None,
     search: str | None,
     as_json: bool,
 ) -> None:
-    """List records, optionally filtered.
+    """List records, optionally filtered. The answers come from an index kept in
+    .git/jobshare/ (a cache: deleting it loses nothing; the next command rebuilds it).
 
     \b
     Examples:
       jobshare list contacts --kind recruiter --tag remote
       jobshare list --search fintech --json
+      jobshare list --industry health --updated-since 2026-11-01
     """
-    found = workspace.list_records(open_store(ctx), folder, kind, tag, search)
+    found = workspace.list_records(
+        open_store(ctx),
+        folder,
+        kind,
+        tag,
+        search,
+        industry=industry,
+        added_by=added_by,
+        updated_since=updated_since,
+    )
     if as_json:
         click.echo(render.envelope("list", render.to_json(found)))
     else:
