@@ -12,11 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from .core import records, schema
+from .core.urls import redacted, without_secret
 from .errors import FriendError, GitCommandError, RecordError
 from .store import CONFIG_FILE, Commit, Store
 
 FRIEND_SECTION = "jobshare-friend"
+# the friends (name, URL without secrets, branch, pinned handle), committed by `jobshare
+# sync` before it pushes, so that the user's other clones learn them from their own
+# remote; never merged from a friend's
+FRIENDS_FILE = ".jobshare/friends.yaml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 Progress = Callable[[str], None]
 
@@ -236,3 +243,81 @@ def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -
     url = urls[remote] or remote
     store.push(remote, url, show_progress=show_progress)
     return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"
+
+
+# --- the friends file: what the user's other clones learn through their own remote ------
+
+
+def friends_file(store: Store) -> bytes:
+    """The friends as the text of FRIENDS_FILE: each one's URL (without a password or
+    token), branch and pinned handle."""
+    listed: dict[str, Any] = {}
+    for friend in list_friends(store):
+        entry = {"url": without_secret(friend.url), "branch": friend.branch}
+        if friend.handle is not None:
+            entry["handle"] = friend.handle
+        listed[friend.name] = entry
+    header = (
+        "# Your friends, written by 'jobshare sync': your other clones learn them with\n"
+        "# 'jobshare sync'. No password or token is ever written here.\n"
+    )
+    body = yaml.safe_dump({"friends": listed}, sort_keys=True, allow_unicode=True)
+    return (header + body).encode()
+
+
+def save_friends_file(store: Store) -> None:
+    """Commit FRIENDS_FILE when it differs from HEAD's (the caller holds the lock); not
+    while a pull waits at conflicts."""
+    head = store.head_commit()
+    if head is None or store.merge_in_progress():
+        return
+    data = friends_file(store)
+    oid = store.blob_id_at(head.tree, FRIENDS_FILE)
+    if oid is not None and store.read_blob(oid) == data:
+        return
+    store.commit_files({FRIENDS_FILE: data}, "Update the list of friends\n")
+
+
+def friends_at(store: Store, commit: Commit) -> dict[str, dict[str, str]]:
+    """The friends FRIENDS_FILE lists in `commit` (one of the user's own): name ->
+    {url, branch, handle?}; entries that are not well formed are left out."""
+    oid = store.blob_id_at(commit.tree, FRIENDS_FILE)
+    if oid is None:
+        return {}
+    try:
+        data = yaml.safe_load(store.read_blob(oid))
+    except yaml.YAMLError:
+        return {}
+    listed = data.get("friends") if isinstance(data, dict) else None
+    found: dict[str, dict[str, str]] = {}
+    for name, entry in (listed if isinstance(listed, dict) else {}).items():
+        if not isinstance(name, str) or not isinstance(entry, dict):
+            continue
+        if not all(isinstance(entry.get(k), str) for k in ("url", "branch")):
+            continue
+        found[name] = {k: v for k, v in entry.items() if k in ("url", "branch", "handle")}
+    return found
+
+
+def learn_friends(store: Store, commit: Commit) -> list[str]:
+    """Add the friends that FRIENDS_FILE of `commit` (the user's own remote) lists and
+    this clone does not know, with their pinned handles: the names added."""
+    known = {f.name for f in list_friends(store)}
+    added = []
+    for name, entry in sorted(friends_at(store, commit).items()):
+        if name in known or name in store.remote_urls():
+            continue
+        try:
+            add_friend(store, name, entry["url"], entry["branch"])
+            handle = entry.get("handle")
+            if isinstance(handle, str) and handle != store.handle:
+                pin_handle(store, name, handle)
+        except FriendError:
+            continue  # a name or handle this clone cannot take: the others still come
+        added.append(name)
+    return added
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: its password or token as `***`."""
+    return redacted(url)

@@ -38,6 +38,7 @@ HELP_ORDER = (
     "fetch",
     "pull",
     "push",
+    "sync",
     "status",
     "conflicts",
     "resolve",

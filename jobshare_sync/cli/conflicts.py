@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import conflicts as conflicts_module
-from .. import render
-from .base import finish, json_option, open_store
+from .. import daily, render
+from .base import finish, json_option, open_store, progress
+from .sync import show_synced
 
 
 @click.command()
@@ -108,6 +109,7 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
     if abort:
         click.echo(conflicts_module.abort(store))
         return
+    rest = daily.pending(store)
     commit, left = conflicts_module.finish(store)
     if left:
         click.echo(f"{len(left)} conflict(s) still unresolved:", err=True)
@@ -119,6 +121,9 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
         )
         finish(1)
     click.echo(f"Merge committed: {(commit or '')[:10]}")
+    if rest is not None:
+        click.echo("Carrying on with the sync")
+        show_synced(daily.carry_on(store, rest, progress=progress), False)
 
 
 COMMANDS = (conflicts, resolve, merge_)

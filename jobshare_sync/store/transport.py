@@ -114,7 +114,7 @@ def push(root: Path, remote: str, url: str, ref: str, *, show_progress: bool = F
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
         raise GitCommandError(
             f"push to '{remote}' ({url}) was rejected: it has commits you do not have. "
-            f"Pull them first ('git pull {remote} {ref.removeprefix('refs/heads/')}'), then push again"
+            "Pull them first with 'jobshare sync', which merges them and pushes"
         )
     raise GitCommandError(f"cannot push to '{remote}' ({url}): {git_reason(proc)}")
 
