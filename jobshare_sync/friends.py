@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from .core import records, schema
-from .core.urls import redacted, without_secret
+from .core.urls import redact_text, redacted, without_secret
 from .errors import FriendError, GitCommandError, RecordError
 from .store import CONFIG_FILE, Commit, Store
 
@@ -49,7 +49,7 @@ class Friend:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "url": self.url,
+            "url": redacted(self.url),
             "branch": self.branch,
             "handle": self.handle,
             "fetched": self.fetched,
@@ -91,14 +91,16 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         raise FriendError(f"a remote named '{name}' exists already: pick another name")
     if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
         raise FriendError(
-            f"{url!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
+            f"{shown_url(url)!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
             "or https:// URL"
         )
     with store.locked():
         try:
             store.add_remote(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
         except GitCommandError as e:
-            raise FriendError(f"cannot add friend '{name}' ({url}): {e}") from None
+            raise FriendError(
+                f"cannot add friend '{name}' ({shown_url(url)}): {redact_text(str(e))}"
+            ) from None
         store.set_git_config(f"remote.{name}.tagopt", "--no-tags")
         store.set_git_config(f"{FRIEND_SECTION}.{name}.branch", branch)
     return get_friend(store, name)
@@ -140,7 +142,7 @@ class Fetched:
     def to_json(self) -> dict[str, Any]:
         return {
             "friend": self.friend,
-            "url": self.url,
+            "url": redacted(self.url),
             "ok": self.ok,
             "commit": self.commit,
             "message": self.message,
@@ -163,29 +165,30 @@ def fetch(
 
 
 def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
-    progress(f"Fetching {friend.name} ({friend.url})")
+    progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
     failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
     if failed is not None:
         return Fetched(
             friend.name,
-            friend.url,
+            shown_url(friend.url),
             False,
-            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
+            message=f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
+            + redact_text(failed),
         )
     commit = store.commit_of(friend.ref)
-    result = Fetched(friend.name, friend.url, True, commit.id)
+    result = Fetched(friend.name, shown_url(friend.url), True, commit.id)
     claim = friend_claim(store, commit)
     if friend.handle is None:
         if claim is None:
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) has no valid {CONFIG_FILE} on '{friend.branch}': "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) has no valid {CONFIG_FILE} on '{friend.branch}': "
                 "ask them to run 'jobshare init'"
             )
         elif claim == store.handle:
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': refused; "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) claims your own handle '{claim}': refused; "
                 "check the URL"
             )
         else:
@@ -204,13 +207,16 @@ def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend
     `fetched` is their latest commit and whose `handle` is the pinned one (or, before
     the first fetch, the one they claim, not pinned). Objects are added, nothing else."""
     friend = get_friend(store, name)
-    progress(f"Fetching {friend.name} ({friend.url})")
+    progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
     temp = f"refs/jobshare/peek/{friend.name}"
     # by URL, not by remote name: git would also update the remote's tracking branch
     failed = store.fetch(friend.url, friend.branch, temp)
     try:
         if failed is not None:
-            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
+            raise GitCommandError(
+                f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
+                + redact_text(failed)
+            )
         commit = store.commit_of(temp)
     finally:
         store.delete_ref(temp)
@@ -242,7 +248,7 @@ def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -
         )
     url = urls[remote] or remote
     store.push(remote, url, show_progress=show_progress)
-    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"
+    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({shown_url(url)})"
 
 
 # --- the friends file: what the user's other clones learn through their own remote ------
@@ -273,6 +279,8 @@ def save_friends_file(store: Store) -> None:
         return
     data = friends_file(store)
     oid = store.blob_id_at(head.tree, FRIENDS_FILE)
+    if oid is None and not list_friends(store):
+        return  # no friends, and none listed yet: no file
     if oid is not None and store.read_blob(oid) == data:
         return
     store.commit_files({FRIENDS_FILE: data}, "Update the list of friends\n")

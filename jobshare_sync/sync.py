@@ -249,7 +249,7 @@ def _their_side(store: Store, friend: Friend, own: bool = False) -> tuple[Commit
         return theirs, Pulled(friend.name, store.handle)
     if claim == store.handle:
         raise FriendError(
-            f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': pull refused"
+            f"friend '{friend.name}' ({shown_url(friend.url)}) claims your own handle '{claim}': pull refused"
         )
     if friend.handle is None:
         raise FriendError(

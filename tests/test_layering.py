@@ -25,6 +25,7 @@ SOURCE = Path(__file__).resolve().parent.parent / PACKAGE
 SERVICES = [
     "workspace",
     "sync",
+    "daily",
     "friends",
     "deletions",
     "conflicts",

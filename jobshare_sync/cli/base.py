@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from .. import render
+from ..core.urls import redact_text
 from ..errors import JobshareError
 from ..store import Store
 
@@ -64,17 +65,17 @@ class JobshareGroup(click.Group):
 def error_line(message: str) -> None:
     """One line for the user on stderr, `jobshare: MESSAGE`: every error, and the notes
     the merge driver leaves for git to show."""
-    click.echo(f"jobshare: {render.safe(message)}", err=True)
+    click.echo(f"jobshare: {render.safe(redact_text(message))}", err=True)
 
 
 def warning_line(message: str) -> None:
     """A warning that does not change the exit code: `warning: MESSAGE` on stderr."""
-    click.echo(f"warning: {render.safe(message)}", err=True)
+    click.echo(f"warning: {render.safe(redact_text(message))}", err=True)
 
 
 def progress(message: str) -> None:
     """Progress of a long step (fetching), on stderr so that stdout stays data."""
-    click.echo(message, err=True)
+    click.echo(redact_text(message), err=True)
 
 
 def quiet(message: str) -> None:

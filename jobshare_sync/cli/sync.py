@@ -38,7 +38,7 @@ def friend_add(ctx: click.Context, name: str, url: str, branch: str) -> None:
     """
     added = sync.add_friend(open_store(ctx), name, url, branch)
     click.echo(
-        f"Added friend '{added.name}' ({added.url}); run 'jobshare pull {added.name}' to merge their sources"
+        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); run 'jobshare pull {added.name}' to merge their sources"
     )
 
 
@@ -59,7 +59,8 @@ def friend_list(ctx: click.Context, as_json: bool) -> None:
         click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
     else:
         rows = [
-            [f.name, f.url, f.handle or "(not fetched)", (f.fetched or "-")[:10]] for f in friends
+            [f.name, sync.shown_url(f.url), f.handle or "(not fetched)", (f.fetched or "-")[:10]]
+            for f in friends
         ]
         click.echo(render.table(rows, ["name", "url", "handle", "fetched"]))
 
