@@ -209,6 +209,13 @@ def status(report: Mapping[str, Any]) -> str:
         )
     else:
         lines.append("No uncommitted record changes.")
+    git_merge = report.get("git_merge")
+    if git_merge is not None:
+        lines.append(
+            "git is in the middle of a merge: finish or abort git's merge first "
+            "('git merge --continue' or 'git merge --abort')"
+        )
+        lines.extend(f"  unmerged {safe(path, lines=False)}" for path in git_merge)
     merging = report["merge"]
     if merging:
         left = [c for c in merging["conflicts"] if not c["resolved"]]

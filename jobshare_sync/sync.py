@@ -459,4 +459,5 @@ def status(store: Store) -> dict[str, Any]:
             else None
         ),
         "friends": friends,
+        "git_merge": store.git_merge_paths(),
     }

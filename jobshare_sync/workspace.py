@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from . import owner as ownership
 from .core import normal, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
@@ -28,6 +29,7 @@ from .errors import (
     LabelError,
     NotARepositoryError,
     RecordError,
+    RepositoryStateError,
 )
 from .store import CONFIG_FILE, GITKEEP, StatKey, Store, blob_id, write_atomically
 
@@ -111,6 +113,13 @@ def init_repository(
             files[CONFIG_FILE] = schema.dump_config(config)
         else:
             config = store.config()
+            if handle is not None and handle != config["owner"]["handle"]:
+                raise RepositoryStateError(
+                    f"{store.root} is already the jobshare repository of "
+                    f"'{config['owner']['handle']}': init will not change the owner; to share "
+                    f"as '{handle}', run 'jobshare init NEW-FOLDER --handle {handle}'"
+                )
+            ownership.check_owner(store)
             handle = config["owner"]["handle"]
             wanted = dict(config)
             if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
@@ -137,6 +146,8 @@ def init_repository(
         if files:
             message = "Start a jobshare repository" if created_config else "Update jobshare files"
             commit = str(store.commit_files(files, message, owner=config["owner"]))
+        if ownership.recorded_owner(store) is None:
+            ownership.remember_owner(store, handle)
     return InitResult(
         store.root, handle, created_repo, created_config, commit, config.get("region")
     )

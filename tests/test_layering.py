@@ -26,6 +26,7 @@ SERVICES = [
     "workspace",
     "sync",
     "daily",
+    "owner",
     "friends",
     "deletions",
     "conflicts",

@@ -54,6 +54,7 @@ HELP_ORDER = (
     "log",
     "git-setup",
     "doctor",
+    "owner",
     "textconv",
     "merge-driver",
 )

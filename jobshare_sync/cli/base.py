@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import render
+from .. import owner, render
 from ..core.urls import redact_text
 from ..errors import JobshareError
 from ..store import Store
@@ -113,11 +113,53 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
 # --- the repository -----------------------------------------------------------------------
 
 
-def open_store(ctx: click.Context) -> Store:
-    """The repository of `jobshare -C PATH` (default: found from the current folder up).
+# commands that only read: they work whoever jobshare.yaml names, and during git's merge
+READ_ONLY = {
+    "list",
+    "show",
+    "diff",
+    "log",
+    "schema",
+    "validate",
+    "inbox",
+    "ledger",
+    "incoming",
+    "conflicts",
+    "owner",
+    "friend list",
+    "textconv",
+    "merge-driver",
+}
+# commands that write records or commits: refused while git is merging (README, "Beside
+# plain git")
+WRITING = {"add", "edit", "rm", "commit", "refer", "referral", "pull", "sync", "merge", "resolve"}
 
-    Raises NotARepositoryError (exit 4) when there is none."""
-    return Store.open(ctx.obj["dir"])
+
+def command_name(ctx: click.Context) -> str:
+    """The command as typed after `jobshare` ("friend add"), without options."""
+    names: list[str] = []
+    at: click.Context | None = ctx
+    while at is not None and at.parent is not None:
+        names.insert(0, at.info_name or "")
+        at = at.parent
+    return " ".join(names)
+
+
+def open_store(ctx: click.Context) -> Store:
+    """The repository of `jobshare -C PATH` (default: found from the current folder up),
+    checked for the command at hand: its owner is still the one this clone was set up
+    for (owner.check_owner), and, for a writing command, git is not merging.
+
+    Raises NotARepositoryError (exit 4) when there is none, RepositoryStateError or
+    MergeStateError when a check fails."""
+    store = Store.open(ctx.obj["dir"])
+    name = command_name(ctx)
+    if name.split(" ")[0] in WRITING:
+        owner.check_no_git_merge(store)
+    checked = name not in READ_ONLY and name.split(" ")[0] not in READ_ONLY
+    if checked and store.git_merge_paths() is None:  # while git merges, status says so first
+        owner.check_owner(store)
+    return store
 
 
 # --- how to print ----------------------------------------------------------------------

@@ -20,10 +20,16 @@ def conflicts(ctx: click.Context, as_json: bool) -> None:
     Example:
       jobshare conflicts --json
     """
-    current = conflicts_module.merge_status(open_store(ctx))
+    store = open_store(ctx)
+    current = conflicts_module.merge_status(store)
     views = current.conflicts if current is not None else []
+    git_merge = store.git_merge_paths()
     if as_json:
         click.echo(render.envelope("conflicts", render.to_json(views)))
+    elif git_merge is not None and current is None:
+        click.echo("git is in the middle of a merge: finish or abort git's merge first")
+        for path in git_merge:
+            click.echo(render.safe(f"  unmerged {path}", lines=False))
     elif current is None:
         click.echo("no merge in progress")
     else:

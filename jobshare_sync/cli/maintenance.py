@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from .. import drivers, render
+from .. import drivers, owner, render
+from ..store import CONFIG_FILE
 from .base import error_line, finish, json_option, open_store, output_options, use_color
 
 
@@ -87,6 +88,30 @@ def textconv(path: str) -> None:
     click.echo(render.textconv(version, raw).encode("utf-8"), nl=False)
 
 
+@click.command("owner")
+@click.option("--restore", is_flag=True, help="Bring back your jobshare.yaml from history.")
+@click.option("--accept", is_flag=True, help="Take the owner jobshare.yaml names as yours.")
+@click.pass_context
+def owner_(ctx: click.Context, restore: bool, accept: bool) -> None:
+    """Show this clone's owner, or repair a jobshare.yaml that plain git replaced.
+
+    \b
+    Examples:
+      jobshare owner
+      jobshare owner --restore   # after a plain 'git merge' of a friend's branch
+    """
+    store = open_store(ctx)
+    if restore and accept:
+        raise click.UsageError("give one of --restore or --accept")
+    if restore:
+        click.echo(owner.restore(store))
+    elif accept:
+        click.echo(owner.accept(store))
+    else:
+        recorded = owner.recorded_owner(store) or "(not recorded yet)"
+        click.echo(f"this clone's owner: {recorded}; {CONFIG_FILE} names: {store.handle}")
+
+
 @click.command("merge-driver", hidden=True)
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
@@ -111,4 +136,4 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     finish(0 if result.clean else 1)
 
 
-COMMANDS = (demo, git_setup, doctor, textconv, merge_driver)
+COMMANDS = (demo, git_setup, doctor, owner_, textconv, merge_driver)

@@ -206,6 +206,19 @@ class Store:
         added, modified or removed. Under the lock, a killed writer's temporary files go."""
         return self.worktree.changes(remove_debris=self.journal.holds_lock)
 
+    def git_merge_paths(self) -> list[str] | None:
+        """A merge by git in progress: the paths its index holds unmerged (stages 1-3),
+        possibly none (`.git/MERGE_HEAD` alone); None when git is not merging."""
+        index = self._repo.index
+        index.read(False)
+        conflicts = index.conflicts
+        paths = sorted(
+            {entry.path for entries in (conflicts or ()) for entry in entries if entry is not None}
+        )
+        if paths or (self.git_dir / "MERGE_HEAD").exists():
+            return paths
+        return None
+
     def fast_forward(self, new: str) -> None:
         """Move the branch forward to the commit `new`, a descendant of HEAD (or onto an
         unborn branch), bringing every file that differs into the working tree and the

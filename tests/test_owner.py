@@ -1,0 +1,106 @@
+"""Plain git beside jobshare: a friend's jobshare.yaml brought in by `git merge` never
+makes the repository act as the friend, and a merge by git in progress stops the
+writing commands. Tests of jobshare_sync.owner, through the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import clone_friend, git, jobshare, make_repo
+from test_sync import commit, contact, head, ok, read, write
+
+
+def merged_by_git(tmp_path: Path) -> tuple[Path, Path]:
+    """alice, who merged bob's branch with plain git: his jobshare.yaml is hers now."""
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme"))
+    commit(alice)
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    git("pull", "-q", "--no-rebase", "--no-edit", str(bob), "main", cwd=alice)
+    assert "handle: bob" in (alice / "jobshare.yaml").read_text()
+    return alice, bob
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["add", "contact", "--name", "New One"],
+        ["commit"],
+        ["rm", "acme"],
+        ["status"],
+        ["doctor"],
+        ["refer", "acme", "--to", "bob", "--title", "Data"],
+        ["sync"],
+        ["pull"],
+        ["friend", "add", "carol", "/nowhere"],
+    ],
+)
+def test_a_swapped_owner_stops_writing_commands_status_and_doctor(
+    tmp_path: Path, command: list[str]
+) -> None:
+    alice, _ = merged_by_git(tmp_path)
+    before = head(alice)
+    result = jobshare(*command, cwd=alice)
+    assert result.exit_code == 14, result.output
+    line = result.stderr.strip()
+    assert line.count("\n") == 0
+    assert "names the owner 'bob', but this clone is 'alice''s" in line
+    assert "jobshare owner --restore" in line
+    assert head(alice) == before
+
+
+def test_restore_brings_the_owner_back_and_new_records_are_hers(tmp_path: Path) -> None:
+    alice, _ = merged_by_git(tmp_path)
+    assert "this clone's owner: alice; jobshare.yaml names: bob" in ok("owner", cwd=alice)
+    assert "restored jobshare.yaml" in ok("owner", "--restore", cwd=alice)
+    assert "handle: alice" in (alice / "jobshare.yaml").read_text()
+    ok("add", "contact", "--name", "New One", "--id", "new-one", cwd=alice)
+    assert read(alice, "contacts/new-one")["added_by"] == "alice"
+    assert ok("status", cwd=alice) is not None
+    assert "already names" in ok("owner", "--restore", cwd=alice)
+
+
+def test_init_does_not_change_the_owner(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    result = jobshare("init", str(alice), "--handle", "mallory")
+    assert result.exit_code == 14
+    assert "init will not change the owner" in result.stderr
+    assert "handle: alice" in (alice / "jobshare.yaml").read_text()
+    assert git("config", "jobshare.owner", cwd=alice).strip() == "alice"
+    ok("init", str(alice), "--handle", "alice", cwd=None)  # the same owner: fine
+
+
+def test_a_merge_by_git_in_progress_stops_writing_commands(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme", location="Leeds"))
+    commit(alice)
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    write(bob, "contacts/acme", contact("acme", location="York"))
+    commit(bob)
+    write(alice, "contacts/acme", contact("acme", location="Hull"))
+    commit(alice)
+    # plain git with no merge driver: a conflict in the record file
+    fetched = git("fetch", "-q", str(bob), "main", cwd=alice)
+    assert fetched == ""
+    merged = subprocess_git(alice, "merge", "--no-edit", "FETCH_HEAD")
+    assert merged != 0
+    assert (alice / ".git/MERGE_HEAD").exists()
+    for command in (["commit"], ["add", "contact", "--name", "X"], ["rm", "acme"], ["sync"]):
+        result = jobshare(*command, cwd=alice)
+        assert result.exit_code == 8, (command, result.output)
+        assert "finish or abort git's merge first" in result.stderr
+        assert "contacts/acme.yaml" in result.stderr
+    # status shows git's conflicted record file
+    assert "unmerged contacts/acme.yaml" in ok("status", cwd=alice)
+    assert "unmerged contacts/acme.yaml" in ok("conflicts", cwd=alice)
+    git("merge", "--abort", cwd=alice)
+    ok("rm", "acme", cwd=alice)
+
+
+def subprocess_git(repo: Path, *args: str) -> int:
+    import subprocess
+
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True).returncode
