@@ -65,6 +65,7 @@ ORDINARY: dict[str, list[str]] = {
     "git-setup": [],
     "doctor": [],
     "owner": [],
+    "help": ["friend", "add"],
     "textconv": ["contacts/acme.yaml"],
     "merge-driver": ["base.yaml", "ours.yaml", "theirs.yaml", "contacts/acme.yaml"],
 }

@@ -55,6 +55,7 @@ HELP_ORDER = (
     "git-setup",
     "doctor",
     "owner",
+    "help",
     "textconv",
     "merge-driver",
 )

@@ -10,6 +10,7 @@ its line on stderr and its exit code.
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import sys
@@ -54,12 +55,48 @@ class JobshareGroup(click.Group):
             error_line("interrupted")
             ctx.exit(130)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command names the closest known one (`search` -> `list --search`)."""
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            ctx.fail(f"no command '{name}': {closest_command(name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         unlisted = len(self.order)
         return sorted(  # stable: commands not in `order` keep the order they were added in
             self.commands,
             key=lambda name: self.order.index(name) if name in self.order else unlisted,
         )
+
+
+# what people type for a command that has another name here
+ALIASES = {
+    "search": "list --search",
+    "find": "list --search",
+    "grep": "list --search",
+    "ls": "list",
+    "remove": "rm",
+    "delete": "rm",
+    "new": "add contact",
+    "create": "add contact",
+    "check": "validate",
+    "lint": "validate",
+    "update": "sync",
+    "clone": "init",
+}
+
+
+def closest_command(name: str, known: Sequence[str]) -> str:
+    """Advice for an unknown command: the command it most likely meant, in words."""
+    if name in ALIASES:
+        return f"did you mean 'jobshare {ALIASES[name]}'?"
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean 'jobshare {close[0]}'?"
+    return "see 'jobshare help' for the commands"
 
 
 def error_line(message: str) -> None:

@@ -7,7 +7,15 @@ import click
 
 from .. import drivers, owner, render
 from ..store import CONFIG_FILE
-from .base import error_line, finish, json_option, open_store, output_options, use_color
+from .base import (
+    closest_command,
+    error_line,
+    finish,
+    json_option,
+    open_store,
+    output_options,
+    use_color,
+)
 
 
 @click.command()
@@ -88,6 +96,34 @@ def textconv(path: str) -> None:
     click.echo(render.textconv(version, raw).encode("utf-8"), nl=False)
 
 
+@click.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show the help of jobshare, or of one command (as COMMAND --help does).
+
+    \b
+    Examples:
+      jobshare help
+      jobshare help friend add
+    """
+    root = ctx.find_root()
+    group = root.command
+    at: click.Context = root
+    for name in command:
+        if not isinstance(group, click.Group):
+            break
+        found = group.get_command(at, name)
+        if found is None:
+            raise click.UsageError(
+                f"no command '{' '.join(command)}': "
+                + closest_command(name, group.list_commands(at))
+            )
+        at = click.Context(found, info_name=name, parent=at)
+        group = found
+    click.echo(at.get_help(), color=ctx.color)
+
+
 @click.command("owner")
 @click.option("--restore", is_flag=True, help="Bring back your jobshare.yaml from history.")
 @click.option("--accept", is_flag=True, help="Take the owner jobshare.yaml names as yours.")
@@ -136,4 +172,4 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     finish(0 if result.clean else 1)
 
 
-COMMANDS = (demo, git_setup, doctor, owner_, textconv, merge_driver)
+COMMANDS = (demo, git_setup, doctor, owner_, help_, textconv, merge_driver)
