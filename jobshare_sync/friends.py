@@ -168,6 +168,11 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
     progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
     failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
     if failed is not None:
+        if failed == f"it has no branch '{friend.branch}'":
+            failed += (
+                f" (if theirs has another name: 'jobshare friend remove {friend.name}', then "
+                f"'jobshare friend add {friend.name} URL --branch NAME')"
+            )
         return Fetched(
             friend.name,
             shown_url(friend.url),
@@ -213,6 +218,8 @@ def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend
     failed = store.fetch(friend.url, friend.branch, temp)
     try:
         if failed is not None:
+            if failed == f"it has no branch '{friend.branch}'":
+                failed += " (a friend on another branch is added with --branch NAME)"
             raise GitCommandError(
                 f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
                 + redact_text(failed)

@@ -112,6 +112,16 @@ class Pulled:
         }
 
 
+def check_not_shallow(store: Store) -> None:
+    """Refuse a shallow clone, where merge bases cannot be found (pull, incoming, sync).
+    Raises RepositoryStateError."""
+    if store.is_shallow():
+        raise RepositoryStateError(
+            "this repository is a shallow clone, where merge bases cannot be found: "
+            "run 'git fetch --unshallow' first"
+        )
+
+
 def check_can_merge(store: Store, *, worktree: bool = True) -> None:
     """Refuse to start a pull when it could lose work or mix two merges."""
     if merge_in_progress(store):
@@ -120,11 +130,7 @@ def check_can_merge(store: Store, *, worktree: bool = True) -> None:
             "or 'jobshare merge --abort'"
         )
     store.branch_ref()
-    if store.is_shallow():
-        raise RepositoryStateError(
-            "this repository is a shallow clone, where merge bases cannot be found: "
-            "run 'git fetch --unshallow' first"
-        )
+    check_not_shallow(store)
     dirty = store.worktree_changes() if worktree else {}
     if dirty:
         listed = ", ".join(sorted(dirty)[:5]) + (" ..." if len(dirty) > 5 else "")

@@ -263,3 +263,44 @@ def test_a_friends_copy_of_the_friends_file_is_never_merged(tmp_path: Path) -> N
     ok("sync", cwd=desk)
     assert "mallory" not in git("config", "--list", cwd=desk)
     assert "mallory" not in (desk / ".jobshare/friends.yaml").read_text()
+
+
+def test_incoming_and_sync_refuse_a_shallow_clone_as_pull_does(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme"))
+    commit(alice)
+    bob = friend_repo(tmp_path, "bob", alice)
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "1", f"file://{alice}", str(shallow), cwd=tmp_path)
+    ok("friend", "add", "bob", str(bob), cwd=shallow)
+    pulled = jobshare("pull", cwd=shallow)
+    for command in (["incoming", "bob"], ["sync", "--no-push"]):
+        result = jobshare(*command, cwd=shallow)
+        assert result.exit_code == 14 == pulled.exit_code, result.output
+        assert result.stderr == pulled.stderr
+        assert "git fetch --unshallow" in result.stderr
+
+
+def test_a_friend_on_another_branch_is_told_about_branch(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = make_repo(tmp_path / "bob", "bob")
+    git("branch", "-m", "main", "trunk", cwd=bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    for command in (["fetch"], ["pull"], ["sync"], ["incoming", "bob"]):
+        result = jobshare(*command, cwd=alice)
+        assert result.exit_code != 0
+        assert "it has no branch 'main'" in result.stderr and "--branch" in result.stderr
+    git("remote", "remove", "bob", cwd=alice)
+    git("config", "--remove-section", "jobshare-friend.bob", cwd=alice)
+    ok("friend", "add", "bob", str(bob), "--branch", "trunk", cwd=alice)
+    ok("sync", cwd=alice)
+
+
+def test_incoming_names_the_merge_base_your_common_history(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = friend_repo(tmp_path, "bob", alice)
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    text = ok("incoming", "bob", cwd=alice)
+    assert f"bob's changes since your common history, up to their {head(bob)[:10]}:" in text
