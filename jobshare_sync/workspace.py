@@ -479,7 +479,10 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
                 found = cache.check(label, entry.path, stats[label.path]).facts
                 if found is not None:
                     facts[label] = found
-    cross = schema.cross_record_problems(facts, handles)
+    unreadable = {label.id for label in entries if label.folder == "contacts"} - {
+        label.id for label in facts
+    }
+    cross = schema.cross_record_problems(facts, handles, unreadable=unreadable)
     if chosen:
         cross = [p for p in cross if p.path in {label.path for label in chosen}]
     report.problems.extend(cross)

@@ -104,3 +104,27 @@ def subprocess_git(repo: Path, *args: str) -> int:
     import subprocess
 
     return subprocess.run(["git", *args], cwd=repo, capture_output=True).returncode
+
+
+def test_validate_reports_conflict_markers_and_no_derived_error(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme", location="Leeds"))
+    commit(alice)
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("fetch", "bob", cwd=alice)
+    ok("refer", "acme", "--to", "bob", "--title", "Data pipeline", cwd=alice)
+    write(bob, "contacts/acme", contact("acme", location="York"))
+    commit(bob)
+    write(alice, "contacts/acme", contact("acme", location="Hull"))
+    commit(alice)
+    git("fetch", "-q", str(bob), "main", cwd=alice)
+    assert subprocess_git(alice, "merge", "--no-edit", "FETCH_HEAD") != 0
+    text = (alice / "contacts/acme.yaml").read_text()
+    marker_line = text.splitlines().index(next(x for x in text.splitlines() if x.startswith("<<<")))
+    result = jobshare("validate", cwd=alice)
+    assert result.exit_code == 1
+    assert f"contacts/acme.yaml:{marker_line + 1}: " in result.stdout
+    assert f"unresolved merge conflict markers at line {marker_line + 1}" in result.stdout
+    assert "syntax" not in result.stdout.lower()
+    assert "names no contact" not in result.stdout
