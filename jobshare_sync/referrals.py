@@ -383,3 +383,23 @@ def totals(rows: Sequence[LedgerRow]) -> LedgerRow:
             mine.accepted += theirs.accepted
             mine.completed += theirs.completed
     return total
+
+
+def naming_clients(store: Store, contact_ids: Iterable[str]) -> dict[str, list[Label]]:
+    """The referrals of the working tree whose `client` is one of `contact_ids`:
+    contact id -> the referrals naming it. A referral file that cannot be read names
+    nothing (validate reports it)."""
+    wanted = set(contact_ids)
+    named: dict[str, list[Label]] = {}
+    if not wanted:
+        return named
+    for label in workspace.known_labels(store):
+        if label.folder != "referrals":
+            continue
+        try:
+            client = workspace.read_worktree_record(store, label).get("client")
+        except (RecordError, OSError):
+            continue
+        if client in wanted:
+            named.setdefault(str(client), []).append(label)
+    return named

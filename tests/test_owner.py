@@ -128,3 +128,28 @@ def test_validate_reports_conflict_markers_and_no_derived_error(tmp_path: Path) 
     assert f"unresolved merge conflict markers at line {marker_line + 1}" in result.stdout
     assert "syntax" not in result.stdout.lower()
     assert "names no contact" not in result.stdout
+
+
+def test_rm_of_a_referrals_client_refuses_unless_forced(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme"))
+    write(alice, "contacts/other", contact("other"))
+    commit(alice)
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("fetch", "bob", cwd=alice)
+    ok("refer", "acme", "--to", "bob", "--title", "Data pipeline", cwd=alice)
+    [data] = [p.stem for p in (alice / "referrals").glob("*.yaml")]
+    before = head(alice)
+    refused = jobshare("rm", "acme", "other", cwd=alice)
+    assert refused.exit_code == 13, refused.output
+    assert f"contacts/acme by referrals/{data}" in refused.stderr and "--force" in refused.stderr
+    assert head(alice) == before and (alice / "contacts/other.yaml").exists()
+    assert jobshare("validate", cwd=alice).exit_code == 0
+    # removing the referral with it is fine
+    both = jobshare("rm", "acme", f"referrals/{data}", "--no-commit", cwd=alice)
+    assert both.exit_code == 0, both.output
+    git("checkout", "--", ".", cwd=alice)
+    forced = jobshare("rm", "acme", "--force", cwd=alice)
+    assert forced.exit_code == 0
+    assert f"now name a client that is gone: contacts/acme by referrals/{data}" in forced.stderr
