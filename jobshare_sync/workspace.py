@@ -347,7 +347,7 @@ class ValidationCache:
         self.summary_path = store.state_dir / "validated.marshal"
         self.files_path = store.state_dir / "validated-files.marshal"
         self.region = region  # the facts' phone keys depend on it
-        self.version = f"{__version__}:{schema.schema_version()}:{region}"
+        self.version = f"{__version__}:{schema.schema_version()}:{region}:stat{STAT_FIELDS}"
         self._files: dict[str, tuple[Any, ...]] | None = None
         self.changed = False
 
@@ -379,14 +379,14 @@ class ValidationCache:
 
     def check(self, label: Label, path: str, stat: StatKey) -> FileCheck:
         cached = self.files.get(label.path)
-        if cached is not None and tuple(cached[:3]) == stat:
+        if cached is not None and tuple(cached[:STAT_FIELDS]) == stat:
             return _from_cache(cached)
         with open(path, "rb") as f:
             raw = f.read()
         oid = blob_id(raw)
         result = (
             _from_cache(cached)
-            if cached is not None and cached[3] == oid
+            if cached is not None and cached[STAT_FIELDS] == oid
             else check_file(label, raw, self.region)
         )
         self.files[label.path] = (*stat, oid, *_to_cache(result))
@@ -417,6 +417,9 @@ class ValidationCache:
             )
 
 
+STAT_FIELDS = 4  # the length of a StatKey, at the start of each cached file's entry
+
+
 def _digest(stats: Mapping[str, StatKey]) -> bytes:
     """One fingerprint of every name in the record folders and its stat (in the order
     the folders list them: a new order only costs a full check)."""
@@ -432,7 +435,7 @@ def _to_cache(result: FileCheck) -> tuple[Any, ...]:
 
 
 def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
-    problems, facts = entry[4], entry[5]
+    problems, facts = entry[STAT_FIELDS + 1], entry[STAT_FIELDS + 2]
     return FileCheck(
         tuple(Problem(*p) for p in problems),
         schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])))
