@@ -153,3 +153,43 @@ def test_rm_of_a_referrals_client_refuses_unless_forced(tmp_path: Path) -> None:
     forced = jobshare("rm", "acme", "--force", cwd=alice)
     assert forced.exit_code == 0
     assert f"now name a client that is gone: contacts/acme by referrals/{data}" in forced.stderr
+
+
+def test_the_pre_commit_hook_stops_an_invalid_record_committed_with_plain_git(
+    tmp_path: Path,
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    out = ok("git-setup", "--pre-commit-hook", cwd=alice)
+    assert "installed the pre-commit hook" in out
+    assert "is in place" in ok("git-setup", "--pre-commit-hook", cwd=alice)
+    write(alice, "contacts/good", contact("good"))
+    git("add", "contacts/good.yaml", cwd=alice)
+    git("commit", "-qm", "good", cwd=alice)  # a valid record passes
+    good = (alice / "contacts/good.yaml").read_text()
+    (alice / "contacts/bad.yaml").write_text(good.replace("id: good", "id: bad") + "colour: blue\n")
+    colour_line = len(good.splitlines()) + 1
+    git("add", "contacts/bad.yaml", cwd=alice)
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "commit", "-qm", "bad"], cwd=alice, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert f"contacts/bad.yaml:{colour_line}: colour: unknown field 'colour'" in (
+        done.stdout + done.stderr
+    )
+    assert "bad" not in git("log", "--format=%s", cwd=alice).split()
+    # another program's hook is kept
+    hook = alice / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    refused = jobshare("git-setup", "--pre-commit-hook", cwd=alice)
+    assert refused.exit_code == 14 and "another program's hook" in refused.stderr
+    assert hook.read_text() == "#!/bin/sh\nexit 0\n"
+
+
+def test_the_repository_offers_a_pre_commit_framework_hook() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    [hook] = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "jobshare-validate" and hook["entry"] == "jobshare validate"

@@ -35,9 +35,15 @@ def demo(directory: str | None) -> None:
 
 
 @click.command("git-setup", short_help="Register git's textconv and merge-driver for record files.")
+@click.option(
+    "--pre-commit-hook",
+    "hook",
+    is_flag=True,
+    help="Also install a pre-commit hook that validates the record files being committed.",
+)
 @json_option
 @click.pass_context
-def git_setup(ctx: click.Context, as_json: bool) -> None:
+def git_setup(ctx: click.Context, hook: bool, as_json: bool) -> None:
     """Make plain git diff, log -p, show, merge and pull use record semantics.
 
     Writes .gitattributes (contacts/*.yaml and referrals/*.yaml use the 'jobshare'
@@ -52,11 +58,16 @@ def git_setup(ctx: click.Context, as_json: bool) -> None:
     Example:
       jobshare git-setup && git diff HEAD~1
     """
-    result = drivers.git_setup(open_store(ctx))
+    store = open_store(ctx)
+    result = drivers.git_setup(store)
+    installed = drivers.install_hook(store) if hook else None
     if as_json:
-        click.echo(render.envelope("git-setup", result.to_json()))
+        extra = {"hook": installed} if hook else {}
+        click.echo(render.envelope("git-setup", {**result.to_json(), **extra}))
     else:
         click.echo(render.git_setup(result))
+        if installed is not None:
+            click.echo(installed)
 
 
 @click.command()
