@@ -13,6 +13,7 @@ import hashlib
 import marshal
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -79,75 +80,87 @@ def init_repository(
                 f"'{region}' is not a country code for phone numbers: "
                 "use an ISO 3166 code such as GB, DE or US"
             )
-    store, created_repo = Store.init_or_adopt(Path(path).resolve())
-    config_path = store.root / CONFIG_FILE
-    created_config = not config_path.exists()
-    with store.locked():
-        files: dict[str, bytes | None] = {}
-        if created_config:
-            git_name, git_email = store.git_config("user.name"), store.git_config("user.email")
-            name = name or git_name
-            email = email or git_email
-            if not name:
-                raise NotARepositoryError(
-                    "no name given and none in git's config: run "
-                    "'jobshare init --name \"Your Name\" --email you@example.com'"
-                )
-            handle = handle or _derive_handle(name, email)
-            if not HANDLE_RE.match(handle):
-                raise InvalidRecordError(
-                    f"'{handle}' is not a valid handle: use lower-case letters, digits, '-' and '_'"
-                )
-            owner: dict[str, Any] = {"handle": handle, "name": name}
-            if email:
-                owner["email"] = email
-            config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
-            region = region or values.region_from_locale(os.environ)
-            if region:
-                config["region"] = region
-            problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
-            if problems:
-                raise InvalidRecordError(
-                    f"{CONFIG_FILE}: {problems[0].field.lstrip('/')}: {problems[0].message}"
-                )
-            files[CONFIG_FILE] = schema.dump_config(config)
-        else:
-            config = store.config()
-            if handle is not None and handle != config["owner"]["handle"]:
-                raise RepositoryStateError(
-                    f"{store.root} is already the jobshare repository of "
-                    f"'{config['owner']['handle']}': init will not change the owner; to share "
-                    f"as '{handle}', run 'jobshare init NEW-FOLDER --handle {handle}'"
-                )
-            ownership.check_owner(store)
-            handle = config["owner"]["handle"]
-            wanted = dict(config)
-            if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
-                wanted["format"] = records.FORMAT
-            if region is not None:
-                wanted["region"] = region
-            if wanted != config:
-                config = wanted
+    root = Path(path).resolve()
+    existed = root.exists()
+    store, created_repo = Store.init_or_adopt(root)
+    try:
+        config_path = store.root / CONFIG_FILE
+        created_config = not config_path.exists()
+        with store.locked():
+            files: dict[str, bytes | None] = {}
+            if created_config:
+                git_name, git_email = store.git_config("user.name"), store.git_config("user.email")
+                name = name or git_name
+                email = email or git_email
+                if not name:
+                    raise NotARepositoryError(
+                        "no name given and none in git's config: run "
+                        "'jobshare init --name \"Your Name\" --email you@example.com'"
+                    )
+                handle = handle or _derive_handle(name, email)
+                if not HANDLE_RE.match(handle):
+                    raise InvalidRecordError(
+                        f"'{handle}' is not a valid handle: use lower-case letters, digits, '-' and '_'"
+                    )
+                owner: dict[str, Any] = {"handle": handle, "name": name}
+                if email:
+                    owner["email"] = email
+                config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
+                region = region or values.region_from_locale(os.environ)
+                if region:
+                    config["region"] = region
+                problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
+                if problems:
+                    raise InvalidRecordError(
+                        f"{CONFIG_FILE}: {problems[0].field.lstrip('/')}: {problems[0].message}"
+                    )
                 files[CONFIG_FILE] = schema.dump_config(config)
-        head_tree = store.head_tree()
-        for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
-            rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
-            text = schema.schema_text(kind).encode()
-            if not (store.root / rel).is_file() or (store.root / rel).read_bytes() != text:
-                files[rel] = text
-        for folder in FOLDERS:
-            if not (store.root / folder).is_dir():
-                files[f"{folder}/{GITKEEP}"] = b""
-        # files already in the working tree but never committed (adopting a folder)
-        for rel in (CONFIG_FILE,):
-            if rel not in files and store.blob_id_at(head_tree, rel) is None:
-                files[rel] = (store.root / rel).read_bytes()
-        commit = None
-        if files:
-            message = "Start a jobshare repository" if created_config else "Update jobshare files"
-            commit = str(store.commit_files(files, message, owner=config["owner"]))
-        if ownership.recorded_owner(store) is None:
-            ownership.remember_owner(store, handle)
+            else:
+                config = store.config()
+                if handle is not None and handle != config["owner"]["handle"]:
+                    raise RepositoryStateError(
+                        f"{store.root} is already the jobshare repository of "
+                        f"'{config['owner']['handle']}': init will not change the owner; to share "
+                        f"as '{handle}', run 'jobshare init NEW-FOLDER --handle {handle}'"
+                    )
+                ownership.check_owner(store)
+                handle = config["owner"]["handle"]
+                wanted = dict(config)
+                if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
+                    wanted["format"] = records.FORMAT
+                if region is not None:
+                    wanted["region"] = region
+                if wanted != config:
+                    config = wanted
+                    files[CONFIG_FILE] = schema.dump_config(config)
+            head_tree = store.head_tree()
+            for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
+                rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
+                text = schema.schema_text(kind).encode()
+                if not (store.root / rel).is_file() or (store.root / rel).read_bytes() != text:
+                    files[rel] = text
+            for folder in FOLDERS:
+                if not (store.root / folder).is_dir():
+                    files[f"{folder}/{GITKEEP}"] = b""
+            # files already in the working tree but never committed (adopting a folder)
+            for rel in (CONFIG_FILE,):
+                if rel not in files and store.blob_id_at(head_tree, rel) is None:
+                    files[rel] = (store.root / rel).read_bytes()
+            commit = None
+            if files:
+                message = (
+                    "Start a jobshare repository" if created_config else "Update jobshare files"
+                )
+                commit = str(store.commit_files(files, message, owner=config["owner"]))
+            if ownership.recorded_owner(store) is None:
+                ownership.remember_owner(store, handle)
+    except BaseException:
+        if created_repo:  # a failed init leaves nothing behind: no empty repository
+            shutil.rmtree(store.git_dir, ignore_errors=True)
+            if not existed:
+                with contextlib.suppress(OSError):
+                    root.rmdir()
+        raise
     return InitResult(
         store.root, handle, created_repo, created_config, commit, config.get("region")
     )

@@ -193,3 +193,16 @@ def test_the_repository_offers_a_pre_commit_framework_hook() -> None:
     root = Path(__file__).resolve().parent.parent
     [hook] = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "jobshare-validate" and hook["entry"] == "jobshare validate"
+
+
+def test_a_failed_init_leaves_nothing_behind(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    result = jobshare("init", str(fresh), "--handle", "Not Valid", "--name", "X")
+    assert result.exit_code == 6, result.output
+    assert not fresh.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = jobshare("init", str(empty), "--handle", "Not Valid", "--name", "X")
+    assert result.exit_code == 6
+    assert empty.is_dir() and list(empty.iterdir()) == []
+    ok("init", str(empty), "--handle", "alice", "--name", "Alice", cwd=None)
