@@ -70,7 +70,7 @@ ORDINARY: dict[str, list[str]] = {
     "merge-driver": ["base.yaml", "ours.yaml", "theirs.yaml", "contacts/acme.yaml"],
 }
 # Commands that use no repository: they are given bad input of their own below.
-NO_REPOSITORY = {"init", "schema", "demo", "textconv", "merge-driver"}
+NO_REPOSITORY = {"init", "schema", "demo", "help", "textconv", "merge-driver"}
 # Commands that write a commit (or need a branch to push): refused on a detached HEAD.
 WRITES = {
     "add contact",

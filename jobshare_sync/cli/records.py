@@ -218,6 +218,8 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
     """
     store = open_store(ctx)
     found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
+    if not no_commit:
+        store.branch_ref()  # a detached HEAD is said first: nothing could be committed
     removing = set(found_all)
     named = referrals.naming_clients(
         store, {label.id for label in found_all if label.folder == "contacts"}
