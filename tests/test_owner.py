@@ -206,3 +206,30 @@ def test_a_failed_init_leaves_nothing_behind(tmp_path: Path) -> None:
     assert result.exit_code == 6
     assert empty.is_dir() and list(empty.iterdir()) == []
     ok("init", str(empty), "--handle", "alice", "--name", "Alice", cwd=None)
+
+
+def test_autocrlf_true_leaves_status_and_diff_clean_and_no_empty_commits(
+    tmp_path: Path,
+) -> None:
+    git("config", "--global", "core.autocrlf", "true", cwd=tmp_path)
+    alice = make_repo(tmp_path / "alice")
+    ok("add", "contact", "--name", "Acme", "--id", "acme", cwd=alice)
+    path = alice / "contacts/acme.yaml"
+    text = path.read_text().replace("name: Acme\n", "name: Acme Two\n")
+    path.write_bytes(text.replace("\n", "\r\n").encode())  # saved by a Windows editor
+    commit(alice, "crlf edit")
+    before = head(alice)
+    assert git("status", "--porcelain", cwd=alice) == ""
+    assert "No uncommitted record changes." in ok("status", cwd=alice)
+    diffed = jobshare("diff", cwd=alice)
+    assert diffed.exit_code == 0 and "no record changes" in diffed.output
+    assert read(alice, "contacts/acme")["name"] == "Acme Two"
+    assert b"\r" not in git("show", "HEAD:contacts/acme.yaml", cwd=alice).encode()
+    nothing = jobshare("commit", cwd=alice)
+    assert "nothing to commit" in nothing.output
+    assert head(alice) == before
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    assert "1 added" in ok("pull", "bob", cwd=alice)

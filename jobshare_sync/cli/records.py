@@ -209,8 +209,9 @@ def _committed(saved: workspace.Saved) -> str:
 def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool) -> None:
     """Remove records and commit the removal.
 
-    A contact that a referral names as its client is kept, and the referrals are
-    listed, unless --force (which says which referrals now name no contact).
+    A contact that a referral under way (open or accepted) names as its client is
+    kept, and the referrals are listed, unless --force; the referrals that then name
+    a contact that is gone are named.
 
     \b
     Example:
@@ -221,25 +222,30 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
     if not no_commit:
         store.branch_ref()  # a detached HEAD is said first: nothing could be committed
     removing = set(found_all)
-    named = referrals.naming_clients(
-        store, {label.id for label in found_all if label.folder == "contacts"}
-    )
-    dangling = {client: [r for r in refs if r not in removing] for client, refs in named.items()}
-    dangling = {client: refs for client, refs in dangling.items() if refs}
-    listed = "; ".join(
-        f"contacts/{client} by {', '.join(str(r) for r in refs)}"
-        for client, refs in sorted(dangling.items())
-    )
-    if dangling and not force:
+    contacts = {label.id for label in found_all if label.folder == "contacts"}
+
+    def left_naming(closed: bool) -> str:
+        """The referrals kept that name a removed contact, in words ('' for none)."""
+        named = referrals.naming_clients(store, contacts, closed=closed)
+        kept = {c: [r for r in refs if r not in removing] for c, refs in named.items()}
+        return "; ".join(
+            f"contacts/{c} by {', '.join(str(r) for r in refs)}"
+            for c, refs in sorted(kept.items())
+            if refs
+        )
+
+    listed, closed = left_naming(False), left_naming(True)
+    if listed and not force:
         raise ReferralError(
             f"referrals name the contact as their client ({listed}): nothing removed; "
             "remove or change those referrals first, or use --force"
         )
+    dangling = "; ".join(x for x in (listed, closed) if x)
     for found in dict.fromkeys(found_all):
         saved = workspace.remove_record(store, found, commit=not no_commit)
         click.echo(f"Removed {found}{_committed(saved)}")
     if dangling:
-        warning_line(f"these referrals now name a client that is gone: {listed}")
+        warning_line(f"these referrals now name a client that is gone: {dangling}")
 
 
 @click.command()
