@@ -58,6 +58,22 @@ def save_merge_state(
     _save(store, state)
 
 
+def save_sync_rest(store: Store, rest: Mapping[str, Any]) -> None:
+    """Keep, with the merge in progress, what a `jobshare sync` stopped by its conflicts
+    has still to do (`merge --continue` carries on with it). The caller holds the lock."""
+    state = load_merge_state(store)
+    state["sync"] = dict(rest)
+    _save(store, state)
+
+
+def sync_rest(store: Store) -> dict[str, Any] | None:
+    """What the sync that stopped at the merge in progress has still to do, if any."""
+    if not merge_in_progress(store):
+        return None
+    rest = load_merge_state(store).get("sync")
+    return dict(rest) if isinstance(rest, dict) else None
+
+
 def _conflict_to_state(conflict: RecordConflict) -> dict[str, Any]:
     base, ours, theirs = conflict.versions
     return {

@@ -20,9 +20,9 @@ from typing import Any
 
 from .core import merge, records, schema, values
 from .core.records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
-from .errors import RecordError
+from .errors import RecordError, RepositoryStateError
 from .review import Version, read_file
-from .store import Store
+from .store import Store, write_atomically
 
 # --- textconv and the merge driver (run by git) --------------------------------------
 
@@ -216,6 +216,49 @@ def driver_config() -> dict[str, str]:
         f"merge.{DRIVER}.name": "jobshare: merge records field by field",
         f"merge.{DRIVER}.driver": f"{program} merge-driver %O %A %B %P",
     }
+
+
+HOOK_MARK = "# jobshare: validate the record files being committed"
+
+
+def hook_text() -> str:
+    """The pre-commit hook: `jobshare validate` (this Python, this package) on the record
+    files staged for the commit; no record file staged, nothing to check."""
+    program = f"{shlex.quote(sys.executable)} -P -m jobshare_sync"
+    return (
+        "#!/bin/sh\n"
+        f"{HOOK_MARK} (written by 'jobshare git-setup --pre-commit-hook')\n"
+        "files=$(git diff --cached --name-only --diff-filter=ACMR -- "
+        "'contacts/*.yaml' 'referrals/*.yaml')\n"
+        '[ -z "$files" ] && exit 0\n'
+        f"exec {program} validate $files\n"
+    )
+
+
+def install_hook(store: Store) -> str:
+    """Write the pre-commit hook into the repository's hooks folder (`core.hooksPath`
+    when set): what was done, in words. An existing hook of another program is kept,
+    and RepositoryStateError says how to call jobshare from it."""
+    configured = store.git_config("core.hooksPath")
+    folder = Path(configured).expanduser() if configured else store.git_dir / "hooks"
+    if not folder.is_absolute():
+        folder = store.root / folder
+    path = folder / "pre-commit"
+    wanted = hook_text()
+    try:
+        existing = path.read_text(errors="replace")
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and HOOK_MARK not in existing:
+        raise RepositoryStateError(
+            f"{path} is another program's hook, kept as it is: add to it the line "
+            "'jobshare validate $(git diff --cached --name-only -- contacts referrals)'"
+        )
+    if existing == wanted:
+        return f"the pre-commit hook {path} is in place"
+    write_atomically(path, wanted.encode(), durable=False)
+    path.chmod(0o755)
+    return f"installed the pre-commit hook {path}: 'git commit' validates staged record files"
 
 
 def attributes_text(existing: str) -> str:

@@ -12,11 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from .core import records, schema
+from .core.urls import redact_text, redacted, without_secret
 from .errors import FriendError, GitCommandError, RecordError
 from .store import CONFIG_FILE, Commit, Store
 
 FRIEND_SECTION = "jobshare-friend"
+# the friends (name, URL without secrets, branch, pinned handle), committed by `jobshare
+# sync` before it pushes, so that the user's other clones learn them from their own
+# remote; never merged from a friend's
+FRIENDS_FILE = ".jobshare/friends.yaml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 Progress = Callable[[str], None]
 
@@ -42,7 +49,7 @@ class Friend:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "url": self.url,
+            "url": redacted(self.url),
             "branch": self.branch,
             "handle": self.handle,
             "fetched": self.fetched,
@@ -84,14 +91,16 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         raise FriendError(f"a remote named '{name}' exists already: pick another name")
     if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
         raise FriendError(
-            f"{url!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
+            f"{shown_url(url)!r} is not a URL git can fetch from: give a path or a git://, ssh:// "
             "or https:// URL"
         )
     with store.locked():
         try:
             store.add_remote(name, url, f"+refs/heads/{branch}:refs/remotes/{name}/{branch}")
         except GitCommandError as e:
-            raise FriendError(f"cannot add friend '{name}' ({url}): {e}") from None
+            raise FriendError(
+                f"cannot add friend '{name}' ({shown_url(url)}): {redact_text(str(e))}"
+            ) from None
         store.set_git_config(f"remote.{name}.tagopt", "--no-tags")
         store.set_git_config(f"{FRIEND_SECTION}.{name}.branch", branch)
     return get_friend(store, name)
@@ -133,7 +142,7 @@ class Fetched:
     def to_json(self) -> dict[str, Any]:
         return {
             "friend": self.friend,
-            "url": self.url,
+            "url": redacted(self.url),
             "ok": self.ok,
             "commit": self.commit,
             "message": self.message,
@@ -156,29 +165,35 @@ def fetch(
 
 
 def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
-    progress(f"Fetching {friend.name} ({friend.url})")
+    progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
     failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
     if failed is not None:
+        if failed == f"it has no branch '{friend.branch}'":
+            failed += (
+                f" (if theirs has another name: 'jobshare friend remove {friend.name}', then "
+                f"'jobshare friend add {friend.name} URL --branch NAME')"
+            )
         return Fetched(
             friend.name,
-            friend.url,
+            shown_url(friend.url),
             False,
-            message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
+            message=f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
+            + redact_text(failed),
         )
     commit = store.commit_of(friend.ref)
-    result = Fetched(friend.name, friend.url, True, commit.id)
+    result = Fetched(friend.name, shown_url(friend.url), True, commit.id)
     claim = friend_claim(store, commit)
     if friend.handle is None:
         if claim is None:
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) has no valid {CONFIG_FILE} on '{friend.branch}': "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) has no valid {CONFIG_FILE} on '{friend.branch}': "
                 "ask them to run 'jobshare init'"
             )
         elif claim == store.handle:
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': refused; "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) claims your own handle '{claim}': refused; "
                 "check the URL"
             )
         else:
@@ -197,13 +212,18 @@ def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend
     `fetched` is their latest commit and whose `handle` is the pinned one (or, before
     the first fetch, the one they claim, not pinned). Objects are added, nothing else."""
     friend = get_friend(store, name)
-    progress(f"Fetching {friend.name} ({friend.url})")
+    progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
     temp = f"refs/jobshare/peek/{friend.name}"
     # by URL, not by remote name: git would also update the remote's tracking branch
     failed = store.fetch(friend.url, friend.branch, temp)
     try:
         if failed is not None:
-            raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
+            if failed == f"it has no branch '{friend.branch}'":
+                failed += " (a friend on another branch is added with --branch NAME)"
+            raise GitCommandError(
+                f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
+                + redact_text(failed)
+            )
         commit = store.commit_of(temp)
     finally:
         store.delete_ref(temp)
@@ -235,4 +255,84 @@ def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -
         )
     url = urls[remote] or remote
     store.push(remote, url, show_progress=show_progress)
-    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({url})"
+    return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({shown_url(url)})"
+
+
+# --- the friends file: what the user's other clones learn through their own remote ------
+
+
+def friends_file(store: Store) -> bytes:
+    """The friends as the text of FRIENDS_FILE: each one's URL (without a password or
+    token), branch and pinned handle."""
+    listed: dict[str, Any] = {}
+    for friend in list_friends(store):
+        entry = {"url": without_secret(friend.url), "branch": friend.branch}
+        if friend.handle is not None:
+            entry["handle"] = friend.handle
+        listed[friend.name] = entry
+    header = (
+        "# Your friends, written by 'jobshare sync': your other clones learn them with\n"
+        "# 'jobshare sync'. No password or token is ever written here.\n"
+    )
+    body = yaml.safe_dump({"friends": listed}, sort_keys=True, allow_unicode=True)
+    return (header + body).encode()
+
+
+def save_friends_file(store: Store) -> None:
+    """Commit FRIENDS_FILE when it differs from HEAD's (the caller holds the lock); not
+    while a pull waits at conflicts."""
+    head = store.head_commit()
+    if head is None or store.merge_in_progress():
+        return
+    data = friends_file(store)
+    oid = store.blob_id_at(head.tree, FRIENDS_FILE)
+    if oid is None and not list_friends(store):
+        return  # no friends, and none listed yet: no file
+    if oid is not None and store.read_blob(oid) == data:
+        return
+    store.commit_files({FRIENDS_FILE: data}, "Update the list of friends\n")
+
+
+def friends_at(store: Store, commit: Commit) -> dict[str, dict[str, str]]:
+    """The friends FRIENDS_FILE lists in `commit` (one of the user's own): name ->
+    {url, branch, handle?}; entries that are not well formed are left out."""
+    oid = store.blob_id_at(commit.tree, FRIENDS_FILE)
+    if oid is None:
+        return {}
+    try:
+        data = yaml.safe_load(store.read_blob(oid))
+    except yaml.YAMLError:
+        return {}
+    listed = data.get("friends") if isinstance(data, dict) else None
+    found: dict[str, dict[str, str]] = {}
+    for name, entry in (listed if isinstance(listed, dict) else {}).items():
+        if not isinstance(name, str) or not isinstance(entry, dict):
+            continue
+        if not all(isinstance(entry.get(k), str) for k in ("url", "branch")):
+            continue
+        found[name] = {k: v for k, v in entry.items() if k in ("url", "branch", "handle")}
+    return found
+
+
+def learn_friends(store: Store, commit: Commit) -> list[str]:
+    """Add the friends that FRIENDS_FILE of `commit` (the user's own remote) lists and
+    this clone does not know, with their pinned handles: the names added."""
+    known = {f.name for f in list_friends(store)}
+    added = []
+    for name, entry in sorted(friends_at(store, commit).items()):
+        if name in known or name in store.remote_urls():
+            continue
+        try:
+            add_friend(store, name, entry["url"], entry["branch"])
+            handle = entry.get("handle")
+            if isinstance(handle, str) and handle != store.handle:
+                pin_handle(store, name, handle)
+        except FriendError:
+            continue  # a name or handle this clone cannot take: the others still come
+        added.append(name)
+    return added
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be printed: its password or token as `***`."""
+    return redacted(url)

@@ -190,7 +190,11 @@ def incoming(found: Incoming, color: bool = False) -> str:
         return f"{found.friend} has nothing new for you ({found.commit[:10]})"
     text = record_changes(found.changes, color) if found.changes else "(no record changes)"
     summary = pulled(found.preview).splitlines()
-    lines = [f"{found.friend}'s changes since your common history ({found.commit[:10]}):", text, ""]
+    lines = [
+        f"{found.friend}'s changes since your common history, up to their {found.commit[:10]}:",
+        text,
+        "",
+    ]
     lines.append("A pull would do this: " + summary[0].replace("; nothing committed", ""))
     lines += [
         line for line in summary[1:] if not line.startswith(("Resolve with", "then 'jobshare"))
@@ -209,6 +213,13 @@ def status(report: Mapping[str, Any]) -> str:
         )
     else:
         lines.append("No uncommitted record changes.")
+    git_merge = report.get("git_merge")
+    if git_merge is not None:
+        lines.append(
+            "git is in the middle of a merge: finish or abort git's merge first "
+            "('git merge --continue' or 'git merge --abort')"
+        )
+        lines.extend(f"  unmerged {safe(path, lines=False)}" for path in git_merge)
     merging = report["merge"]
     if merging:
         left = [c for c in merging["conflicts"] if not c["resolved"]]

@@ -610,6 +610,7 @@ def incoming(store: Store, name: str, progress: Callable[[str], None] = lambda m
     (refs, config, index, working tree) changes."""
     from . import sync
 
+    sync.check_not_shallow(store)  # as pull does: no merge to predict
     friend = sync.peek(store, name, progress=progress)
     if friend.handle is None:
         raise FriendError(f"friend '{name}' ({friend.url}) has no valid jobshare.yaml")

@@ -49,8 +49,9 @@ from .friends import (
     pin_handle,
     push,
     remove_friend,
+    shown_url,
 )
-from .store import Commit, FileContent, Store
+from .store import CONFIG_FILE, Commit, FileContent, Store
 
 __all__ = [
     "FRIEND_SECTION",
@@ -111,6 +112,16 @@ class Pulled:
         }
 
 
+def check_not_shallow(store: Store) -> None:
+    """Refuse a shallow clone, where merge bases cannot be found (pull, incoming, sync).
+    Raises RepositoryStateError."""
+    if store.is_shallow():
+        raise RepositoryStateError(
+            "this repository is a shallow clone, where merge bases cannot be found: "
+            "run 'git fetch --unshallow' first"
+        )
+
+
 def check_can_merge(store: Store, *, worktree: bool = True) -> None:
     """Refuse to start a pull when it could lose work or mix two merges."""
     if merge_in_progress(store):
@@ -119,11 +130,7 @@ def check_can_merge(store: Store, *, worktree: bool = True) -> None:
             "or 'jobshare merge --abort'"
         )
     store.branch_ref()
-    if store.is_shallow():
-        raise RepositoryStateError(
-            "this repository is a shallow clone, where merge bases cannot be found: "
-            "run 'git fetch --unshallow' first"
-        )
+    check_not_shallow(store)
     dirty = store.worktree_changes() if worktree else {}
     if dirty:
         listed = ", ".join(sorted(dirty)[:5]) + (" ..." if len(dirty) > 5 else "")
@@ -179,17 +186,20 @@ def merge_friend(
     whole_record: bool = False,
     progress: Progress = no_progress,
     dry_run: bool = False,
+    own: bool = False,
 ) -> Pulled:
     """Merge a fetched friend into HEAD (the caller holds the lock), step by step; with
     `dry_run`, work out what the pull would do and write nothing.
 
     Raises MergeStateError, RepositoryStateError or DirtyWorkTreeError when a pull
     cannot start (check_can_merge), FriendError for a friend not fetched, without a
-    pinned handle, or claiming the user's own handle (DESIGN section 4).
+    pinned handle, or claiming the user's own handle (DESIGN section 4). With `own`,
+    `friend` is the user's own remote: the user's handle applies, and its branch must
+    claim it.
     """
     if not dry_run:
         check_can_merge(store)
-    theirs, outcome = _their_side(store, friend)
+    theirs, outcome = _their_side(store, friend, own)
     ours = store.head_commit()
     owners = OwnerBranches(store, OWNER_HISTORY_LIMIT)
     late = late_deletions(store, friend.handle, ours, owners)
@@ -224,18 +234,27 @@ def merge_friend(
     return outcome
 
 
-def _their_side(store: Store, friend: Friend) -> tuple[Commit, Pulled]:
+def _their_side(store: Store, friend: Friend, own: bool = False) -> tuple[Commit, Pulled]:
     """The friend's fetched commit, and the pull's outcome so far (warnings), once the
-    friend is known to be someone else than the user, by a pinned handle."""
+    friend is known to be someone else than the user, by a pinned handle (or, `own`,
+    once the user's own remote is known to be the user's)."""
     if friend.fetched is None:
         raise FriendError(
             f"nothing fetched from '{friend.name}' yet: run 'jobshare fetch {friend.name}'"
         )
     theirs = store.commit(friend.fetched)
     claim = friend_claim(store, theirs)
+    if own:
+        if claim != store.handle:
+            raise FriendError(
+                f"your remote '{friend.name}' ({shown_url(friend.url)}) has a {CONFIG_FILE} "
+                f"owned by '{claim}', not by you ('{store.handle}'): sync refused; check "
+                f"'git remote get-url {friend.name}'"
+            )
+        return theirs, Pulled(friend.name, store.handle)
     if claim == store.handle:
         raise FriendError(
-            f"friend '{friend.name}' ({friend.url}) claims your own handle '{claim}': pull refused"
+            f"friend '{friend.name}' ({shown_url(friend.url)}) claims your own handle '{claim}': pull refused"
         )
     if friend.handle is None:
         raise FriendError(
@@ -467,4 +486,5 @@ def status(store: Store) -> dict[str, Any]:
             else None
         ),
         "friends": friends,
+        "git_merge": store.git_merge_paths(),
     }

@@ -13,6 +13,7 @@ import hashlib
 import marshal
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from . import owner as ownership
 from .core import identity, normal, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
@@ -28,6 +30,7 @@ from .errors import (
     LabelError,
     NotARepositoryError,
     RecordError,
+    RepositoryStateError,
 )
 from .store import CONFIG_FILE, GITKEEP, StatKey, Store, blob_id, write_atomically
 
@@ -77,66 +80,87 @@ def init_repository(
                 f"'{region}' is not a country code for phone numbers: "
                 "use an ISO 3166 code such as GB, DE or US"
             )
-    store, created_repo = Store.init_or_adopt(Path(path).resolve())
-    config_path = store.root / CONFIG_FILE
-    created_config = not config_path.exists()
-    with store.locked():
-        files: dict[str, bytes | None] = {}
-        if created_config:
-            git_name, git_email = store.git_config("user.name"), store.git_config("user.email")
-            name = name or git_name
-            email = email or git_email
-            if not name:
-                raise NotARepositoryError(
-                    "no name given and none in git's config: run "
-                    "'jobshare init --name \"Your Name\" --email you@example.com'"
-                )
-            handle = handle or _derive_handle(name, email)
-            if not HANDLE_RE.match(handle):
-                raise InvalidRecordError(
-                    f"'{handle}' is not a valid handle: use lower-case letters, digits, '-' and '_'"
-                )
-            owner: dict[str, Any] = {"handle": handle, "name": name}
-            if email:
-                owner["email"] = email
-            config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
-            region = region or values.region_from_locale(os.environ)
-            if region:
-                config["region"] = region
-            problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
-            if problems:
-                raise InvalidRecordError(
-                    f"{CONFIG_FILE}: {problems[0].field.lstrip('/')}: {problems[0].message}"
-                )
-            files[CONFIG_FILE] = schema.dump_config(config)
-        else:
-            config = store.config()
-            handle = config["owner"]["handle"]
-            wanted = dict(config)
-            if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
-                wanted["format"] = records.FORMAT
-            if region is not None:
-                wanted["region"] = region
-            if wanted != config:
-                config = wanted
+    root = Path(path).resolve()
+    existed = root.exists()
+    store, created_repo = Store.init_or_adopt(root)
+    try:
+        config_path = store.root / CONFIG_FILE
+        created_config = not config_path.exists()
+        with store.locked():
+            files: dict[str, bytes | None] = {}
+            if created_config:
+                git_name, git_email = store.git_config("user.name"), store.git_config("user.email")
+                name = name or git_name
+                email = email or git_email
+                if not name:
+                    raise NotARepositoryError(
+                        "no name given and none in git's config: run "
+                        "'jobshare init --name \"Your Name\" --email you@example.com'"
+                    )
+                handle = handle or _derive_handle(name, email)
+                if not HANDLE_RE.match(handle):
+                    raise InvalidRecordError(
+                        f"'{handle}' is not a valid handle: use lower-case letters, digits, '-' and '_'"
+                    )
+                owner: dict[str, Any] = {"handle": handle, "name": name}
+                if email:
+                    owner["email"] = email
+                config: dict[str, Any] = {"owner": owner, "format": records.FORMAT}
+                region = region or values.region_from_locale(os.environ)
+                if region:
+                    config["region"] = region
+                problems = schema.schema_problems("jobshare", Loaded(config, {}), CONFIG_FILE)
+                if problems:
+                    raise InvalidRecordError(
+                        f"{CONFIG_FILE}: {problems[0].field.lstrip('/')}: {problems[0].message}"
+                    )
                 files[CONFIG_FILE] = schema.dump_config(config)
-        head_tree = store.head_tree()
-        for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
-            rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
-            text = schema.schema_text(kind).encode()
-            if not (store.root / rel).is_file() or (store.root / rel).read_bytes() != text:
-                files[rel] = text
-        for folder in FOLDERS:
-            if not (store.root / folder).is_dir():
-                files[f"{folder}/{GITKEEP}"] = b""
-        # files already in the working tree but never committed (adopting a folder)
-        for rel in (CONFIG_FILE,):
-            if rel not in files and store.blob_id_at(head_tree, rel) is None:
-                files[rel] = (store.root / rel).read_bytes()
-        commit = None
-        if files:
-            message = "Start a jobshare repository" if created_config else "Update jobshare files"
-            commit = str(store.commit_files(files, message, owner=config["owner"]))
+            else:
+                config = store.config()
+                if handle is not None and handle != config["owner"]["handle"]:
+                    raise RepositoryStateError(
+                        f"{store.root} is already the jobshare repository of "
+                        f"'{config['owner']['handle']}': init will not change the owner; to share "
+                        f"as '{handle}', run 'jobshare init NEW-FOLDER --handle {handle}'"
+                    )
+                ownership.check_owner(store)
+                handle = config["owner"]["handle"]
+                wanted = dict(config)
+                if config["format"] < records.FORMAT:  # this jobshare's format; never a step back
+                    wanted["format"] = records.FORMAT
+                if region is not None:
+                    wanted["region"] = region
+                if wanted != config:
+                    config = wanted
+                    files[CONFIG_FILE] = schema.dump_config(config)
+            head_tree = store.head_tree()
+            for kind in schema.KINDS if config["format"] <= records.FORMAT else ():
+                rel = f"{schema.SCHEMA_DIR_IN_REPO}/{kind}.schema.json"
+                text = schema.schema_text(kind).encode()
+                if not (store.root / rel).is_file() or (store.root / rel).read_bytes() != text:
+                    files[rel] = text
+            for folder in FOLDERS:
+                if not (store.root / folder).is_dir():
+                    files[f"{folder}/{GITKEEP}"] = b""
+            # files already in the working tree but never committed (adopting a folder)
+            for rel in (CONFIG_FILE,):
+                if rel not in files and store.blob_id_at(head_tree, rel) is None:
+                    files[rel] = (store.root / rel).read_bytes()
+            commit = None
+            if files:
+                message = (
+                    "Start a jobshare repository" if created_config else "Update jobshare files"
+                )
+                commit = str(store.commit_files(files, message, owner=config["owner"]))
+            if ownership.recorded_owner(store) is None:
+                ownership.remember_owner(store, handle)
+    except BaseException:
+        if created_repo:  # a failed init leaves nothing behind: no empty repository
+            shutil.rmtree(store.git_dir, ignore_errors=True)
+            if not existed:
+                with contextlib.suppress(OSError):
+                    root.rmdir()
+        raise
     return InitResult(
         store.root, handle, created_repo, created_config, commit, config.get("region")
     )
@@ -383,7 +407,9 @@ class ValidationCache:
         self.summary_path = store.state_dir / "validated.marshal"
         self.files_path = store.state_dir / "validated-files.marshal"
         self.region = region  # the facts' phone keys depend on it
-        self.version = f"{__version__}:{schema.schema_version()}:{region}:{CACHE_FORMAT}"
+        self.version = (
+            f"{__version__}:{schema.schema_version()}:{region}:{CACHE_FORMAT}:stat{STAT_FIELDS}"
+        )
         self._files: dict[str, tuple[Any, ...]] | None = None
         self.changed = False
 
@@ -415,14 +441,14 @@ class ValidationCache:
 
     def check(self, label: Label, path: str, stat: StatKey) -> FileCheck:
         cached = self.files.get(label.path)
-        if cached is not None and tuple(cached[:3]) == stat:
+        if cached is not None and tuple(cached[:STAT_FIELDS]) == stat:
             return _from_cache(cached)
         with open(path, "rb") as f:
             raw = f.read()
         oid = blob_id(raw)
         result = (
             _from_cache(cached)
-            if cached is not None and cached[3] == oid
+            if cached is not None and cached[STAT_FIELDS] == oid
             else check_file(label, raw, self.region)
         )
         self.files[label.path] = (*stat, oid, *_to_cache(result))
@@ -453,6 +479,9 @@ class ValidationCache:
             )
 
 
+STAT_FIELDS = 4  # the length of a StatKey, at the start of each cached file's entry
+
+
 def _digest(stats: Mapping[str, StatKey]) -> bytes:
     """One fingerprint of every name in the record folders and its stat (in the order
     the folders list them: a new order only costs a full check)."""
@@ -469,7 +498,7 @@ def _to_cache(result: FileCheck) -> tuple[Any, ...]:
 
 
 def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
-    problems, facts = entry[4], entry[5]
+    problems, facts = entry[STAT_FIELDS + 1], entry[STAT_FIELDS + 2]
     return FileCheck(
         tuple(Problem(*p) for p in problems),
         schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])), *facts[2:4])
@@ -516,7 +545,10 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
                 found = cache.check(label, entry.path, stats[label.path]).facts
                 if found is not None:
                     facts[label] = found
-    cross = schema.cross_record_problems(facts, handles, region)
+    unreadable = {label.id for label in entries if label.folder == "contacts"} - {
+        label.id for label in facts
+    }
+    cross = schema.cross_record_problems(facts, handles, region, unreadable=unreadable)
     if chosen:
         cross = [p for p in cross if p.path in {label.path for label in chosen}]
     report.problems.extend(cross)

@@ -148,10 +148,12 @@ def publish(work: Path, bare: Path | None = None) -> Path:
 
 
 def set_owner(repo: Path, handle: str) -> None:
-    """Rewrite jobshare.yaml's owner and commit it with plain git."""
+    """Rewrite jobshare.yaml's owner and commit it with plain git, on purpose: this
+    clone's recorded owner follows (as 'jobshare owner --accept' does)."""
     owner = {"handle": handle, "name": handle.title(), "email": f"{handle}@example.com"}
     (repo / "jobshare.yaml").write_bytes(schema.dump_config({"owner": owner, "format": 1}))
     git("commit", "-qam", f"I am {handle}", cwd=repo)
+    git("config", "jobshare.owner", handle, cwd=repo)
 
 
 def clone_friend(source: Path, dest: Path, handle: str) -> Path:

@@ -51,6 +51,7 @@ ORDINARY: dict[str, list[str]] = {
     "fetch": ["bob"],
     "pull": ["bob"],
     "push": [],
+    "sync": ["bob", "--no-push"],
     "status": [],
     "conflicts": [],
     "resolve": ["contacts/acme", "--ours"],
@@ -69,11 +70,13 @@ ORDINARY: dict[str, list[str]] = {
     "log": ["contacts/acme"],
     "git-setup": [],
     "doctor": [],
+    "owner": [],
+    "help": ["friend", "add"],
     "textconv": ["contacts/acme.yaml"],
     "merge-driver": ["base.yaml", "ours.yaml", "theirs.yaml", "contacts/acme.yaml"],
 }
 # Commands that use no repository: they are given bad input of their own below.
-NO_REPOSITORY = {"init", "schema", "demo", "textconv", "merge-driver"}
+NO_REPOSITORY = {"init", "schema", "demo", "help", "textconv", "merge-driver"}
 # Commands that write a commit (or need a branch to push): refused on a detached HEAD.
 WRITES = {
     "add contact",
@@ -85,6 +88,7 @@ WRITES = {
     "commit",
     "pull",
     "push",
+    "sync",
     "refer",
     "referral accept",
     "referral decline",
@@ -273,6 +277,7 @@ def test_every_command_in_a_repository_with_a_jobshare_yaml_and_no_commit(tmp_pa
     expected = {"show": 7, "diff": 7, "edit": 7, "rm": 7, "refer": 7, "push": 11}
     expected |= {f"referral {a}": 7 for a in ("accept", "decline", "complete", "withdraw")}
     expected |= {"friend remove": 10, "friend pin": 10, "fetch": 10, "pull": 10, "incoming": 10}
+    expected |= {"sync": 10}
     expected |= {"resolve": 8, "merge": 8, "doctor": 1, "log": 7, "combine": 7, "rename": 7}
     for command in sorted(set(ORDINARY) - NO_REPOSITORY):
         repo = copies()

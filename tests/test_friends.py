@@ -283,7 +283,14 @@ def test_a_rejected_push_says_so_and_suggests_pulling(
     assert message.count("\n") == 0
     assert message.startswith(f"jobshare: push to 'origin' ({url}) was rejected")
     assert "Pull them first" in message
+    assert "'jobshare sync'" in message
     assert git("rev-parse", "main", cwd=origin).strip() == head(laptop)
+    # the advice works: sync merges the laptop's record and pushes
+    synced = ok("sync", cwd=alice)
+    assert "pushed main to origin" in synced
+    assert labels(alice) >= {"contacts/from-laptop", "contacts/from-desk"}
+    assert git("rev-parse", "main", cwd=origin).strip() == head(alice)
+    assert_clean(alice)
 
 
 def test_push_to_an_unreachable_remote_names_it_and_gits_reason(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ SOURCE = ROOT / PACKAGE
 SERVICES = [
     "workspace",
     "sync",
+    "daily",
+    "owner",
     "friends",
     "deletions",
     "conflicts",

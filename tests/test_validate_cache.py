@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -120,3 +121,28 @@ def test_the_fingerprint_of_stats_depends_on_values_only() -> None:
     }
     assert workspace._digest(first) == workspace._digest(second)
     assert also_held
+
+
+def test_a_file_restored_with_an_old_mtime_is_checked_again(repo: Path, tmp_path: Path) -> None:
+    """`cp -p` or `rsync -t` bring back an old mtime, with the same size; the ctime the
+    system sets tells the cache that the file changed."""
+    add(repo, "c0", "c0@example.com")
+    age(repo)
+    path = repo / "contacts/c0.yaml"
+    assert workspace.validate(Store.open(repo)).ok
+    good = path.read_bytes()
+    bad = good.replace(b"c0@example.com", b"c0@example,com")
+    assert len(bad) == len(good)
+    before = path.stat()
+    saved = tmp_path / "restored.yaml"
+    saved.write_bytes(bad)
+    os.utime(saved, ns=(before.st_atime_ns, before.st_mtime_ns))
+    subprocess.run(["cp", "-p", str(saved), str(path)], check=True)
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_size, after.st_ino) == (
+        before.st_mtime_ns,
+        before.st_size,
+        before.st_ino,
+    )
+    report = workspace.validate(Store.open(repo))
+    assert not report.ok and any("email" in p.field for p in report.problems)

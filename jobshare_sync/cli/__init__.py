@@ -17,11 +17,11 @@ from .base import AreaCommands, JobshareGroup
 AREA_COMMANDS: dict[str, tuple[str, ...]] = {
     "records": ("init", "add", "edit", "rm", "commit", "list", "show", "validate", "schema"),
     "identity": ("duplicates", "combine", "rename"),
-    "sync": ("friend", "fetch", "pull", "push", "status"),
+    "sync": ("friend", "fetch", "pull", "push", "sync", "status"),
     "conflicts": ("conflicts", "resolve", "merge"),
     "referrals": ("refer", "referral", "inbox", "ledger"),
     "review": ("incoming", "diff", "log"),
-    "maintenance": ("demo", "git-setup", "doctor", "textconv", "merge-driver"),
+    "maintenance": ("demo", "git-setup", "doctor", "owner", "help", "textconv", "merge-driver"),
     "interchange": ("import", "export", "vdir"),
 }
 AREAS = tuple(AREA_COMMANDS)
@@ -47,6 +47,7 @@ HELP_ORDER = (
     "fetch",
     "pull",
     "push",
+    "sync",
     "status",
     "conflicts",
     "resolve",
@@ -62,6 +63,8 @@ HELP_ORDER = (
     "log",
     "git-setup",
     "doctor",
+    "owner",
+    "help",
     "textconv",
     "merge-driver",
 )

@@ -10,6 +10,7 @@ its line on stderr and its exit code.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import shutil
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ..core.urls import redact_text
 from ..errors import JobshareError
 
 if TYPE_CHECKING:
@@ -54,6 +56,15 @@ class JobshareGroup(click.Group):
         except KeyboardInterrupt:
             error_line("interrupted")
             ctx.exit(130)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command names the closest known one (`search` -> `list --search`)."""
+        name = args[0] if args else ""
+        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
+            ctx.fail(f"no command '{name}': {closest_command(name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         unlisted = len(self.order)
@@ -119,24 +130,51 @@ class AreaCommands(MutableMapping[str, click.Command]):
         return len(self.loaded)
 
 
+# what people type for a command that has another name here
+ALIASES = {
+    "search": "list --search",
+    "find": "list --search",
+    "grep": "list --search",
+    "ls": "list",
+    "remove": "rm",
+    "delete": "rm",
+    "new": "add contact",
+    "create": "add contact",
+    "check": "validate",
+    "lint": "validate",
+    "update": "sync",
+    "clone": "init",
+}
+
+
+def closest_command(name: str, known: Sequence[str]) -> str:
+    """Advice for an unknown command: the command it most likely meant, in words."""
+    if name in ALIASES:
+        return f"did you mean 'jobshare {ALIASES[name]}'?"
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean 'jobshare {close[0]}'?"
+    return "see 'jobshare help' for the commands"
+
+
 def error_line(message: str) -> None:
     """One line for the user on stderr, `jobshare: MESSAGE`: every error, and the notes
     the merge driver leaves for git to show."""
     from .. import render
 
-    click.echo(f"jobshare: {render.safe(message)}", err=True)
+    click.echo(f"jobshare: {render.safe(redact_text(message))}", err=True)
 
 
 def warning_line(message: str) -> None:
     """A warning that does not change the exit code: `warning: MESSAGE` on stderr."""
     from .. import render
 
-    click.echo(f"warning: {render.safe(message)}", err=True)
+    click.echo(f"warning: {render.safe(redact_text(message))}", err=True)
 
 
 def progress(message: str) -> None:
     """Progress of a long step (fetching), on stderr so that stdout stays data."""
-    click.echo(message, err=True)
+    click.echo(redact_text(message), err=True)
 
 
 def quiet(message: str) -> None:
@@ -174,13 +212,56 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
 # --- the repository -----------------------------------------------------------------------
 
 
-def open_store(ctx: click.Context) -> Store:
-    """The repository of `jobshare -C PATH` (default: found from the current folder up).
+# commands that only read: they work whoever jobshare.yaml names, and during git's merge
+READ_ONLY = {
+    "list",
+    "show",
+    "diff",
+    "log",
+    "schema",
+    "validate",
+    "inbox",
+    "ledger",
+    "incoming",
+    "conflicts",
+    "owner",
+    "friend list",
+    "textconv",
+    "merge-driver",
+}
+# commands that write records or commits: refused while git is merging (README, "Beside
+# plain git")
+WRITING = {"add", "edit", "rm", "commit", "refer", "referral", "pull", "sync", "merge", "resolve"}
 
-    Raises NotARepositoryError (exit 4) when there is none."""
+
+def command_name(ctx: click.Context) -> str:
+    """The command as typed after `jobshare` ("friend add"), without options."""
+    names: list[str] = []
+    at: click.Context | None = ctx
+    while at is not None and at.parent is not None:
+        names.insert(0, at.info_name or "")
+        at = at.parent
+    return " ".join(names)
+
+
+def open_store(ctx: click.Context) -> Store:
+    """The repository of `jobshare -C PATH` (default: found from the current folder up),
+    checked for the command at hand: its owner is still the one this clone was set up
+    for (owner.check_owner), and, for a writing command, git is not merging.
+
+    Raises NotARepositoryError (exit 4) when there is none, RepositoryStateError or
+    MergeStateError when a check fails."""
+    from .. import owner
     from ..store import Store
 
-    return Store.open(ctx.obj["dir"])
+    store = Store.open(ctx.obj["dir"])
+    name = command_name(ctx)
+    if name.split(" ")[0] in WRITING:
+        owner.check_no_git_merge(store)
+    checked = name not in READ_ONLY and name.split(" ")[0] not in READ_ONLY
+    if checked and store.git_merge_paths() is None:  # while git merges, status says so first
+        owner.check_owner(store)
+    return store
 
 
 # --- how to print ----------------------------------------------------------------------

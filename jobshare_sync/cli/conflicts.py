@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from .. import conflicts as conflicts_module
-from .. import render
-from .base import finish, json_option, open_store
+from .. import daily, render
+from .base import finish, json_option, open_store, progress
+from .sync import show_synced
 
 
 @click.command()
@@ -19,10 +20,16 @@ def conflicts(ctx: click.Context, as_json: bool) -> None:
     Example:
       jobshare conflicts --json
     """
-    current = conflicts_module.merge_status(open_store(ctx))
+    store = open_store(ctx)
+    current = conflicts_module.merge_status(store)
     views = current.conflicts if current is not None else []
+    git_merge = store.git_merge_paths()
     if as_json:
         click.echo(render.envelope("conflicts", render.to_json(views)))
+    elif git_merge is not None and current is None:
+        click.echo("git is in the middle of a merge: finish or abort git's merge first")
+        for path in git_merge:
+            click.echo(render.safe(f"  unmerged {path}", lines=False))
     elif current is None:
         click.echo("no merge in progress")
     else:
@@ -108,6 +115,7 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
     if abort:
         click.echo(conflicts_module.abort(store))
         return
+    rest = daily.pending(store)
     commit, left = conflicts_module.finish(store)
     if left:
         click.echo(f"{len(left)} conflict(s) still unresolved:", err=True)
@@ -119,6 +127,9 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
         )
         finish(1)
     click.echo(f"Merge committed: {(commit or '')[:10]}")
+    if rest is not None:
+        click.echo("Carrying on with the sync")
+        show_synced(daily.carry_on(store, rest, progress=progress), False)
 
 
 COMMANDS = (conflicts, resolve, merge_)

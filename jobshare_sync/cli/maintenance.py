@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import click
 
-from .. import drivers, render
-from .base import error_line, finish, json_option, open_store, output_options, use_color
+from .. import drivers, owner, render
+from ..store import CONFIG_FILE
+from .base import (
+    closest_command,
+    error_line,
+    finish,
+    json_option,
+    open_store,
+    output_options,
+    use_color,
+)
 
 
 @click.command()
@@ -26,9 +35,15 @@ def demo(directory: str | None) -> None:
 
 
 @click.command("git-setup", short_help="Register git's textconv and merge-driver for record files.")
+@click.option(
+    "--pre-commit-hook",
+    "hook",
+    is_flag=True,
+    help="Also install a pre-commit hook that validates the record files being committed.",
+)
 @json_option
 @click.pass_context
-def git_setup(ctx: click.Context, as_json: bool) -> None:
+def git_setup(ctx: click.Context, hook: bool, as_json: bool) -> None:
     """Make plain git diff, log -p, show, merge and pull use record semantics.
 
     Writes .gitattributes (contacts/*.yaml and referrals/*.yaml use the 'jobshare'
@@ -43,11 +58,16 @@ def git_setup(ctx: click.Context, as_json: bool) -> None:
     Example:
       jobshare git-setup && git diff HEAD~1
     """
-    result = drivers.git_setup(open_store(ctx))
+    store = open_store(ctx)
+    result = drivers.git_setup(store)
+    installed = drivers.install_hook(store) if hook else None
     if as_json:
-        click.echo(render.envelope("git-setup", result.to_json()))
+        extra = {"hook": installed} if hook else {}
+        click.echo(render.envelope("git-setup", {**result.to_json(), **extra}))
     else:
         click.echo(render.git_setup(result))
+        if installed is not None:
+            click.echo(installed)
 
 
 @click.command()
@@ -87,6 +107,58 @@ def textconv(path: str) -> None:
     click.echo(render.textconv(version, raw).encode("utf-8"), nl=False)
 
 
+@click.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show the help of jobshare, or of one command (as COMMAND --help does).
+
+    \b
+    Examples:
+      jobshare help
+      jobshare help friend add
+    """
+    root = ctx.find_root()
+    group = root.command
+    at: click.Context = root
+    for name in command:
+        if not isinstance(group, click.Group):
+            break
+        found = group.get_command(at, name)
+        if found is None:
+            raise click.UsageError(
+                f"no command '{' '.join(command)}': "
+                + closest_command(name, group.list_commands(at))
+            )
+        at = click.Context(found, info_name=name, parent=at)
+        group = found
+    click.echo(at.get_help(), color=ctx.color)
+
+
+@click.command("owner")
+@click.option("--restore", is_flag=True, help="Bring back your jobshare.yaml from history.")
+@click.option("--accept", is_flag=True, help="Take the owner jobshare.yaml names as yours.")
+@click.pass_context
+def owner_(ctx: click.Context, restore: bool, accept: bool) -> None:
+    """Show this clone's owner, or repair a jobshare.yaml that plain git replaced.
+
+    \b
+    Examples:
+      jobshare owner
+      jobshare owner --restore   # after a plain 'git merge' of a friend's branch
+    """
+    store = open_store(ctx)
+    if restore and accept:
+        raise click.UsageError("give one of --restore or --accept")
+    if restore:
+        click.echo(owner.restore(store))
+    elif accept:
+        click.echo(owner.accept(store))
+    else:
+        recorded = owner.recorded_owner(store) or "(not recorded yet)"
+        click.echo(f"this clone's owner: {recorded}; {CONFIG_FILE} names: {store.handle}")
+
+
 @click.command("merge-driver", hidden=True)
 @click.argument("base", type=click.Path(exists=True, dir_okay=False))
 @click.argument("ours", type=click.Path(exists=True, dir_okay=False))
@@ -111,4 +183,4 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     finish(0 if result.clean else 1)
 
 
-COMMANDS = (demo, git_setup, doctor, textconv, merge_driver)
+COMMANDS = (demo, git_setup, doctor, owner_, help_, textconv, merge_driver)

@@ -9,12 +9,20 @@ from typing import Any
 
 import click
 
-from .. import render, review, workspace
+from .. import referrals, render, review, workspace
 from ..core import records, schema
 from ..core.records import Label
-from ..errors import JobshareError
+from ..errors import JobshareError, ReferralError
 from ..store import Store
-from .base import finish, json_option, open_store, output_options, page, use_color
+from .base import (
+    finish,
+    json_option,
+    open_store,
+    output_options,
+    page,
+    use_color,
+    warning_line,
+)
 
 CONTACT_KINDS = ("recruiter", "client", "agency", "service-business", "freelancer", "other")
 
@@ -196,9 +204,14 @@ def _committed(saved: workspace.Saved) -> str:
 @click.command()
 @click.argument("labels", nargs=-1, required=True)
 @click.option("--no-commit", is_flag=True, help="Delete the file but do not commit.")
+@click.option("--force", is_flag=True, help="Remove a contact even if referrals name it.")
 @click.pass_context
-def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
+def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool) -> None:
     """Remove records and commit the removal.
+
+    A contact that a referral under way (open or accepted) names as its client is
+    kept, and the referrals are listed, unless --force; the referrals that then name
+    a contact that is gone are named.
 
     \b
     Example:
@@ -206,9 +219,33 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool) -> None:
     """
     store = open_store(ctx)
     found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
+    if not no_commit:
+        store.branch_ref()  # a detached HEAD is said first: nothing could be committed
+    removing = set(found_all)
+    contacts = {label.id for label in found_all if label.folder == "contacts"}
+
+    def left_naming(closed: bool) -> str:
+        """The referrals kept that name a removed contact, in words ('' for none)."""
+        named = referrals.naming_clients(store, contacts, closed=closed)
+        kept = {c: [r for r in refs if r not in removing] for c, refs in named.items()}
+        return "; ".join(
+            f"contacts/{c} by {', '.join(str(r) for r in refs)}"
+            for c, refs in sorted(kept.items())
+            if refs
+        )
+
+    listed, closed = left_naming(False), left_naming(True)
+    if listed and not force:
+        raise ReferralError(
+            f"referrals name the contact as their client ({listed}): nothing removed; "
+            "remove or change those referrals first, or use --force"
+        )
+    dangling = "; ".join(x for x in (listed, closed) if x)
     for found in dict.fromkeys(found_all):
         saved = workspace.remove_record(store, found, commit=not no_commit)
         click.echo(f"Removed {found}{_committed(saved)}")
+    if dangling:
+        warning_line(f"these referrals now name a client that is gone: {dangling}")
 
 
 @click.command()

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .. import render, sync
+from .. import daily, render, sync
 from ..core import merge
 from ..errors import GitCommandError
 from .base import error_line, finish, json_option, open_store, progress, quiet, warning_line
@@ -38,7 +38,7 @@ def friend_add(ctx: click.Context, name: str, url: str, branch: str) -> None:
     """
     added = sync.add_friend(open_store(ctx), name, url, branch)
     click.echo(
-        f"Added friend '{added.name}' ({added.url}); run 'jobshare pull {added.name}' to merge their sources"
+        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); run 'jobshare pull {added.name}' to merge their sources"
     )
 
 
@@ -59,7 +59,8 @@ def friend_list(ctx: click.Context, as_json: bool) -> None:
         click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
     else:
         rows = [
-            [f.name, f.url, f.handle or "(not fetched)", (f.fetched or "-")[:10]] for f in friends
+            [f.name, sync.shown_url(f.url), f.handle or "(not fetched)", (f.fetched or "-")[:10]]
+            for f in friends
         ]
         click.echo(render.table(rows, ["name", "url", "handle", "fetched"]))
 
@@ -197,6 +198,60 @@ def push(ctx: click.Context, remote: str) -> None:
     click.echo(sync.push(open_store(ctx), remote, show_progress=sys.stderr.isatty()))
 
 
+@click.command("sync")
+@click.argument("friends", nargs=-1)
+@click.option("--no-push", is_flag=True, help="Merge, but do not push to origin.")
+@json_option
+@click.pass_context
+def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: bool) -> None:
+    """The everyday command: merge your own remote (origin: your other machines), pull
+    every friend (or those named), then push to origin.
+
+    Your own remote is merged record by record, like a friend, under your own handle;
+    the friends your other clones added are learned from it. At the first conflict it
+    stops: resolve with 'jobshare resolve', then 'jobshare merge --continue' finishes
+    the merge and carries on with the rest of the sync.
+
+    \b
+    Examples:
+      jobshare sync
+      jobshare sync bob --no-push
+    """
+    store = open_store(ctx)
+    done = daily.sync(store, friends, push=not no_push, progress=quiet if as_json else progress)
+    show_synced(done, as_json)
+
+
+def show_synced(done: daily.Synced, as_json: bool) -> None:
+    """Print what a sync did (one summary), and exit 1 at conflicts."""
+    for r in done.failed_fetches:
+        error_line(r.message)
+    if as_json:
+        click.echo(render.envelope("sync", done.to_json()))
+    else:
+        if done.origin_pull is not None and not done.origin_pull.up_to_date:
+            click.echo(render.pulled(done.origin_pull))
+        elif done.origin is not None:
+            click.echo(render.safe(done.origin))
+        for name in done.learned:
+            click.echo(f"learned friend '{name}' from your remote")
+        for outcome in done.pulled:
+            for w in outcome.warnings:
+                warning_line(w)
+            click.echo(render.pulled(outcome))
+        if done.pushed is not None:
+            click.echo(render.safe(done.pushed))
+        if done.stopped:
+            click.echo(
+                "sync stopped at conflicts: 'jobshare merge --continue' carries on with the rest",
+                err=True,
+            )
+    if done.stopped:
+        finish(1)
+    if done.failed_fetches:
+        finish(GitCommandError.exit_code)
+
+
 @click.command()
 @json_option
 @click.pass_context
@@ -211,4 +266,4 @@ def status(ctx: click.Context, as_json: bool) -> None:
     click.echo(render.envelope("status", report) if as_json else render.status(report))
 
 
-COMMANDS = (friend, fetch, pull, push, status)
+COMMANDS = (friend, fetch, pull, push, sync_, status)

@@ -103,6 +103,11 @@ _PLAIN_TAGS: dict[str, str] = {}
 _SPECIAL_TEXT = "tag:jobshare-sync.invalid,2026:plain-text-read-otherwise"
 
 
+# the markers git (and diff3) leave in a file it could not merge, each at a line's start
+_CONFLICT_MARKER = re.compile(r"^<{7}(?: |$)", re.MULTILINE)
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)", re.MULTILINE)
+
+
 def load_yaml(raw: bytes, path: str, *, lines: bool = True, normal: bool = True) -> Loaded:
     """Parse one YAML document strictly; raise RecordError naming path and line.
 
@@ -123,6 +128,15 @@ def load_yaml(raw: bytes, path: str, *, lines: bool = True, normal: bool = True)
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise RecordError(path, "not valid UTF-8 text", line) from None
+    marker = _CONFLICT_MARKER.search(text)
+    if marker is not None and _CONFLICT_END.search(text):
+        line = text[: marker.start()].count("\n") + 1
+        raise RecordError(
+            path,
+            f"unresolved merge conflict markers at line {line}: edit the file to one version, "
+            "or finish the merge ('jobshare conflicts' or git's own)",
+            line,
+        )
     loader = _Loader(text)  # libyaml drops a byte-order mark at the start
     try:
         node = loader.get_single_node()

@@ -456,10 +456,12 @@ def cross_record_problems(
     found: Mapping[Label, Loaded | Facts],
     handles: Iterable[str] | None = None,
     region: str = DEFAULT_REGION,
+    unreadable: Iterable[str] = (),
 ) -> list[Problem]:
     """Checks across records: shared ids, referral clients, likely duplicates (emails
     without case, phones as numbers with `region` for those without a country code, web
-    sites by host)."""
+    sites by host). `unreadable` are ids of contact files that exist but could not be
+    read: their own problem is reported, and a client naming one is no second problem."""
     facts = {
         label: item if isinstance(item, Facts) else facts_of(label, item, region)
         for label, item in found.items()
@@ -475,7 +477,7 @@ def cross_record_problems(
                 problems.append(
                     Problem(label.path, 1, "/id", f"id {record_id!r} is also used by {others}")
                 )
-    contact_ids = {label.id for label in facts if label.folder == "contacts"}
+    contact_ids = {label.id for label in facts if label.folder == "contacts"} | set(unreadable)
     known_handles = set(handles) | {"anyone"} if handles is not None else None
     for label, fact in facts.items():
         for key, value, line in fact.refs:

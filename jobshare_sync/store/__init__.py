@@ -206,6 +206,34 @@ class Store:
         added, modified or removed. Under the lock, a killed writer's temporary files go."""
         return self.worktree.changes(remove_debris=self.journal.holds_lock)
 
+    def git_merge_paths(self) -> list[str] | None:
+        """A merge by git in progress: the paths its index holds unmerged (stages 1-3),
+        possibly none (`.git/MERGE_HEAD` alone); None when git is not merging."""
+        index = self._repo.index
+        index.read(False)
+        conflicts = index.conflicts
+        paths = sorted(
+            {entry.path for entries in (conflicts or ()) for entry in entries if entry is not None}
+        )
+        if paths or (self.git_dir / "MERGE_HEAD").exists():
+            return paths
+        return None
+
+    def fast_forward(self, new: str) -> None:
+        """Move the branch forward to the commit `new`, a descendant of HEAD (or onto an
+        unborn branch), bringing every file that differs into the working tree and the
+        index, through the journal like any commit. The caller holds the lock."""
+        head = self.head_commit()
+        target = self._repo[new].peel(pygit2.Commit)
+        if head is None:
+            paths = {p for p, _ in _tree_files(target.tree)}
+        else:
+            old_tree = self._repo[head.tree].peel(pygit2.Tree)
+            diff = old_tree.diff_to_tree(target.tree)
+            paths = {d.old_file.path for d in diff.deltas} | {d.new_file.path for d in diff.deltas}
+        old = head.id if head is not None else None
+        self.writer.finish_commit(self.branch_ref(), old, new, sorted(paths))
+
     def fetch(
         self, source: str, branch: str, ref: str, *, show_progress: bool = False
     ) -> str | None:
@@ -219,3 +247,15 @@ class Store:
     @staticmethod
     def git_version() -> str | None:
         return transport.git_version()
+
+
+def _tree_files(tree: pygit2.Tree, prefix: str = "") -> list[tuple[str, str]]:
+    """Every file of a tree: (path, blob id)."""
+    found: list[tuple[str, str]] = []
+    for entry in tree:
+        path = f"{prefix}{entry.name}"
+        if entry.type == pygit2.GIT_OBJECT_TREE:
+            found += _tree_files(entry.peel(pygit2.Tree), path + "/")
+        else:
+            found.append((path, str(entry.id)))
+    return found

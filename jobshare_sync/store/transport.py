@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..core.urls import redact_text, redacted
 from ..errors import GitCommandError
 
 # git checks every object a friend sends, as with `fetch.fsckObjects`: a tree naming `..`,
@@ -113,10 +114,12 @@ def push(root: Path, remote: str, url: str, ref: str, *, show_progress: bool = F
     text = (proc.stdout or "") + (proc.stderr or "")
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
         raise GitCommandError(
-            f"push to '{remote}' ({url}) was rejected: it has commits you do not have. "
-            f"Pull them first ('git pull {remote} {ref.removeprefix('refs/heads/')}'), then push again"
+            f"push to '{remote}' ({redacted(url)}) was rejected: it has commits you do not have. "
+            "Pull them first with 'jobshare sync', which merges them and pushes"
         )
-    raise GitCommandError(f"cannot push to '{remote}' ({url}): {git_reason(proc)}")
+    raise GitCommandError(
+        f"cannot push to '{remote}' ({redacted(url)}): {redact_text(git_reason(proc))}"
+    )
 
 
 def collect_garbage(root: Path) -> None:

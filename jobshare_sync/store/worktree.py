@@ -23,7 +23,9 @@ from .journal import checkpoint, git_lock_error, is_temp_file, write_atomically
 from .read import GITKEEP, Reader, Skipped, is_visible
 
 CONFIG_FILE = "jobshare.yaml"
-StatKey = tuple[int, int, int]  # a file's mtime_ns, size and inode
+# a file's mtime_ns, size, inode and ctime_ns: a file restored with an old mtime (cp -p,
+# rsync -t) still has a new ctime, which nothing but the system sets
+StatKey = tuple[int, int, int, int]
 
 
 class Worktree:
@@ -99,7 +101,12 @@ class Worktree:
             with contextlib.suppress(OSError), os.scandir(self.root / folder) as items:
                 for item in items:
                     st = item.stat(follow_symlinks=False)
-                    stats[f"{folder}/{item.name}"] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                    stats[f"{folder}/{item.name}"] = (
+                        st.st_mtime_ns,
+                        st.st_size,
+                        st.st_ino,
+                        st.st_ctime_ns,
+                    )
         return stats
 
     def changes(self, *, remove_debris: bool = False) -> dict[str, str]:
