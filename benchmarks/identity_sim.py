@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobshare_sync import conflicts, identity, sync, workspace
+from jobshare_sync import conflicts, identity, reading, sync, validation, workspace
 from jobshare_sync.core import identity as core_identity
 from jobshare_sync.core import records
 from jobshare_sync.core.records import Label
@@ -198,10 +198,10 @@ class Network:
         record_id = self.rng.choice(sorted(held))
         via_alias = core_identity.is_alias(held[record_id])
         try:
-            label = workspace.follow_alias(person.store, Label("contacts", record_id))
+            label = reading.follow_alias(person.store, Label("contacts", record_id))
         except JobshareError:
             return
-        data = workspace.read_worktree_record(person.store, label)
+        data = reading.read_worktree_record(person.store, label)
         n = self.unique()
         what = self.rng.random()
         if what < 0.35:
@@ -321,7 +321,7 @@ class Network:
                     paths = sorted({path for path, _ in differ})[:5]
                     self.problem(f"{person.handle} differs from f00 in {paths}")
         for person in self.people:
-            report = workspace.validate(person.store)
+            report = validation.validate(person.store)
             errors = [p for p in report.problems if p.severity == "error"]
             if errors:
                 self.problem(f"{person.handle}: validate: {errors[:3]}")

@@ -52,7 +52,7 @@ from typing import Any
 
 import pygit2
 
-from jobshare_sync import conflicts, sync, workspace
+from jobshare_sync import conflicts, sync, validation, workspace
 from jobshare_sync.core import records
 from jobshare_sync.core.merge import MergeResult
 from jobshare_sync.core.records import Label
@@ -487,7 +487,7 @@ class Network:
         final = self.state(self.people[0])
         self.report.records = len(final)
         for person in self.people:
-            report = workspace.validate(person.store)
+            report = validation.validate(person.store)
             if report.errors:
                 self.problem(f"{person.handle}: invalid records: {report.problems[:3]}")
         everything = {p.handle: p.seq for p in self.people}

@@ -16,15 +16,10 @@ from .core import identity, records, schema
 from .core.identity import Combination, DuplicateGroup, FieldChoice
 from .core.records import Label
 from .errors import InvalidRecordError, LabelError, RecordError
+from .reading import find_label, follow_alias, read_worktree_record
 from .store import Store
-from .workspace import (
-    find_label,
-    follow_alias,
-    now,
-    owner_region,
-    read_worktree_record,
-    require_valid,
-)
+from .validation import owner_region, require_valid
+from .workspace import now
 
 Record = dict[str, Any]
 # asks the user which value of a field to keep: (field, [(record id, value), ...]) -> value
@@ -46,7 +41,7 @@ def contacts(store: Store) -> dict[str, Record]:
 
 
 def find_record(store: Store, text: str) -> Label:
-    """The record `text` names (as `workspace.find_label`), aliases followed to their
+    """The record `text` names (as `reading.find_label`), aliases followed to their
     survivor: what `show`, `edit` and `refer` work on."""
     return follow_alias(store, find_label(store, text))
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import friends, workspace
+from . import friends, reading, validation, workspace
 from .core import records, values
 from .core.records import Label
 from .core.rules import (
@@ -66,7 +66,7 @@ class ReferralChange:
 
 def friend_handles(store: Store) -> set[str]:
     """Handles a referral can go to: every friend's pinned handle (not the user's own)."""
-    return workspace.known_handles(store) - {store.handle}
+    return validation.known_handles(store) - {store.handle}
 
 
 def refer(
@@ -93,7 +93,7 @@ def refer(
             f"'{to}' is not a friend's handle (known: {known}): use one of them or 'anyone', "
             "or add the friend with 'jobshare friend add NAME URL' and 'jobshare fetch NAME'"
         )
-    label = Label("referrals", records.new_id(title, workspace.id_in_use(store)))
+    label = Label("referrals", records.new_id(title, reading.id_in_use(store)))
     at = workspace.now()
     data: dict[str, Any] = {
         "id": label.id,
@@ -137,7 +137,7 @@ def _text_block(text: str | None) -> str | None:
 def find_contact(store: Store, text: str) -> Label:
     """The client of a referral: a contact's label, id, unique id prefix or name; an
     alias leads to its survivor (core/identity)."""
-    return workspace.follow_alias(store, _find(store, text, "contacts"))
+    return reading.follow_alias(store, _find(store, text, "contacts"))
 
 
 def find_referral(store: Store, text: str) -> Label:
@@ -152,16 +152,16 @@ def _find(store: Store, text: str, folder: str) -> Label:
     wanted = text.strip().removesuffix(".yaml")
     noun = records.KIND_OF_FOLDER[folder]
     if wanted.partition("/")[0] in records.FOLDERS:
-        label = workspace.find_label(store, wanted)
+        label = reading.find_label(store, wanted)
         if label.folder != folder:
             raise LabelError(f"'{text}' is a {label.kind}, not a {noun}")
         return label
-    known = [label for label in workspace.known_labels(store) if label.folder == folder]
+    known = [label for label in reading.known_labels(store) if label.folder == folder]
     names: dict[Label, str] = {}
 
     def titles() -> dict[Label, str]:
         if not names:
-            names.update(workspace.record_titles(store, folder))
+            names.update(reading.record_titles(store, folder))
         return names
 
     try:
@@ -181,7 +181,7 @@ def transition(store: Store, text: str, action: str, note: str | None = None) ->
     if action not in ACTIONS:
         raise ValueError(f"unknown referral action {action!r}")
     label = find_referral(store, text)
-    data = workspace.read_worktree_record(store, label)
+    data = reading.read_worktree_record(store, label)
     new, me = ACTIONS[action], store.handle
     sender, to, current = (str(data.get(k)) for k in ("from", "to", "status"))
     reason = transition_refusal(sender, to, current, accepted_by(data), me, new)
@@ -206,7 +206,7 @@ def transition(store: Store, text: str, action: str, note: str | None = None) ->
 
 def _contact_name(store: Store, label: Label) -> str:
     try:
-        data = workspace.read_worktree_record(store, label)
+        data = reading.read_worktree_record(store, label)
     except (RecordError, OSError):
         return label.id
     return str(data.get("name") or label.id)
@@ -218,7 +218,7 @@ def _client_name(store: Store, client: str) -> str:
     if not records.ID_RE.match(client):
         return client
     try:
-        return _contact_name(store, workspace.follow_alias(store, Label("contacts", client)))
+        return _contact_name(store, reading.follow_alias(store, Label("contacts", client)))
     except LabelError:
         return client
 
@@ -262,7 +262,7 @@ def inbox(store: Store, *, include_all: bool = False) -> list[InboxItem]:
     With `include_all`, every referral: the user's own and closed ones too.
     """
     me = store.handle
-    listed = workspace.list_records(store)
+    listed = reading.list_records(store)
     names = {
         item.label.id: str(item.data.get("name") or item.label.id)
         for item in listed
@@ -359,7 +359,7 @@ def ledger(store: Store) -> list[LedgerRow]:
     """Per friend, sorted by handle: referrals given and received, accepted and completed."""
     return ledger_of(
         store.handle,
-        [item.data for item in workspace.list_records(store, "referrals")],
+        [item.data for item in reading.list_records(store, "referrals")],
         friend_handles(store),
     )
 
@@ -409,11 +409,11 @@ def naming_clients(
     named: dict[str, list[Label]] = {}
     if not wanted:
         return named
-    for label in workspace.known_labels(store):
+    for label in reading.known_labels(store):
         if label.folder != "referrals":
             continue
         try:
-            data = workspace.read_worktree_record(store, label)
+            data = reading.read_worktree_record(store, label)
         except (RecordError, OSError):
             continue
         client = data.get("client")

@@ -330,7 +330,7 @@ def _titles(store: Store) -> records.Titles:
     """The names of the working tree's records, read only when asked for."""
 
     def titles() -> dict[Label, str]:
-        from .workspace import record_titles
+        from .reading import record_titles
 
         return record_titles(store)
 
@@ -432,7 +432,7 @@ def show_target(store: Store, text: str) -> Label | Commit:
         return commit
     if label is not None and label in known:
         return label
-    from .workspace import find_label  # for its "did you mean" hint
+    from .reading import find_label  # for its "did you mean" hint
 
     try:
         return find_label(store, text)
@@ -483,7 +483,7 @@ def log(store: Store, label: Label | None = None, limit: int | None = None) -> l
 
 def _survivor(store: Store, label: Label) -> Label | None:
     """The record an alias in the working tree leads to (core/identity), or None."""
-    from .workspace import follow_alias
+    from .reading import follow_alias
 
     if label.folder != "contacts" or not (store.root / label.path).is_file():
         return None

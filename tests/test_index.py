@@ -16,7 +16,7 @@ from conftest import clone_friend, git, jobshare, make_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync import index, sync, workspace
+from jobshare_sync import index, reading, sync
 from jobshare_sync.core import schema
 from jobshare_sync.index import Index, Query
 from jobshare_sync.store import Store
@@ -54,7 +54,7 @@ def index_file(repo: Path) -> Path:
 
 def listed(repo: Path, query: Query) -> list[str]:
     store = Store.open(repo)
-    found = workspace.list_records(
+    found = reading.list_records(
         store,
         query.folder,
         query.kind,
@@ -68,7 +68,7 @@ def listed(repo: Path, query: Query) -> list[str]:
 
 
 def scanned(repo: Path, query: Query) -> list[str]:
-    return [str(item.label) for item in workspace.scan_records(Store.open(repo), query)]
+    return [str(item.label) for item in reading.scan_records(Store.open(repo), query)]
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_warm_index_parses_nothing_and_after_a_pull_only_what_changed(town: Pa
     ]
     store = Store.open(town)
     store.loads = 0
-    assert len(workspace.list_records(store, search="fenwick")) == 6
+    assert len(reading.list_records(store, search="fenwick")) == 6
     assert store.loads == 0  # warm: no record parsed
 
     changed = 5
@@ -131,11 +131,11 @@ def test_a_warm_index_parses_nothing_and_after_a_pull_only_what_changed(town: Pa
 
     store = Store.open(town)
     store.loads = 0
-    found = workspace.list_records(store, search="fenwick pulled")
+    found = reading.list_records(store, search="fenwick pulled")
     assert [str(item.label) for item in found] == [f"contacts/c{i:02d}" for i in range(changed)]
     assert store.loads == changed
     store.loads = 0
-    workspace.list_records(store, search="fenwick")
+    reading.list_records(store, search="fenwick")
     assert store.loads == 0
 
 
@@ -382,7 +382,7 @@ def test_a_working_tree_unchanged_since_the_last_command_is_not_read_again(town:
     assert listed(town, Query(search="fenwick edited")) == ["contacts/c00"]
     store = Store.open(town)
     store.loads = 0
-    assert len(workspace.list_records(store, search="fenwick")) == 6
+    assert len(reading.list_records(store, search="fenwick")) == 6
     assert store.loads == 1  # the one file that differs from HEAD, and nothing else
     write(town, contact("c07", name="Plain"))  # an edit changes the fingerprint
     age(town, 7200)

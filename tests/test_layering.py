@@ -25,6 +25,8 @@ SOURCE = ROOT / PACKAGE
 
 SERVICES = [
     "workspace",
+    "reading",
+    "validation",
     "sync",
     "daily",
     "owner",
@@ -248,3 +250,4 @@ def test_every_package_is_installed() -> None:
         for path in (ROOT / "jobshare_sync").rglob("__init__.py")
     }
     assert found <= listed, sorted(found - listed)
+

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import jobshare
 
-from jobshare_sync import workspace
+from jobshare_sync import validation
 from jobshare_sync.core import records
 from jobshare_sync.store import Store
 
@@ -47,9 +47,9 @@ def test_warm_validate_parses_nothing(repo: Path, monkeypatch: pytest.MonkeyPatc
     for i in range(5):
         add(repo, f"c{i}", f"c{i}@example.com")
     age(repo)
-    first = workspace.validate(Store.open(repo))
+    first = validation.validate(Store.open(repo))
     parsed = count_parses(monkeypatch)
-    second = workspace.validate(Store.open(repo))
+    second = validation.validate(Store.open(repo))
     assert parsed == []
     assert (second.checked, second.problems) == (first.checked, first.problems) == (5, [])
 
@@ -60,28 +60,28 @@ def test_a_changed_file_is_checked_again_and_only_it(
     for i in range(4):
         add(repo, f"c{i}", f"c{i}@example.com")
     age(repo)
-    workspace.validate(Store.open(repo))
+    validation.validate(Store.open(repo))
     path = repo / "contacts/c1.yaml"
     path.write_text(path.read_text().replace("c1@example.com", "c2@example.com"))
     age(repo)
     parsed = count_parses(monkeypatch)
-    report = workspace.validate(Store.open(repo))
+    report = validation.validate(Store.open(repo))
     assert parsed == ["contacts/c1.yaml"]
     assert [p.message for p in report.warnings] == [
         "likely duplicate of contacts/c1: same email 'c2@example.com'"
     ]
     path.write_text(path.read_text().replace("kind: other", "kind: nonsense"))
     age(repo)
-    assert not workspace.validate(Store.open(repo)).ok
+    assert not validation.validate(Store.open(repo)).ok
 
 
 def test_a_file_written_just_now_is_not_trusted_to_its_stat(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(repo, "c0", "c0@example.com")
-    workspace.validate(Store.open(repo))  # the file is fresh: no whole-report shortcut saved
+    validation.validate(Store.open(repo))  # the file is fresh: no whole-report shortcut saved
     parsed = count_parses(monkeypatch)
-    workspace.validate(Store.open(repo))
+    validation.validate(Store.open(repo))
     assert parsed == ["contacts/c0.yaml"] or parsed == []  # checked again, or by blob id
     assert not (repo / ".git/jobshare/validated.marshal").exists()
 
@@ -91,20 +91,20 @@ def test_new_friend_or_other_jobshare_version_invalidates(
 ) -> None:
     add(repo, "c0", "c0@example.com")
     age(repo)
-    workspace.validate(Store.open(repo))
-    monkeypatch.setattr(workspace, "__version__", "0.0.0-other")
+    validation.validate(Store.open(repo))
+    monkeypatch.setattr(validation, "__version__", "0.0.0-other")
     parsed = count_parses(monkeypatch)
-    workspace.validate(Store.open(repo))
+    validation.validate(Store.open(repo))
     assert parsed == ["contacts/c0.yaml"]
 
 
 def test_a_damaged_cache_is_ignored(repo: Path) -> None:
     add(repo, "c0", "c0@example.com")
     age(repo)
-    workspace.validate(Store.open(repo))
+    validation.validate(Store.open(repo))
     for name in ("validated.marshal", "validated-files.marshal"):
         (repo / ".git/jobshare" / name).write_bytes(b"\x00garbage")
-    report = workspace.validate(Store.open(repo))
+    report = validation.validate(Store.open(repo))
     assert report.ok and report.checked == 1
 
 
@@ -119,7 +119,7 @@ def test_the_fingerprint_of_stats_depends_on_values_only() -> None:
         "contacts/a.yaml": (int("1764000000123456789"), 420, int("987654321")),
         "contacts/b.yaml": (int("1764000000123456789"), 420, int("987654321")),
     }
-    assert workspace._digest(first) == workspace._digest(second)
+    assert validation._digest(first) == validation._digest(second)
     assert also_held
 
 
@@ -129,7 +129,7 @@ def test_a_file_restored_with_an_old_mtime_is_checked_again(repo: Path, tmp_path
     add(repo, "c0", "c0@example.com")
     age(repo)
     path = repo / "contacts/c0.yaml"
-    assert workspace.validate(Store.open(repo)).ok
+    assert validation.validate(Store.open(repo)).ok
     good = path.read_bytes()
     bad = good.replace(b"c0@example.com", b"c0@example,com")
     assert len(bad) == len(good)
@@ -144,5 +144,5 @@ def test_a_file_restored_with_an_old_mtime_is_checked_again(repo: Path, tmp_path
         before.st_size,
         before.st_ino,
     )
-    report = workspace.validate(Store.open(repo))
+    report = validation.validate(Store.open(repo))
     assert not report.ok and any("email" in p.field for p in report.problems)

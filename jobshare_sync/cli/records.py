@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .. import referrals, render, review, workspace
+from .. import reading, referrals, render, review, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
 from ..errors import JobshareError, ReferralError
@@ -218,7 +218,7 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
       jobshare rm contacts/acme-recruiting-7k2q
     """
     store = open_store(ctx)
-    found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
+    found_all = [reading.find_label(store, text) for text in labels]  # all exist, or none goes
     if not no_commit:
         store.branch_ref()  # a detached HEAD is said first: nothing could be committed
     removing = set(found_all)
@@ -324,7 +324,7 @@ def list_(
       jobshare list --search fintech --json
       jobshare list --industry health --updated-since 2026-11-01
     """
-    found = workspace.list_records(
+    found = reading.list_records(
         open_store(ctx),
         folder,
         kind,
@@ -368,11 +368,11 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
             painted = use_color(color)
             page(render.commit_changes(shown, painted), painted)
         return
-    asked, target = target, workspace.follow_alias(store, target)
+    asked, target = target, reading.follow_alias(store, target)
     if target != asked and not as_json:
         click.echo(f"{asked} is an alias of {target}: showing {target}", err=True)
     raw = (store.root / target.path).read_bytes()
-    data = workspace.read_worktree_record(store, target)
+    data = reading.read_worktree_record(store, target)
     if as_json:
         click.echo(render.envelope("show", {"label": str(target), "record": data}))
     else:
@@ -400,7 +400,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
         if not paths:
             raise
         store = None  # files outside any repository are checked on their own
-    report = workspace.validate(store, paths)
+    report = validation.validate(store, paths)
     if as_json:
         click.echo(render.envelope("validate", report.to_json()))
     else:

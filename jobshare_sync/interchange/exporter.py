@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import workspace
+from .. import reading
 from ..core import cards
 from ..core.records import Label
 from ..errors import InterchangeError, LabelError
@@ -45,11 +45,11 @@ def select_contacts(
     `jobshare list`). Raises LabelError for a label that names no contact."""
     wanted: set[Label] = set()
     for text in labels:
-        label = workspace.find_label(store, text)
+        label = reading.find_label(store, text)
         if label.folder != "contacts":
             raise LabelError(f"{label} is not a contact: export writes contacts only")
         wanted.add(label)
-    found = workspace.list_records(store, "contacts", kind, tag, search)
+    found = reading.list_records(store, "contacts", kind, tag, search)
     return [item.data for item in found if not wanted or item.label in wanted]
 
 

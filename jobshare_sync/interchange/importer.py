@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import workspace
+from .. import validation, workspace
 from ..core import cards, policy, records, schema
 from ..core.cards import ImportedContact, ReadProblem, ReadResult
 from ..core.values import DEFAULT_REGION, clean_line, word_key
@@ -211,7 +211,7 @@ def import_files(
     written then), MergeStateError while a pull waits for conflicts to be resolved,
     DirtyWorkTreeError when a contact the import would change has uncommitted changes.
     """
-    region = workspace.owner_region(store)
+    region = validation.owner_region(store)
     read = read_files(paths, format=format, kind=kind, mapping=mapping, region=region)
     extra_tags = [t for t in (clean_line(t) for t in tags) if t]
     if dry_run:
@@ -250,7 +250,7 @@ def _plan(
     contacts = current_contacts(store)
     index = ContactIndex(contacts, region)
     taken = set(contacts) | _referral_ids(store)
-    handles = workspace.known_handles(store)
+    handles = validation.known_handles(store)
     owner = store.handle
     now = workspace.now()
     added: set[str] = set()

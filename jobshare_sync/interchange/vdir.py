@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import workspace
+from .. import validation, workspace
 from ..conflicts import save_merge_state
 from ..core import cards, merge, policy, schema
 from ..core.merge import AncestorOursTheirs, MergeResult, RecordMerge
@@ -156,7 +156,7 @@ class _Planner:
             tag,
             self.old,
             current_contacts(store),
-            workspace.owner_region(store),
+            validation.owner_region(store),
             self.now,
         )
         # the new state, entry by entry as the folder holds it now
