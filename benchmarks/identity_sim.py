@@ -41,7 +41,7 @@ from typing import Any
 
 from jobshare_sync import conflicts, identity, reading, sync, validation, workspace
 from jobshare_sync.core import identity as core_identity
-from jobshare_sync.core import records
+from jobshare_sync.core import labels
 from jobshare_sync.core.records import Label
 from jobshare_sync.errors import JobshareError
 from jobshare_sync.store import Store
@@ -119,7 +119,7 @@ class Freelancer:
 
 
 def slug(text: str) -> str:
-    return records.slugify(text)[:40]
+    return labels.slugify(text)[:40]
 
 
 class Network:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core import merge, normal, records, schema
-from .core.merge import AncestorOursTheirs, MergeResult, RecordConflict
+from .core import fieldmerge, normal, records, resolving, schema
+from .core.fieldmerge import AncestorOursTheirs
+from .core.labels import match_label
+from .core.merge import MergeResult, RecordConflict
 from .core.records import Label
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
 from .store import MERGE_STATE, Store, checkpoint, write_atomically
@@ -93,7 +95,7 @@ def _conflict_from_state(item: Mapping[str, Any]) -> RecordConflict:
         item["label"],
         item["reason"],
         [
-            merge.FieldConflict(f["field"], f["base"], f["ours"], f["theirs"])
+            fieldmerge.FieldConflict(f["field"], f["base"], f["ours"], f["theirs"])
             for f in item["fields"]
         ],
         AncestorOursTheirs(v["base"], v["ours"], v["theirs"]),
@@ -185,7 +187,7 @@ def _matches(state: Mapping[str, Any], pattern: str) -> list[tuple[dict[str, Any
     """(conflict, field or None) pairs named by a label, a label:field, or a glob of either.
 
     A record part that is no glob is found among the conflicts as every label is
-    (`records.match_label`): label, id, unique id prefix, then name or title."""
+    (`labels.match_label`): label, id, unique id prefix, then name or title."""
     record_part, _, field_part = pattern.removesuffix(".yaml").partition(":")
     record_glob = _is_glob(record_part)
     if not record_glob:
@@ -237,7 +239,7 @@ def _conflict_label(state: Mapping[str, Any], text: str) -> str:
         return out
 
     try:
-        return str(records.match_label(text, labels, titles))
+        return str(match_label(text, labels, titles))
     except LabelError as e:
         if "ambiguous" in str(e):
             raise LabelError(f"{e} (among the conflicts)") from None
@@ -274,7 +276,7 @@ def resolve(
                 _take_field(item, field_name, side or "ours")
             else:
                 conflict = _conflict_from_state(item)
-                _set_record(item, merge.resolve_conflict(conflict, side or "ours"))
+                _set_record(item, resolving.resolve_conflict(conflict, side or "ours"))
             done.append(item["label"] + (f":{field_name}" if field_name else ""))
         _save(store, state)
     return done
@@ -361,7 +363,7 @@ def _take_field(item: dict[str, Any], name: str, side: str) -> None:
             f"{item['label']} has no field conflicts ({item['reason']}): resolve the whole record"
         )
     conflict = _conflict_from_state(item)
-    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name]))
+    _mark_field(item, name, resolving.resolve_conflict(conflict, side, [name]))
 
 
 def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None) -> None:

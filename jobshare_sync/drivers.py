@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import merge, records, schema, values
+from .core import fieldmerge, merge, records, schema, values
 from .core.records import FOLDERS, SCHEMA_COMMENT_PREFIX, Label
 from .errors import RecordError, RepositoryStateError
 from .review import Version, read_file
@@ -64,7 +64,7 @@ def merge_driver(
 ) -> DriverResult:
     """git's merge driver for one record file (`%O %A %B %P`): merge field by field with
     the record rules and write the result (or conflict markers) into ours' file."""
-    raws = merge.AncestorOursTheirs(
+    raws = fieldmerge.AncestorOursTheirs(
         Path(base_path).read_bytes(), Path(ours_path).read_bytes(), Path(theirs_path).read_bytes()
     )
     label = records.label_of_path(path)
@@ -84,9 +84,11 @@ def _parse_side(label: Label, raw: bytes, *, empty_is_absent: bool) -> dict[str,
     return data
 
 
-def _merge_record_bytes(label: Label, raws: merge.AncestorOursTheirs[bytes]) -> DriverResult | None:
+def _merge_record_bytes(
+    label: Label, raws: fieldmerge.AncestorOursTheirs[bytes]
+) -> DriverResult | None:
     try:
-        versions = merge.AncestorOursTheirs(
+        versions = fieldmerge.AncestorOursTheirs(
             _parse_side(label, raws.base, empty_is_absent=True),  # add/add: git gives an empty base
             _parse_side(label, raws.ours, empty_is_absent=False),
             _parse_side(label, raws.theirs, empty_is_absent=False),
@@ -183,13 +185,13 @@ def _whole_markers(ours: bytes, theirs: bytes) -> bytes:
     )
 
 
-def _merge_lines(raws: merge.AncestorOursTheirs[bytes], why: str) -> DriverResult:
+def _merge_lines(raws: fieldmerge.AncestorOursTheirs[bytes], why: str) -> DriverResult:
     """The fallback for files that are not readable records: a plain line merge."""
     try:
         texts = raws.map(lambda raw: raw.decode("utf-8"))
     except UnicodeDecodeError:
         return DriverResult(False, _whole_markers(raws.ours, raws.theirs), [why], [why])
-    merged = merge.merge_text(*texts)
+    merged = fieldmerge.merge_text(*texts)
     if merged is None:
         return DriverResult(False, _whole_markers(raws.ours, raws.theirs), [why], [why])
     return DriverResult(True, merged.encode("utf-8"), [], [why])

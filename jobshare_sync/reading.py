@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .core import identity, records
+from .core import identity, labels, records
 from .core.records import FOLDERS, Label
 from .errors import (
     LabelError,
@@ -35,7 +35,7 @@ def id_in_use(store: Store) -> Callable[[str], bool]:
 def find_label(store: Store, text: str) -> Label:
     """A label from what the user typed; it must name a record in the working tree.
 
-    Found as `records.match_label` finds it: the label, the id, a unique id prefix,
+    Found as `labels.match_label` finds it: the label, the id, a unique id prefix,
     then the name (or a referral's title) without regard to case or accents.
     """
     exact = text.strip().removesuffix(".yaml").strip("/")
@@ -47,7 +47,7 @@ def find_label(store: Store, text: str) -> Label:
         if len(hits) == 1:
             return hits[0]
     try:
-        label = records.match_label(text, known_labels(store), lambda: record_titles(store))
+        label = labels.match_label(text, known_labels(store), lambda: record_titles(store))
     except LabelError as e:
         if "no record" not in str(e):
             raise

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import friends, reading, validation, workspace
-from .core import records, values
+from .core import labels, records, values
 from .core.records import Label
 from .core.rules import (
     ACTIONS,
@@ -93,7 +93,7 @@ def refer(
             f"'{to}' is not a friend's handle (known: {known}): use one of them or 'anyone', "
             "or add the friend with 'jobshare friend add NAME URL' and 'jobshare fetch NAME'"
         )
-    label = Label("referrals", records.new_id(title, reading.id_in_use(store)))
+    label = Label("referrals", labels.new_id(title, reading.id_in_use(store)))
     at = workspace.now()
     data: dict[str, Any] = {
         "id": label.id,
@@ -146,7 +146,7 @@ def find_referral(store: Store, text: str) -> Label:
 
 
 def _find(store: Store, text: str, folder: str) -> Label:
-    """A record of one folder, found as every label is (`records.match_label`: label,
+    """A record of one folder, found as every label is (`labels.match_label`: label,
     id, unique id prefix, then name or title without regard to case or accents); a
     miss suggests the closest ids and names of that folder."""
     wanted = text.strip().removesuffix(".yaml")
@@ -165,7 +165,7 @@ def _find(store: Store, text: str, folder: str) -> Label:
         return names
 
     try:
-        return records.match_label(wanted, known, titles)
+        return labels.match_label(wanted, known, titles)
     except LabelError as e:
         if "ambiguous" in str(e):
             raise

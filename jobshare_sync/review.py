@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .core import records, schema
+from .core import labels, records, schema
 from .core.diff import RecordDiff, diff_record, diff_stat
 from .core.records import FOLDERS, Label
 from .errors import FriendError, JobshareError, LabelError, RecordError
@@ -184,12 +184,12 @@ def split_arguments(
 
 
 def label_filter(
-    patterns: Sequence[str], known: Iterable[Label], titles: records.Titles | None = None
+    patterns: Sequence[str], known: Iterable[Label], titles: labels.Titles | None = None
 ) -> Callable[[Label], bool] | None:
     """A predicate for the records `patterns` name; None when there are no patterns.
 
     A pattern is a label (`contacts/acme-7k2q`, `.yaml` allowed), a bare id or a
-    unique prefix of one, a record's name (see `records.match_label`; `titles` gives
+    unique prefix of one, a record's name (see `labels.match_label`; `titles` gives
     the names), a folder (`contacts`), or a glob (`contacts/acme*`). A pattern that
     names no known record is an error.
     """
@@ -207,7 +207,7 @@ def label_filter(
             globs.append(bare)
         else:
             try:
-                exact.add(records.match_label(bare, known, titles))
+                exact.add(labels.match_label(bare, known, titles))
             except LabelError as e:
                 if "ambiguous" in str(e):
                     raise
@@ -326,7 +326,7 @@ def _known_labels(store: Store, extra: Iterable[Label]) -> set[Label]:
     return set(found) | set(extra)
 
 
-def _titles(store: Store) -> records.Titles:
+def _titles(store: Store) -> labels.Titles:
     """The names of the working tree's records, read only when asked for."""
 
     def titles() -> dict[Label, str]:
@@ -422,7 +422,7 @@ def show_target(store: Store, text: str) -> Label | Commit:
     known, _ = store.worktree_files()
     bare = text.strip().removesuffix(".yaml")
     try:
-        label: Label | None = records.parse_label(text, known)
+        label: Label | None = labels.parse_label(text, known)
     except LabelError:
         label = None
     if label is not None and label in known and ("/" in bare or label.id == bare):
@@ -573,9 +573,9 @@ def _label_history(
 
 def parse_log_label(store: Store, text: str) -> Label:
     """The label `log LABEL` follows: a full label (the record may be gone), a known id,
-    a unique id prefix or a record's name (see `records.match_label`)."""
+    a unique id prefix or a record's name (see `labels.match_label`)."""
     known, _ = store.worktree_files()
-    return records.match_label(text, known, _titles(store))
+    return labels.match_label(text, known, _titles(store))
 
 
 # --- incoming: what a pull would bring -------------------------------------------------

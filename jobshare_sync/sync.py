@@ -22,8 +22,9 @@ from functools import partial
 from typing import Any
 
 from .conflicts import merge_in_progress, merge_status, save_merge_state
-from .core import merge, policy, schema
-from .core.merge import AncestorOursTheirs, MergeResult
+from .core import merge, mergebases, policy, schema
+from .core.fieldmerge import AncestorOursTheirs
+from .core.merge import MergeResult
 from .core.policy import Candidate, Facts, Versions
 from .core.records import Label, Skipped
 from .deletions import OwnerBranches, kept_state, late_deletions
@@ -338,10 +339,10 @@ def gather(
         base_versions = [read(t, label) for t in base_trees]
         if len(base_versions) == 1:
             base = base_versions[0]
-        elif merge.deleted_in_bases(base_versions, partial(ancestor_versions, label)):
+        elif mergebases.deleted_in_bases(base_versions, partial(ancestor_versions, label)):
             base = None
         else:
-            base = merge.virtual_base(name, base_versions, policy.rules_for(name))
+            base = mergebases.virtual_base(name, base_versions, policy.rules_for(name))
         mine = read(ours_tree, label)
         stale_theirs = mine is None and their_data is not None
         stale_ours = their_data is None and mine is not None

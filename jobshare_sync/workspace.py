@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import owner as ownership
-from .core import identity, normal, records, schema, values
+from .core import identity, labels, normal, records, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .errors import (
     InvalidRecordError,
@@ -164,7 +164,7 @@ def init_repository(
 
 def _derive_handle(name: str, email: str | None) -> str:
     base = email.split("@")[0] if email else name.split()[0]
-    return records.slugify(base)[:39] or "me"
+    return labels.slugify(base)[:39] or "me"
 
 
 # --- writing records -----------------------------------------------------------------
@@ -230,7 +230,7 @@ def new_contact(
                 f"id '{record_id}' is already used: pick another or leave --id out"
             )
     else:
-        record_id = records.new_id(name, taken)
+        record_id = labels.new_id(name, taken)
     # an empty name stays, to be refused as empty ("   " is trimmed to nothing)
     kept = {k: v for k, v in fields.items() if v not in (None, [], "") or k == "name"}
     data = {"id": record_id, **kept}

@@ -13,7 +13,8 @@ from conftest import clone_friend, git, jobshare, make_repo
 
 from jobshare_sync.core import records, schema
 from jobshare_sync.core.diff import diff_record
-from jobshare_sync.core.merge import AncestorOursTheirs, merge_record
+from jobshare_sync.core.fieldmerge import AncestorOursTheirs
+from jobshare_sync.core.merge import merge_record
 from jobshare_sync.core.records import FORMAT, Label, Loaded
 
 T0 = "2026-10-01T09:00:00Z"

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.core import diff, merge, records, schema
-from jobshare_sync.core.merge import MISSING, AncestorOursTheirs
+from jobshare_sync.core import diff, fieldmerge, merge, mergebases, records, resolving, schema
+from jobshare_sync.core.fieldmerge import MISSING, AncestorOursTheirs
 from jobshare_sync.core.records import Label, Loaded
 from jobshare_sync.errors import JobshareError, RecordError
 
@@ -121,7 +121,7 @@ def test_load_yaml_gives_data_or_a_record_error(raw: bytes, folder: str) -> None
     assert all(problem.message for problem in problems)
     if isinstance(loaded.data, dict):  # what loads, writes, and reads back the same
         again = records.load_yaml(schema.dump_record(folder, loaded.data), label.path)
-        assert merge._same(again.data, loaded.data)
+        assert fieldmerge._same(again.data, loaded.data)
 
 
 # --- records for the schema -----------------------------------------------------------------
@@ -212,10 +212,10 @@ def check_merge_outcome(label: str, result: merge.RecordMerge) -> None:
     json.dumps(conflict.to_json())  # it is stored as JSON in .git/jobshare/merge.json
     json.dumps([conflict.merged, conflict.merged_theirs, list(conflict.versions)])
     for strategy in merge.STRATEGIES:
-        merge.resolve_by_strategy(conflict, strategy)
+        resolving.resolve_by_strategy(conflict, strategy)
     for choice in merge.CHOICES:
-        merge.resolve_conflict(conflict, choice)
-        merge.resolve_conflict(conflict, choice, [f.field for f in conflict.fields])
+        resolving.resolve_conflict(conflict, choice)
+        resolving.resolve_conflict(conflict, choice, [f.field for f in conflict.fields])
 
 
 @FUZZ
@@ -231,7 +231,7 @@ def test_merge_record_of_any_edits_gives_a_result(
     label = f"{folder}/fuzz"
     rules = schema.merge_rules(folder)
     if more_bases:  # a criss-cross history: several merge bases
-        base = merge.virtual_base(label, [base, *more_bases], rules)
+        base = mergebases.virtual_base(label, [base, *more_bases], rules)
     try:
         result = merge.merge_record(
             label,
@@ -249,17 +249,17 @@ def test_merge_record_of_any_edits_gives_a_result(
 
 
 @FUZZ
-@given(st.sampled_from(sorted(merge.RULES)), st.tuples(FIELD, FIELD, FIELD), st.booleans())
+@given(st.sampled_from(sorted(fieldmerge.RULES)), st.tuples(FIELD, FIELD, FIELD), st.booleans())
 def test_merge_field_of_any_values_gives_a_value(
     rule: str, values: tuple[Any, Any, Any], base_missing: bool
 ) -> None:
     base, ours, theirs = values
     versions = AncestorOursTheirs(MISSING if base_missing else base, ours, theirs)
-    value, conflict = merge.merge_field(rule, "field", versions)
+    value, conflict = fieldmerge.merge_field(rule, "field", versions)
     if conflict is not None:
         assert conflict.field == "field"
-    elif merge._same(ours, theirs):
-        assert merge._same(value, ours)
+    elif fieldmerge._same(ours, theirs):
+        assert fieldmerge._same(value, ours)
 
 
 def test_a_type_mismatch_is_a_conflict_not_a_crash() -> None:

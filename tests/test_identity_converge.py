@@ -15,8 +15,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.core import identity, merge, schema
-from jobshare_sync.core.merge import AncestorOursTheirs as A
+from jobshare_sync.core import identity, merge, mergebases, resolving, schema
+from jobshare_sync.core.fieldmerge import AncestorOursTheirs as A
 from jobshare_sync.core.records import Label
 
 Tree = dict[str, dict[str, Any]]
@@ -83,7 +83,7 @@ def pull(
         if record.conflict is not None:
             if strategy is None:
                 continue
-            record.result = merge.resolve_by_strategy(record.conflict, strategy)
+            record.result = resolving.resolve_by_strategy(record.conflict, strategy)
         if record.result is None:
             tree.pop(record_id, None)
         else:
@@ -539,7 +539,7 @@ class Network:
         if len(trees) == 1:
             base: dict[str, Any] = trees[0]
         else:
-            virtual = merge.merge_bases(trees, lambda _: RULES)
+            virtual = mergebases.merge_bases(trees, lambda _: RULES)
             base = {k: v for k, v in virtual.items() if v is not None}
         pulled = pull(base, self.tree(person), self.tree(friend), friend, "newest")
         self.conflicts += pulled.conflicts

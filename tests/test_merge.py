@@ -8,25 +8,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.core.merge import (
+from jobshare_sync.core.fieldmerge import (
     MISSING,
     AncestorOursTheirs,
     FieldConflict,
+    VirtualBase,
+    merge_field,
+    merge_text,
+)
+from jobshare_sync.core.merge import (
     MergeResult,
     Notice,
     RecordConflict,
     RecordMerge,
-    VirtualBase,
-    deleted_in_bases,
-    merge_bases,
-    merge_field,
     merge_record,
     merge_records,
-    merge_text,
-    resolve_by_strategy,
-    resolve_conflict,
-    virtual_base,
 )
+from jobshare_sync.core.mergebases import deleted_in_bases, merge_bases, virtual_base
+from jobshare_sync.core.resolving import resolve_by_strategy, resolve_conflict
 
 A = AncestorOursTheirs
 LABEL = "contacts/acme-7k2q"

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobshare_sync.core import merge
-from jobshare_sync.core.merge import AncestorOursTheirs, MergeResult, Notice, RecordMerge
+from jobshare_sync.core.fieldmerge import AncestorOursTheirs
+from jobshare_sync.core.merge import MergeResult, Notice, RecordMerge
 from jobshare_sync.core.policy import (
     Candidate,
     Facts,

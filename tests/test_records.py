@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.core import normal, records, schema
+from jobshare_sync.core import labels, normal, records, schema
 from jobshare_sync.core.records import Label
 from jobshare_sync.errors import LabelError, RecordError
 
@@ -139,9 +139,9 @@ def test_canonical_writing_round_trips(data: dict) -> None:
 
 
 def test_ids_and_labels() -> None:
-    new = records.new_id("Société Générale Tech!")
+    new = labels.new_id("Société Générale Tech!")
     assert records.ID_RE.match(new) and new.startswith("societe-generale-tech-")
-    assert records.new_id("!!!").startswith("record-")
+    assert labels.new_id("!!!").startswith("record-")
     assert records.label_of_path("contacts/a-1.yaml") == Label("contacts", "a-1")
     for bad in (
         "contacts/.yaml",
@@ -152,15 +152,15 @@ def test_ids_and_labels() -> None:
     ):
         assert records.label_of_path(bad) is None
     known = [Label("contacts", "acme-1"), Label("referrals", "acme-1"), Label("contacts", "beta-2")]
-    assert records.parse_label("beta-2", known) == Label("contacts", "beta-2")
-    assert records.parse_label("bet", known) == Label("contacts", "beta-2")
-    assert records.parse_label("referrals/acme-1.yaml", known) == Label("referrals", "acme-1")
+    assert labels.parse_label("beta-2", known) == Label("contacts", "beta-2")
+    assert labels.parse_label("bet", known) == Label("contacts", "beta-2")
+    assert labels.parse_label("referrals/acme-1.yaml", known) == Label("referrals", "acme-1")
     with pytest.raises(LabelError, match="ambiguous"):
-        records.parse_label("acme-1", known)
+        labels.parse_label("acme-1", known)
     with pytest.raises(LabelError, match="no record"):
-        records.parse_label("zzz", known)
+        labels.parse_label("zzz", known)
     with pytest.raises(LabelError, match="not a label"):
-        records.parse_label("people/x", known)
+        labels.parse_label("people/x", known)
 
 
 @pytest.mark.parametrize(
@@ -180,8 +180,8 @@ def test_ids_and_labels() -> None:
     ],
 )
 def test_new_ids_transliterate_every_script(name: str, slug: str) -> None:
-    assert records.slugify(name) == slug
-    new = records.new_id(name)
+    assert labels.slugify(name) == slug
+    new = labels.new_id(name)
     assert records.ID_RE.match(new) and new.startswith(slug + "-")
 
 
@@ -214,7 +214,7 @@ KNOWN = {
     ],
 )
 def test_match_label_finds_records_as_people_name_them(text: str, found: str) -> None:
-    assert str(records.match_label(text, KNOWN, lambda: KNOWN)) == found
+    assert str(labels.match_label(text, KNOWN, lambda: KNOWN)) == found
 
 
 @pytest.mark.parametrize(
@@ -231,14 +231,14 @@ def test_match_label_finds_records_as_people_name_them(text: str, found: str) ->
 )
 def test_match_label_refuses_what_is_ambiguous_or_unknown(text: str, error: str) -> None:
     with pytest.raises(LabelError, match=error):
-        records.match_label(text, KNOWN, lambda: KNOWN)
+        labels.match_label(text, KNOWN, lambda: KNOWN)
 
 
 def test_match_label_reads_names_only_when_no_id_matches() -> None:
     def titles() -> dict[Label, str]:
         raise AssertionError("names read for an id")
 
-    assert records.match_label("acme-data", KNOWN, titles) == Label("contacts", "acme-data-2b3c")
+    assert labels.match_label("acme-data", KNOWN, titles) == Label("contacts", "acme-data-2b3c")
 
 
 def test_the_loader_notes_plain_values_yaml_reads_specially() -> None:

@@ -8,60 +8,42 @@ rule. Nothing here does I/O: results, conflicts and notices are data.
 
 from __future__ import annotations
 
-import difflib
-import enum
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, NamedTuple, TypeVar
+from typing import Any, Final
 
+from .fieldmerge import (
+    MISSING,
+    AncestorOursTheirs,
+    FieldConflict,
+    VirtualBase,
+    _alternatives,
+    _as_list,
+    _by_time,
+    _canon,
+    _canon_set,
+    _get,
+    _ident,
+    _in_base,
+    _keys,
+    _lines,
+    _merge_field,
+    _public,
+    _same,
+)
 from .records import FORMAT, is_newer, record_format
-from .values import DEFAULT_REGION, instant_key, item_key
+from .values import DEFAULT_REGION
 
-T = TypeVar("T")
-U = TypeVar("U")
 Record = dict[str, Any]
 Rules = Mapping[str, str]  # field name -> x-merge rule; fields not listed are "value"
-Ident = Callable[[Any], str]  # an item of a set -> the text two spellings of it share
 Validate = Callable[[str, Record], list[str]]
 OwnerDeleted = Callable[[str, Any], bool]  # (label, added_by) -> the owner deleted it too
-RULES: Final = ("value", "set", "text", "max", "append", "fixed")
 CHOICES: Final = ("ours", "theirs", "base", "delete")
 STRATEGIES: Final = ("ours", "theirs", "newest")
 
 
-class _Missing(enum.Enum):
-    MISSING = "MISSING"
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing.MISSING
-"""An absent field while merging; public dataclasses show it as None."""
-
-
-class AncestorOursTheirs(NamedTuple, Generic[T]):
-    """Three versions of one thing, always in this order."""
-
-    base: T
-    ours: T
-    theirs: T
-
-    def map(self, f: Callable[[T], U]) -> AncestorOursTheirs[U]:
-        return AncestorOursTheirs(f(self.base), f(self.ours), f(self.theirs))
-
-
 Versions = AncestorOursTheirs[Record | None]
-
-
-@dataclass(frozen=True)
-class FieldConflict:
-    field: str
-    base: Any
-    ours: Any
-    theirs: Any
 
 
 @dataclass
@@ -106,241 +88,6 @@ class RecordMerge:
     result: Record | None  # None when removed or in conflict
     conflict: RecordConflict | None = None
     notices: list[Notice] = field(default_factory=list)
-
-
-class VirtualBase(dict[str, Any]):
-    """A base made of several merge bases (see ``virtual_base``): a plain dict that also
-    keeps, per field the bases disagree on, every value they held (``alternatives``)."""
-
-    def __init__(self, data: Mapping[str, Any], alternatives: Mapping[str, tuple[Any, ...]]):
-        super().__init__(data)
-        self.alternatives = dict(alternatives)
-
-
-# --- values ----------------------------------------------------------------------
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that, unlike ==, tells 1 from 1.0 and True: YAML must round-trip."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
-    return type(a) is type(b) and (a == b or (a != a and b != b))  # NaN equals itself here
-
-
-def _canon(value: Any) -> str:
-    """Canonical text of a value: a hashable identity and a deterministic order."""
-    try:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError):  # e.g. mixed key types: repr is deterministic too
-        return repr(value)
-
-
-def _public(value: Any) -> Any:
-    return None if value is MISSING else value
-
-
-def _get(record: Mapping[str, Any] | None, key: str) -> Any:
-    return MISSING if record is None else record.get(key, MISSING)
-
-
-def _alternatives(base: Mapping[str, Any] | None, key: str) -> tuple[Any, ...]:
-    return base.alternatives.get(key, ()) if isinstance(base, VirtualBase) else ()
-
-
-def _in_base(value: Any, base: Any, alternatives: tuple[Any, ...]) -> bool:
-    return _same(value, base) or any(_same(value, a) for a in alternatives)
-
-
-def _unique(items: Iterable[Any], ident: Ident = _canon) -> list[Any]:
-    """The first of each item (by `ident`), in order."""
-    seen: dict[str, Any] = {}
-    for item in items:
-        seen.setdefault(ident(item), item)
-    return list(seen.values())
-
-
-def _ident(field: str, region: str) -> Ident:
-    """How the items of a set field are told apart: by the key of `values.item_key`
-    (emails and tags without case, phones as numbers), else as they are."""
-    key = item_key(field, region)
-    if key is None:
-        return _canon
-    found = key
-    return lambda item: _canon(found(item))
-
-
-def _as_list(value: Any) -> list[Any] | None:
-    """MISSING as [], a list as itself, anything else None (not mergeable as a list)."""
-    return [] if value is MISSING else value if isinstance(value, list) else None
-
-
-def _canon_set(value: Any, ident: Ident = _canon) -> set[str]:
-    return {ident(x) for x in _as_list(value) or []}
-
-
-def _empty_to_missing(result: Any, values: AncestorOursTheirs[Any]) -> Any:
-    return MISSING if not result and MISSING in (values.ours, values.theirs) else result
-
-
-def _keys(*records: Mapping[str, Any] | None) -> list[str]:
-    """Keys of all records in first-seen order."""
-    return list(dict.fromkeys(k for r in records if r is not None for k in r))
-
-
-# --- fields ------------------------------------------------------------------------
-
-
-def _one_sided(values: AncestorOursTheirs[Any], alternatives: tuple[Any, ...]) -> tuple[bool, Any]:
-    """(True, value) when at most one side changed the field, else (False, None)."""
-    base, ours, theirs = values
-    if _same(ours, theirs):
-        return True, ours
-    ours_kept, theirs_kept = (_in_base(v, base, alternatives) for v in (ours, theirs))
-    if ours_kept != theirs_kept:
-        return True, theirs if ours_kept else ours
-    return False, None
-
-
-def _merge_set(values: AncestorOursTheirs[Any], ident: Ident = _canon) -> Any:
-    base, ours, theirs = values.map(lambda v: _canon_set(v, ident))
-    # An item survives unless it was in base and a side dropped it; new items come from both.
-    # Items compare by `ident`: "Remote" in ours is "remote" in base, respelled.
-    kept = [x for x in _as_list(values.ours) or [] if ident(x) not in base or ident(x) in theirs]
-    new = [x for x in _as_list(values.theirs) or [] if ident(x) not in base | ours]
-    return _empty_to_missing(_unique(kept + new, ident), values)
-
-
-def _by_time(lists: Iterable[Any]) -> list[Any]:
-    """The union of log entries, ordered by the instant of their "at" (RFC 3339, offsets
-    and fractions honoured), then canonically."""
-
-    def when(entry: Any) -> tuple[str, str, str]:
-        at = entry.get("at") if isinstance(entry, dict) else None
-        return (instant_key(at) or "", at if isinstance(at, str) else "", _canon(entry))
-
-    return sorted(_unique(x for v in lists for x in _as_list(v) or []), key=when)
-
-
-def _rank(value: Any) -> tuple[int, Any]:
-    """An order for the `max` rule: date-times as instants, above anything else."""
-    if value is MISSING or value is None:
-        return (0, "")
-    if isinstance(value, str):
-        instant = instant_key(value)
-        return (4, instant) if instant is not None else (1, value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return (2, value)
-    return (3, _canon(value))  # odd types: any deterministic order will do
-
-
-def _merge_max(ours: Any, theirs: Any) -> Any:
-    o, t = _rank(ours), _rank(theirs)
-    if o == t:  # e.g. 1 and 1.0: break the tie symmetrically
-        return ours if _canon(ours) >= _canon(theirs) else theirs
-    return ours if o > t else theirs
-
-
-def _merge_field(
-    rule: str,
-    name: str,
-    values: AncestorOursTheirs[Any],
-    alternatives: tuple[Any, ...] = (),
-    ident: Ident = _canon,
-) -> tuple[Any, FieldConflict | None]:
-    base, ours, theirs = values
-    if rule not in RULES:
-        raise ValueError(f"unknown x-merge rule {rule!r} for field {name!r}")
-    lists = all(_as_list(v) is not None for v in values)
-    if rule == "fixed":  # set once: ours stays; theirs only fills a gap
-        return (theirs if ours is MISSING else ours), None
-    if rule == "max":
-        return _merge_max(ours, theirs), None
-    if rule == "append" and lists and not _same(ours, theirs):
-        return _empty_to_missing(_by_time(values), values), None
-    if rule == "set" and lists:
-        same = _canon_set(ours, ident) == _canon_set(theirs, ident)
-        if same and (ours is MISSING) == (theirs is MISSING):
-            return ours, None  # the same set: keep our order (and spelling), whatever the base
-        # Several bases: their union is the base value, so removals made after a criss-cross
-        # still apply; their alternatives would resurrect removed items.
-        done, value = _one_sided(values, ())
-        return (value if done else _merge_set(values, ident)), None
-    done, value = _one_sided(values, alternatives)
-    if done:
-        return value, None
-    # Both changed. (With several bases, each side may hold another base's value: a conflict.)
-    texts = _is_text(ours) and _is_text(theirs)
-    if rule == "text" and texts and not _in_base(ours, base, alternatives):
-        for text in (t for t in (base, *alternatives) if _is_text(t)):  # first base that merges
-            merged = merge_text(*AncestorOursTheirs(text, ours, theirs).map(_text))
-            if merged is not None:
-                return _empty_to_missing(merged, values), None
-    return ours, FieldConflict(name, *values.map(_public))
-
-
-def merge_field(
-    rule: str, field: str, values: AncestorOursTheirs[Any], region: str = DEFAULT_REGION
-) -> tuple[Any, FieldConflict | None]:
-    """Merge one field by its x-merge rule.
-
-    Returns the merged value (MISSING: remove the key) and a conflict or None; on
-    a conflict the value is ours. A value that does not suit its rule (a "set"
-    that is no list) is merged as "value". The items of a set compare by their key
-    (`values.item_key`; `region` for phone numbers without a country code).
-    """
-    return _merge_field(rule, field, values, (), _ident(field, region))
-
-
-def _is_text(value: Any) -> bool:
-    return value is MISSING or isinstance(value, str)
-
-
-def _text(value: Any) -> str:
-    return "" if value is MISSING else str(value)
-
-
-def _lines(text: str) -> list[str]:
-    """Split on "\\n" only (as git does), keeping the ends: joining gives the text back."""
-    parts = text.split("\n")
-    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def merge_text(base: str, ours: str, theirs: str) -> str | None:
-    """Line-based three-way merge (diff3); None when the two sides' edits collide.
-
-    As in git, edits that overlap or touch the same or adjacent base lines
-    collide unless both sides made them identically; all other edits apply.
-    """
-    base_lines = _lines(base)
-    edits: list[tuple[int, int, int, list[str]]] = []  # base start, base end, side, new lines
-    for side, text in enumerate((ours, theirs)):
-        lines = _lines(text)
-        matcher = difflib.SequenceMatcher(None, base_lines, lines, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag != "equal":
-                edits.append((i1, i2, side, lines[j1:j2]))
-    edits.sort(key=lambda e: e[:3])
-    out: list[str] = []
-    pos = i = 0
-    while i < len(edits):
-        low, high, j = edits[i][0], edits[i][1], i + 1
-        while j < len(edits) and edits[j][0] <= high:  # overlapping or touching: one cluster
-            high, j = max(high, edits[j][1]), j + 1
-        versions = []  # each side's text for base lines low..high
-        for side in (0, 1):
-            if mine := [e for e in edits[i:j] if e[2] == side]:
-                region: list[str] = []
-                at = low
-                for start, end, _, new in mine:
-                    region, at = region + base_lines[at:start] + new, end
-                versions.append(region + base_lines[at:high])
-        if len(versions) == 2 and versions[0] != versions[1]:
-            return None
-        out += base_lines[pos:low] + versions[0]
-        pos, i = high, j
-    return "".join(out + base_lines[pos:])
 
 
 # --- records ---------------------------------------------------------------------
@@ -640,165 +387,3 @@ def merge_records(
             for label, v in items
         ]
     )
-
-
-# --- several merge bases -----------------------------------------------------------
-
-
-def virtual_base(
-    label: str, bases: Sequence[Record | None], rules: Rules, region: str = DEFAULT_REGION
-) -> Record | None:
-    """One base for a record from several merge bases (criss-cross history).
-
-    git's recursive strategy merges the bases against their own ancestor, which
-    is not at hand here. Instead: a record present in any base is present (it
-    must not look added by both sides); a field the bases agree on keeps its
-    value; otherwise "set" takes their union (removals after the criss-cross
-    still apply), "append" the union, "max" the maximum, other rules the most
-    common value (ties: canonically largest). The ``VirtualBase`` returned also
-    keeps every value the bases held: a side holding any of them counts as
-    unchanged for "value", "text" and "fixed" fields. So edits made after a
-    criss-cross merge cleanly, while two sides that changed a field differently,
-    or hold two different base values, still conflict. Order of ``bases`` is
-    irrelevant.
-    """
-    present = sorted((b for b in bases if b is not None), key=_canon)
-    if not present:
-        return None
-    if all(_same(b, present[0]) and type(b) is dict for b in present) or len(present) == 1:
-        return deepcopy(present[0])
-    data: Record = {}
-    alternatives: dict[str, tuple[Any, ...]] = {}
-    for key in _keys(*present):
-        held = [_get(b, key) for b in present]
-        distinct = _unique(held)
-        rule = rules.get(key, "value")
-        value = distinct[0] if len(distinct) == 1 else _fold(rule, held, _ident(key, region))
-        if (
-            len(
-                candidates := _unique(
-                    distinct + [a for b in present for a in _alternatives(b, key)]
-                )
-            )
-            > 1
-        ):
-            alternatives[key] = tuple(deepcopy(candidates))
-        if value is not MISSING:
-            data[key] = deepcopy(value)
-    return VirtualBase(data, alternatives)
-
-
-def deleted_in_bases(
-    bases: Sequence[Record | None], ancestors: Callable[[int, int], list[Record | None]]
-) -> bool:
-    """Whether several merge bases, some holding a record and some not, amount to its
-    deletion, so that the virtual base has no record.
-
-    A base without the record deleted it or never had it. ``ancestors(i, j)`` gives the
-    versions that the common ancestors of bases ``i`` (without it) and ``j`` (with it)
-    hold, and tells which, as git's recursive merge of the bases would: when base ``i``'s
-    history held the very version that base ``j`` still holds, ``i`` deleted it and ``j``
-    did not touch it since. A side that still lacks the record then holds the base, and
-    the other side's later edit (or its choice to keep the record) is taken, not met as a
-    conflict. Otherwise (added after the bases parted, or changed since) ``virtual_base``
-    keeps the record.
-    """
-    present = {j: b for j, b in enumerate(bases) if b is not None}
-    absent = [i for i, b in enumerate(bases) if b is None]
-    if not present or not absent:
-        return False
-    return all(
-        any(old is not None and _same(old, held) for old in ancestors(i, j))
-        for i in absent
-        for j, held in present.items()
-    )
-
-
-def _fold(rule: str, held: list[Any], ident: Ident = _canon) -> Any:
-    """The virtual base value of a field the bases disagree on."""
-    lists = all(_as_list(v) is not None for v in held)
-    items = (x for v in held for x in _as_list(v) or [])
-    if rule == "set" and lists and (union := _unique(items, ident)):
-        return union
-    if rule == "append" and lists and (entries := _by_time(held)):
-        return entries
-    if rule == "max":
-        result = held[0]
-        for value in held[1:]:
-            result = _merge_max(result, value)
-        return result
-
-    def weight(value: Any) -> tuple[int, bool, str]:
-        return (sum(_same(value, h) for h in held), value is not MISSING, _canon(value))
-
-    return max(_unique(held), key=weight)
-
-
-def merge_bases(
-    bases: Sequence[Mapping[str, Record | None]], rules_for: Callable[[str], Rules]
-) -> dict[str, Record | None]:
-    """``virtual_base`` for every label of several base trees (label -> record or None)."""
-    return {
-        label: virtual_base(label, [b.get(label) for b in bases], rules_for(label))
-        for label in _keys(*bases)
-    }
-
-
-# --- resolving -------------------------------------------------------------------
-
-
-def resolve_conflict(
-    conflict: RecordConflict, choice: str, fields: Iterable[str] | None = None
-) -> Record | None:
-    """A record resolved by taking one side: "ours", "theirs", "base" or "delete".
-
-    Without ``fields``, the whole record of that side (None if absent there).
-    With ``fields``, the best-effort merge with just those fields from that side
-    (a field absent there, or "delete", removes the key).
-    """
-    if choice not in CHOICES:
-        raise ValueError(f"unknown choice {choice!r}: use ours, theirs, base or delete")
-    versions = conflict.versions
-    side = None if choice == "delete" else getattr(versions, choice)
-    if fields is None:
-        return deepcopy(side)
-    start = conflict.merged or next(
-        (r for r in (versions.ours, versions.theirs, versions.base) if r), {}
-    )
-    result = deepcopy(start)
-    for name in fields:
-        if (value := _get(side, name)) is MISSING:
-            result.pop(name, None)
-        else:
-            result[name] = deepcopy(value)
-    return result
-
-
-def resolve_by_strategy(conflict: RecordConflict, strategy: str) -> Record | None:
-    """Resolve a conflict with "ours", "theirs" or "newest" (the later ``updated``).
-
-    Field conflicts take the conflicting fields from that side, other conflicts
-    the whole record. "newest" keeps a record that one side deleted and breaks
-    ties by the canonically larger record, so that two friends resolving the
-    same conflict from opposite sides reach the same record.
-    """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}: use ours, theirs or newest")
-    side = _newest(conflict.versions) if strategy == "newest" else strategy
-    if conflict.reason not in ("both-modified", "add-add"):
-        return resolve_conflict(conflict, side)
-    if side == "ours":
-        return deepcopy(conflict.merged)
-    if conflict.merged_theirs is not None:
-        return deepcopy(conflict.merged_theirs)
-    return resolve_conflict(conflict, "theirs", [f.field for f in conflict.fields])
-
-
-def _newest(versions: Versions) -> str:
-    _, ours, theirs = versions
-    if ours is None or theirs is None:  # keep the record: nothing is lost
-        return "theirs" if ours is None else "ours"
-    ours_time, theirs_time = _rank(_get(ours, "updated")), _rank(_get(theirs, "updated"))
-    if ours_time != theirs_time:
-        return "ours" if ours_time > theirs_time else "theirs"
-    return "ours" if _canon(ours) >= _canon(theirs) else "theirs"

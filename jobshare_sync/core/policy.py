@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import identity, merge, schema
-from .merge import AncestorOursTheirs, MergeResult, RecordMerge
+from . import identity, merge, resolving, schema
+from .fieldmerge import AncestorOursTheirs
+from .merge import MergeResult, RecordMerge
 from .records import ID_RE, Label, Skipped
 
 Record = dict[str, Any]
@@ -220,7 +221,7 @@ def apply_strategy(result: MergeResult, strategy: str) -> int:
         conflict = record.conflict
         if conflict is None:
             continue
-        data = merge.resolve_by_strategy(conflict, strategy)
+        data = resolving.resolve_by_strategy(conflict, strategy)
         if data is not None and validate(record.label, data):
             continue
         ours = conflict.versions.ours

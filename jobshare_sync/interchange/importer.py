@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import validation, workspace
-from ..core import cards, policy, records, schema
+from ..core import cards, labels, policy, records, schema
 from ..core.cards import ImportedContact, ReadProblem, ReadResult
 from ..core.values import DEFAULT_REGION, clean_line, word_key
 from ..errors import DirtyWorkTreeError, InterchangeError, MergeStateError, RecordError
@@ -367,7 +367,7 @@ def _new_record(
     or a friend, else the owner."""
     record_id = card.record_id
     if record_id is None or record_id in taken:
-        record_id = records.new_id(str(fields.get("name", "contact")), taken.__contains__)
+        record_id = labels.new_id(str(fields.get("name", "contact")), taken.__contains__)
     record = {"id": record_id, "kind": fields.get("kind") or kind or "other", **fields}
     record["added_by"] = card.added_by if card.added_by in handles else owner
     record["updated"] = now

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..core import merge, policy, records, schema
 from ..core.cards.model import ORGANISATION_KINDS
-from ..core.merge import AncestorOursTheirs, FieldConflict
+from ..core.fieldmerge import AncestorOursTheirs, FieldConflict
 from ..core.values import (
     DEFAULT_REGION,
     email_key,

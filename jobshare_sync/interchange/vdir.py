@@ -38,7 +38,8 @@ from typing import Any
 from .. import validation, workspace
 from ..conflicts import save_merge_state
 from ..core import cards, merge, policy, schema
-from ..core.merge import AncestorOursTheirs, MergeResult, RecordMerge
+from ..core.fieldmerge import AncestorOursTheirs
+from ..core.merge import MergeResult, RecordMerge
 from ..errors import InterchangeError
 from ..store import Store, write_atomically
 from ..sync import check_can_merge

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core import cards, policy, records, schema
+from ..core import cards, labels, policy, records, schema
 from ..core.values import parse_instant, word_key
 from ..errors import InterchangeError
 from ..store import Store
@@ -202,7 +202,7 @@ class FolderReader:
                 record_id, ours = found.record_id, self.contacts[found.record_id]
             elif record_id is None or record_id in self.taken:
                 name_of = str(card.fields.get("name", "contact"))
-                record_id = records.new_id(name_of, self.taken.__contains__)
+                record_id = labels.new_id(name_of, self.taken.__contains__)
             self.taken.add(record_id)
         theirs = self._theirs(card, raw, record_id, ours)
         if theirs is None:

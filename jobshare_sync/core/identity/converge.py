@@ -16,15 +16,8 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..merge import (
-    AncestorOursTheirs,
-    Notice,
-    RecordConflict,
-    RecordMerge,
-    Validate,
-    VirtualBase,
-    merge_record,
-)
+from ..fieldmerge import AncestorOursTheirs, VirtualBase
+from ..merge import Notice, RecordConflict, RecordMerge, Validate, merge_record
 from ..values import DEFAULT_REGION
 from .aliases import Settled, alias_path, canon, is_alias, settle_aliases
 from .combining import carry_into_survivor, contact_rules

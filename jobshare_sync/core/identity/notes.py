@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..merge import merge_text
+from ..fieldmerge import merge_text
 
 HEADER_RE = re.compile(
     r"^From contacts/(?P<id>[a-z0-9][a-z0-9-]{0,63})"
