@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .core import records, rules, schema, values
+from .core import crosscheck, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
 from .errors import (
@@ -48,7 +48,7 @@ class FileCheck:
     """One record file's own problems and the facts the checks across records need."""
 
     problems: tuple[Problem, ...]
-    facts: schema.Facts | None  # None when the file does not parse
+    facts: crosscheck.Facts | None  # None when the file does not parse
 
 
 def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) -> FileCheck:
@@ -68,7 +68,7 @@ def check_file(label: Label, raw: bytes, region: str = values.DEFAULT_REGION) ->
     except RecordError as e:
         return FileCheck((Problem(label.path, e.line, "", e.reason),), None)
     problems = problems_of(loaded)
-    return FileCheck(tuple(problems), schema.facts_of(label, loaded, region))
+    return FileCheck(tuple(problems), crosscheck.facts_of(label, loaded, region))
 
 
 CACHE_FORMAT = 2  # the shape of the cached facts (2: with duplicate matching and aliases)
@@ -184,7 +184,7 @@ def _from_cache(entry: tuple[Any, ...]) -> FileCheck:
     problems, facts = entry[STAT_FIELDS + 1], entry[STAT_FIELDS + 2]
     return FileCheck(
         tuple(Problem(*p) for p in problems),
-        schema.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])), *facts[2:4])
+        crosscheck.Facts(tuple(map(tuple, facts[0])), tuple(map(tuple, facts[1])), *facts[2:4])
         if facts is not None
         else None,
     )
@@ -208,7 +208,7 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
     if not wanted:
         report.problems.extend(Problem(s.path, None, "", s.reason) for s in skipped)
     chosen = _chosen_files(wanted, report)
-    facts: dict[Label, schema.Facts] = {}
+    facts: dict[Label, crosscheck.Facts] = {}
     for label in sorted(chosen or entries):
         try:
             if label in chosen and label not in entries:
@@ -231,7 +231,7 @@ def validate(store: Store | None, paths: Iterable[str] = ()) -> ValidationReport
     unreadable = {label.id for label in entries if label.folder == "contacts"} - {
         label.id for label in facts
     }
-    cross = schema.cross_record_problems(facts, handles, region, unreadable=unreadable)
+    cross = crosscheck.cross_record_problems(facts, handles, region, unreadable=unreadable)
     if chosen:
         cross = [p for p in cross if p.path in {label.path for label in chosen}]
     report.problems.extend(cross)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from jobshare_sync.core import records, schema
+from jobshare_sync.core import crosscheck, records, schema
 from jobshare_sync.core.records import FOLDERS, Label, Loaded
 from jobshare_sync.errors import RecordError
 
@@ -29,7 +29,7 @@ EXPECTED: dict[str, str] = json.loads((INVALID / "expected.json").read_text("utf
 INVALID_NAME_MESSAGE = (
     "file name is not a valid record id: use lower-case letters, digits and dashes"
 )
-# a slug of the name, then a 4-character random suffix (see records.new_id)
+# a slug of the name, then a 4-character random suffix (see labels.new_id)
 ID_WITH_SUFFIX = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*-[a-z2-9]{4}$")
 
 # a referral's status changes: (previous, status) -> who may make the change
@@ -117,7 +117,7 @@ def test_record_is_canonical(repo: str, rel: str) -> None:
 
 @pytest.mark.parametrize("repo", REPOS)
 def test_no_cross_record_problems_or_warnings(repo: str) -> None:
-    problems = schema.cross_record_problems(load_repo(repo), HANDLES)
+    problems = crosscheck.cross_record_problems(load_repo(repo), HANDLES)
     assert [str(p) for p in problems] == []
 
 
