@@ -24,8 +24,9 @@ from .core.schema import ValidationReport
 if TYPE_CHECKING:
     from .core.diff import FieldChange
     from .drivers import DoctorReport, SetupResult
+    from .history import CommitChanges, CommitInfo
     from .referrals import InboxItem, LedgerRow
-    from .review import Change, CommitChanges, CommitInfo, Incoming, Version
+    from .review import Change, Incoming, Version
 
 
 # C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates

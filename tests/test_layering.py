@@ -250,4 +250,3 @@ def test_every_package_is_installed() -> None:
         for path in (ROOT / "jobshare_sync").rglob("__init__.py")
     }
     assert found <= listed, sorted(found - listed)
-

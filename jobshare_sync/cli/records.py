@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .. import reading, referrals, render, review, validation, workspace
+from .. import history, reading, referrals, render, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
 from ..errors import JobshareError, ReferralError
@@ -359,9 +359,9 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
       jobshare show HEAD~1
     """
     store = open_store(ctx)
-    target = review.show_target(store, label)
+    target = history.show_target(store, label)
     if not isinstance(target, Label):
-        shown = review.show_commit(store, target)
+        shown = history.show_commit(store, target)
         if as_json:
             click.echo(render.envelope("show", shown.to_json()))
         else:

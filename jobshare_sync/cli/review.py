@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import render, review
+from .. import history, render, review
 from .base import finish, open_store, output_options, page, progress, quiet, use_color
 
 
@@ -99,8 +99,8 @@ def log(
       jobshare log contacts/acme-recruiting-7k2q --json
     """
     store = open_store(ctx)
-    followed = review.parse_log_label(store, label) if label is not None else None
-    entries = review.log(store, followed, limit)
+    followed = history.parse_log_label(store, label) if label is not None else None
+    entries = history.log(store, followed, limit)
     if as_json:
         click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
     elif entries:
