@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .. import drivers, owner, render
+from .. import drivers, owner, render, reviewtext
 from ..store import CONFIG_FILE
 from .base import (
     closest_command,
@@ -65,7 +65,7 @@ def git_setup(ctx: click.Context, hook: bool, as_json: bool) -> None:
         extra = {"hook": installed} if hook else {}
         click.echo(render.envelope("git-setup", {**result.to_json(), **extra}))
     else:
-        click.echo(render.git_setup(result))
+        click.echo(reviewtext.git_setup(result))
         if installed is not None:
             click.echo(installed)
 
@@ -87,7 +87,7 @@ def doctor(ctx: click.Context, as_json: bool, color: str) -> None:
         click.echo(render.envelope("doctor", report.to_json()))
     else:
         painted = use_color(color)
-        click.echo(render.doctor(report, painted), color=painted)
+        click.echo(reviewtext.doctor(report, painted), color=painted)
     finish(0 if report.ok else 1)
 
 
@@ -104,7 +104,7 @@ def textconv(path: str) -> None:
       git config diff.jobshare.textconv "jobshare textconv"
     """
     version, raw = drivers.textconv_version(path)
-    click.echo(render.textconv(version, raw).encode("utf-8"), nl=False)
+    click.echo(reviewtext.textconv(version, raw).encode("utf-8"), nl=False)
 
 
 @click.command("help")

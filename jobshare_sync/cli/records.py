@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .. import history, reading, referrals, render, validation, workspace
+from .. import history, reading, referrals, render, reviewtext, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
 from ..errors import JobshareError, ReferralError
@@ -366,7 +366,7 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
             click.echo(render.envelope("show", shown.to_json()))
         else:
             painted = use_color(color)
-            page(render.commit_changes(shown, painted), painted)
+            page(reviewtext.commit_changes(shown, painted), painted)
         return
     asked, target = target, reading.follow_alias(store, target)
     if target != asked and not as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import history, render, review
+from .. import history, render, review, reviewtext
 from .base import finish, open_store, output_options, page, progress, quiet, use_color
 
 
@@ -67,9 +67,9 @@ def diff(
         payload = result.stat() if stat else result.to_json()
         click.echo(render.envelope("diffstat" if stat else "diff", payload))
     elif stat:
-        page(render.change_stat(result.stat(), result.old, result.new, painted), painted)
+        page(reviewtext.change_stat(result.stat(), result.old, result.new, painted), painted)
     elif result.changes:
-        page(render.record_changes(result.changes, painted), painted)
+        page(reviewtext.record_changes(result.changes, painted), painted)
     else:
         click.echo(f"no record changes ({result.old} → {result.new})", err=True)
     finish(1 if exit_code and result.changes else 0)
@@ -105,7 +105,7 @@ def log(
         click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
     elif entries:
         painted = use_color(color)
-        page(render.history(entries, painted), painted)
+        page(reviewtext.history(entries, painted), painted)
     elif limit != 0:
         click.echo(f"no commit changed {followed}" if followed else "no commits yet", err=True)
 
@@ -131,7 +131,7 @@ def incoming(ctx: click.Context, friend_name: str, as_json: bool, color: str) ->
         click.echo(render.envelope("incoming", found.to_json()))
     else:
         painted = use_color(color)
-        page(render.incoming(found, painted), painted)
+        page(reviewtext.incoming(found, painted), painted)
 
 
 COMMANDS = (incoming, diff, log)
