@@ -35,10 +35,12 @@ SERVICES = [
     "conflicts",
     "referrals",
     "review",
+    "history",
     "identity",
     "drivers",
     "demo",
     "render",
+    "reviewtext",
     "interchange",
     "private",
 ]
@@ -250,3 +252,27 @@ def test_every_package_is_installed() -> None:
         for path in (ROOT / "jobshare_sync").rglob("__init__.py")
     }
     assert found <= listed, sorted(found - listed)
+
+
+# DESIGN section 9 and STYLE.md "Small modules": no module passes about 500 lines.
+MAX_LINES = 500
+
+
+def too_long(root: Path = SOURCE) -> list[str]:
+    """Every module under `root` longer than MAX_LINES, as "name: N lines"."""
+    found = []
+    for module in modules(root):
+        count = len(module.path.read_text(encoding="utf-8").splitlines())
+        if count > MAX_LINES:
+            found.append(f"{module.name or PACKAGE}: {count} lines")
+    return found
+
+
+def test_every_module_is_small() -> None:
+    assert too_long() == []
+
+
+def test_a_long_module_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
+    (tmp_path / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    assert too_long(tmp_path) == [f"long: {MAX_LINES + 1} lines"]
