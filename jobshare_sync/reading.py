@@ -13,10 +13,7 @@ from typing import Any
 
 from .core import identity, labels, records
 from .core.records import FOLDERS, Label
-from .errors import (
-    LabelError,
-    RecordError,
-)
+from .errors import LabelError, RecordError
 from .store import Store
 
 

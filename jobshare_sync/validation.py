@@ -20,10 +20,7 @@ from . import __version__
 from .core import crosscheck, records, rules, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .core.schema import Problem, ValidationReport
-from .errors import (
-    InvalidRecordError,
-    RecordError,
-)
+from .errors import InvalidRecordError, RecordError
 from .store import StatKey, Store, blob_id, write_atomically
 
 

@@ -20,12 +20,7 @@ from typing import Any
 from . import owner as ownership
 from .core import identity, labels, normal, records, schema, values
 from .core.records import FOLDERS, Label, Loaded
-from .errors import (
-    InvalidRecordError,
-    NotARepositoryError,
-    RecordError,
-    RepositoryStateError,
-)
+from .errors import InvalidRecordError, NotARepositoryError, RecordError, RepositoryStateError
 from .reading import aliases_of, find_label, follow_alias, id_in_use, read_worktree_record
 from .store import CONFIG_FILE, GITKEEP, Store, write_atomically
 from .validation import check_bytes, owner_region, require_valid

@@ -7,12 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from copy import deepcopy
 
-from .fieldmerge import (
-    MISSING,
-    _canon,
-    _get,
-    _rank,
-)
+from .fieldmerge import MISSING, _canon, _get, _rank
 from .merge import CHOICES, STRATEGIES, Record, RecordConflict, Versions
 
 
