@@ -256,7 +256,9 @@ def resolve(
                 _take_field(item, field_name, side or "ours")
             else:
                 conflict = _conflict_from_state(item)
-                _set_record(item, merge.resolve_conflict(conflict, side or "ours"))
+                _set_record(
+                    item, merge.resolve_conflict(conflict, side or "ours", None, _rules(item))
+                )
             done.append(item["label"] + (f":{field_name}" if field_name else ""))
         _save(store, state)
     return done
@@ -343,7 +345,13 @@ def _take_field(item: dict[str, Any], name: str, side: str) -> None:
             f"{item['label']} has no field conflicts ({item['reason']}): resolve the whole record"
         )
     conflict = _conflict_from_state(item)
-    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name]))
+    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name], _rules(item)))
+
+
+def _rules(item: dict[str, Any]) -> dict[str, str]:
+    """The x-merge rules of a conflict's record: its fixed fields stay ours whichever
+    side a resolution takes (DESIGN section 3)."""
+    return schema.merge_rules(str(item["label"]).split("/", 1)[0])
 
 
 def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None) -> None:

@@ -201,7 +201,9 @@ def merge_friend(
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     candidates, not_records = gather(store, bases, ours, theirs, owners)
-    items, outcome.skipped = policy.drop_unmergeable(candidates, not_records)
+    items, outcome.skipped = policy.drop_unmergeable(
+        candidates, not_records, own_handle=store.handle
+    )
     result = merge.merge_records(
         items,
         policy.rules_for,
@@ -327,12 +329,14 @@ def gather(
         mine = read(ours_tree, label)
         stale_theirs = mine is None and their_data is not None
         stale_ours = their_data is None and mine is not None
+        in_my_name = stale_theirs and policy.in_your_name(name, their_data, store.handle)
         candidates.append(
             Candidate(
                 name,
                 AncestorOursTheirs(base, mine, their_data),
                 stale_theirs=stale_theirs and owners.held(name, _added_by(their_data), their_oid),
                 stale_ours=stale_ours and owners.held(name, _added_by(mine), our_oid),
+                held_by_you=bool(in_my_name) and owners.deleted(name, store.handle),
             )
         )
     return candidates, not_records
@@ -353,7 +357,7 @@ def gather_facts(
         record.label
         for record in result.records
         if any(notice.kind == "kept-deleted" for notice in record.notices)
-        and owners.deleted(record.label, _added_by(items[record.label].base))
+        and owners.deleted(record.label, _added_by(_held(items[record.label])))
     }
     ours_tree = ours.tree if ours is not None else None
     our_contacts = {
@@ -362,6 +366,12 @@ def gather_facts(
         if store.blob_id_at(ours_tree, f"contacts/{client}.yaml") is not None
     }
     return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts))
+
+
+def _held(versions: Versions) -> dict[str, Any] | None:
+    """Ours where we hold the record (its fixed fields are the ones that count), else
+    the base."""
+    return versions.ours if versions.ours is not None else versions.base
 
 
 def _added_by(record: Mapping[str, Any] | None) -> Any:

@@ -53,7 +53,7 @@ class InitResult:
     region: str | None = None  # the owner's default region for phone numbers
 
 
-HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}\Z")
 
 
 def init_repository(

@@ -45,10 +45,28 @@ class Candidate:
     problem: str | None = None  # why their version cannot be merged (parse, schema, size)
     stale_theirs: bool = False  # ours lacks it; theirs is a copy its owner held, then deleted
     stale_ours: bool = False  # theirs lacks it; ours is a copy its owner held, then deleted
+    held_by_you: bool = False  # your own branch held the record once (you added it)
+
+
+AUTHOR_FIELDS = {"contacts": ("added_by",), "referrals": ("added_by", "from")}
+
+
+def in_your_name(label: str, record: Record | None, own_handle: str | None) -> str | None:
+    """The author field (`added_by`, a referral's `from`) of a record that names the
+    user, or None. A friend cannot add a record in the user's name (DESIGN section 3)."""
+    if record is None or own_handle is None:
+        return None
+    for key in AUTHOR_FIELDS.get(label.split("/", 1)[0], ()):
+        if record.get(key) == own_handle:
+            return key
+    return None
 
 
 def drop_unmergeable(
-    candidates: Iterable[Candidate], not_records: Iterable[Skipped] = ()
+    candidates: Iterable[Candidate],
+    not_records: Iterable[Skipped] = (),
+    *,
+    own_handle: str | None = None,
 ) -> tuple[list[tuple[str, Versions]], list[Skipped]]:
     """The records to merge as (label, versions), and what was left out with the reason.
 
@@ -62,6 +80,9 @@ def drop_unmergeable(
       such a copy would bring the record back for good, to its owner too, and no proof
       of the deletion would be left anywhere. So their stale copy is dropped, and ours
       counts as untouched (the base), so that their deletion applies.
+    - A record new to us whose author (`added_by`, a referral's `from`) is the user
+      (`own_handle`), which the user's own branch never held: nobody adds a record in
+      the user's name. Refused and reported, never merged.
     """
     skipped = list(not_records)
     items: list[tuple[str, Versions]] = []
@@ -71,6 +92,14 @@ def drop_unmergeable(
             skipped.append(Skipped(f"{candidate.label}.yaml", candidate.problem))
             continue
         if ours is None and theirs is not None and candidate.stale_theirs:
+            continue
+        forged = in_your_name(candidate.label, theirs, own_handle)
+        if ours is None and base is None and forged and not candidate.held_by_you:
+            reason = (
+                f"{forged}: names you ({own_handle!r}), but you never added this record: "
+                "nobody can add a record in your name"
+            )
+            skipped.append(Skipped(f"{candidate.label}.yaml", reason))
             continue
         if theirs is None and ours is not None and candidate.stale_ours:
             base = ours
@@ -143,7 +172,7 @@ def apply_strategy(result: MergeResult, strategy: str) -> int:
         conflict = record.conflict
         if conflict is None:
             continue
-        data = merge.resolve_by_strategy(conflict, strategy)
+        data = merge.resolve_by_strategy(conflict, strategy, rules_for(record.label))
         if data is not None and validate(record.label, data):
             continue
         ours = conflict.versions.ours
