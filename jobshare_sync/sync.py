@@ -16,6 +16,7 @@ from here too).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -202,7 +203,11 @@ def merge_friend(
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     candidates, not_records = gather(store, bases, ours, theirs, owners)
     items, outcome.skipped = policy.drop_unmergeable(
-        candidates, not_records, own_handle=store.handle
+        # the real clock, never a pinned one (JOBSHARE_NOW): what is plausible is physical
+        candidates,
+        not_records,
+        own_handle=store.handle,
+        now=dt.datetime.now(dt.UTC),
     )
     result = merge.merge_records(
         items,
@@ -351,21 +356,27 @@ def gather_facts(
     late: list[str],
 ) -> Facts:
     """What the policy needs to know of the repositories, for the records it concerns:
-    which records the merge kept against a friend's deletion their owner has made too,
-    the late deletions, and which clients of the merged referrals we hold."""
-    owner_deleted = {
-        record.label
-        for record in result.records
-        if any(notice.kind == "kept-deleted" for notice in record.notices)
-        and owners.deleted(record.label, _added_by(_held(items[record.label])))
-    }
+    which records the merge kept against a friend's deletion their owner has made too
+    (in a version the owner held, or edited since), the late deletions, and which clients of the merged referrals we hold."""
     ours_tree = ours.tree if ours is not None else None
+    owner_deleted, edited = set(), {}
+    for record in result.records:
+        if not any(notice.kind == "kept-deleted" for notice in record.notices):
+            continue
+        author = _added_by(_held(items[record.label]))
+        if not owners.deleted(record.label, author):
+            continue
+        our_oid = store.blob_id_at(ours_tree, f"{record.label}.yaml")
+        if owners.held(record.label, author, our_oid):
+            owner_deleted.add(record.label)
+        else:  # edited after the owner deleted it: a modify/delete conflict
+            edited[record.label] = items[record.label]
     our_contacts = {
         client
         for client in policy.clients_named(result)
         if store.blob_id_at(ours_tree, f"contacts/{client}.yaml") is not None
     }
-    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts))
+    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited)
 
 
 def _held(versions: Versions) -> dict[str, Any] | None:

@@ -10,12 +10,13 @@ the pull gathered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import merge, schema
-from .merge import AncestorOursTheirs, MergeResult, RecordMerge
+from . import merge, schema, values
+from .merge import AncestorOursTheirs, MergeResult, RecordConflict, RecordMerge
 from .records import ID_RE, Label, Skipped
 
 Record = dict[str, Any]
@@ -62,11 +63,49 @@ def in_your_name(label: str, record: Record | None, own_handle: str | None) -> s
     return None
 
 
+PLAUSIBLE_AHEAD = dt.timedelta(days=1)  # how far a friend's clock may run ahead of ours
+
+
+def _date_times(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every date-time in a record, as (JSON pointer, text), depth first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _date_times(item, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _date_times(item, f"{pointer}/{i}")
+    elif isinstance(value, str) and "T" in value and values.parse_instant(value) is not None:
+        yield pointer, value
+
+
+def implausible_time(versions: Versions, now: dt.datetime) -> str | None:
+    """Why their version holds a date-time more than a day ahead of `now` (the clock of
+    the machine receiving it) that neither the base nor ours holds already, or None.
+    Such a time would win `max` and `--strategy newest` for good (DESIGN section 3)."""
+    base, ours, theirs = versions
+    held = {text for side in (base, ours) for _, text in _date_times(side)}
+    limit = now + PLAUSIBLE_AHEAD
+    for pointer, text in _date_times(theirs):
+        when = values.parse_instant(text)
+        if text not in held and when is not None and when > limit:
+            return (
+                f"{pointer.lstrip('/')}: {values.shorten(text)!r} is more than a day ahead of "
+                "this machine's clock: refused as implausible"
+            )
+    return None
+
+
+def _refused_before(base: Record | None, now: dt.datetime) -> bool:
+    """Whether a base version is one that `implausible_time` refused when it came."""
+    return implausible_time(AncestorOursTheirs(None, None, base), now) is not None
+
+
 def drop_unmergeable(
     candidates: Iterable[Candidate],
     not_records: Iterable[Skipped] = (),
     *,
     own_handle: str | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[list[tuple[str, Versions]], list[Skipped]]:
     """The records to merge as (label, versions), and what was left out with the reason.
 
@@ -83,6 +122,9 @@ def drop_unmergeable(
     - A record new to us whose author (`added_by`, a referral's `from`) is the user
       (`own_handle`), which the user's own branch never held: nobody adds a record in
       the user's name. Refused and reported, never merged.
+    - Their version with a date-time more than a day ahead of `now` that we do not
+      hold already (`implausible_time`): refused and reported, as if they had not
+      touched the record.
     """
     skipped = list(not_records)
     items: list[tuple[str, Versions]] = []
@@ -101,6 +143,12 @@ def drop_unmergeable(
             )
             skipped.append(Skipped(f"{candidate.label}.yaml", reason))
             continue
+        ahead = implausible_time(candidate.versions, now) if now is not None else None
+        if ahead is not None:
+            skipped.append(Skipped(f"{candidate.label}.yaml", ahead))
+            continue
+        if ours is None and now is not None and _refused_before(base, now):
+            base = None  # we never took it: their corrected version is an addition
         if theirs is None and ours is not None and candidate.stale_ours:
             base = ours
         items.append((candidate.label, AncestorOursTheirs(base, ours, theirs)))
@@ -122,6 +170,10 @@ class Facts:
     late_deletions: tuple[str, ...] = ()
     # the ids, among the clients the merged referrals name, of contacts we hold
     our_contacts: frozenset[str] = frozenset()
+    # records the merge kept although the friend deleted them, whose owner's branch shows
+    # the deletion, but which we hold in a version the owner never held (edited since):
+    # label -> the three versions, for a modify/delete conflict
+    edited_since_deleted: Mapping[str, Versions] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,21 +188,32 @@ class Decided:
 def apply_policy(result: MergeResult, facts: Facts, *, strategy: str | None = None) -> Decided:
     """Apply, in this order: relayed deletions, late deletions, the strategy (if any),
     and referrals without a client. `result` is changed in place and returned."""
-    apply_relayed_deletions(result, facts.owner_deleted)
+    apply_relayed_deletions(result, facts.owner_deleted, facts.edited_since_deleted)
     add_late_deletions(result, facts.late_deletions)
     resolved = apply_strategy(result, strategy) if strategy is not None else 0
     skipped = skip_referrals_without_client(result, facts.our_contacts)
     return Decided(result, skipped, resolved)
 
 
-def apply_relayed_deletions(result: MergeResult, owner_deleted: Iterable[str]) -> None:
+def apply_relayed_deletions(
+    result: MergeResult,
+    owner_deleted: Iterable[str],
+    edited_since_deleted: Mapping[str, Versions] | None = None,
+) -> None:
     """A friend may delete only the records they added (section 3); a deletion relayed
     by another friend is kept. It applies when the owner's own branch shows it: such a
-    kept record is removed, so that the network converges."""
+    kept record is removed, so that the network converges. But only to a version the
+    owner held before deleting it: one edited since (`edited_since_deleted`) meets the
+    deletion as a modify/delete conflict, as it would when pulling the owner directly,
+    so that no pull order makes an edit silently disappear."""
     proven = set(owner_deleted)
+    edited = edited_since_deleted or {}
     for i, record in enumerate(result.records):
         kept = any(notice.kind == "kept-deleted" for notice in record.notices)
-        if kept and record.label in proven:
+        if kept and record.label in edited:
+            conflict = RecordConflict(record.label, "modify-delete", [], edited[record.label], None)
+            result.records[i] = RecordMerge(record.label, "conflict", None, conflict)
+        elif kept and record.label in proven:
             result.records[i] = RecordMerge(record.label, "removed", None)
 
 
