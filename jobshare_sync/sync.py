@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from .conflicts import merge_in_progress, merge_status, save_merge_state
-from .core import merge, policy, schema
+from .core import merge, policy, rules, schema, values
 from .core.merge import AncestorOursTheirs, MergeResult
 from .core.policy import Candidate, Facts, Versions
 from .core.records import Label, Skipped
@@ -52,6 +52,7 @@ from .friends import (
     remove_friend,
 )
 from .store import Commit, FileContent, Store
+from .workspace import now
 
 __all__ = [
     "FRIEND_SECTION",
@@ -203,11 +204,11 @@ def merge_friend(
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     candidates, not_records = gather(store, bases, ours, theirs, owners)
     items, outcome.skipped = policy.drop_unmergeable(
-        # the real clock, never a pinned one (JOBSHARE_NOW): what is plausible is physical
         candidates,
         not_records,
         own_handle=store.handle,
-        now=dt.datetime.now(dt.UTC),
+        now=_clock(),
+        theirs_handle=outcome.handle,
     )
     result = merge.merge_records(
         items,
@@ -230,6 +231,15 @@ def merge_friend(
     if not dry_run:
         write(store, outcome, ours, theirs)
     return outcome
+
+
+def _clock() -> dt.datetime:
+    """What this machine takes for now, to judge a friend's times by: the later of its
+    clock and a clock pinned by JOBSHARE_NOW (a pinned clock never makes a plausible
+    time look implausible)."""
+    real = dt.datetime.now(dt.UTC)
+    pinned = values.parse_instant(now())
+    return max(real, pinned) if pinned is not None else real
 
 
 def _their_side(store: Store, friend: Friend) -> tuple[Commit, Pulled]:
@@ -342,9 +352,42 @@ def gather(
                 stale_theirs=stale_theirs and owners.held(name, _added_by(their_data), their_oid),
                 stale_ours=stale_ours and owners.held(name, _added_by(mine), our_oid),
                 held_by_you=bool(in_my_name) and owners.deleted(name, store.handle),
+                **_confirmed_entries(store, owners, label, base, mine, their_data),
             )
         )
     return candidates, not_records
+
+
+def _confirmed_entries(
+    store: Store,
+    owners: OwnerBranches,
+    label: Label,
+    base: dict[str, Any] | None,
+    mine: dict[str, Any] | None,
+    theirs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The history entries of a referral on the branches (ours, a friend's as fetched)
+    of the handles that its entries new in `theirs` name, which confirm a relayed entry,
+    and the handles whose branch nobody here can read: the `confirmed` and
+    `unverifiable` of a Candidate."""
+    if label.folder != "referrals" or theirs is None:
+        return {}
+    held = [e for side in (base, mine) if side is not None for e in rules.history_entries(side)]
+    authors = {e.get("by") for e in rules.history_entries(theirs) if e not in held}
+    found: list[dict[str, Any]] = []
+    unverifiable = set()
+    for author in sorted(a for a in authors if isinstance(a, str)):
+        tip = owners.tips.get(author)
+        if tip is None:
+            unverifiable.add(author)
+            continue
+        oid = store.blob_id_at(store.commit(tip).tree, label.path)
+        try:
+            data = store.load(label, oid).data if oid is not None else None
+        except RecordError:
+            continue
+        found += rules.history_entries(data) if isinstance(data, dict) else []
+    return {"confirmed": tuple(found), "unverifiable": frozenset(unverifiable)}
 
 
 def gather_facts(

@@ -6,12 +6,28 @@ line over real repositories, and the pure steps directly."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from conftest import clone_friend, jobshare
-from test_sync import T1, assert_clean, commit, conflicts_json, contact, edit, labels, ok, pair
+import pytest
+from conftest import clone_friend, git, jobshare
+from test_sync import (
+    T1,
+    T2,
+    assert_clean,
+    commit,
+    conflicts_json,
+    contact,
+    edit,
+    labels,
+    ok,
+    pair,
+    read,
+    referral,
+    write,
+)
 
 from jobshare_sync.core.merge import AncestorOursTheirs, MergeResult, Notice, RecordMerge
-from jobshare_sync.core.policy import apply_relayed_deletions
+from jobshare_sync.core.policy import apply_relayed_deletions, history_refusal
 
 # --- a relayed deletion never removes a later edit ------------------------------------
 
@@ -74,3 +90,112 @@ def test_policy_turns_an_edit_since_the_deletion_into_a_conflict() -> None:
     ]
     [conflict] = result.conflicts
     assert conflict.reason == "modify-delete" and conflict.versions == versions
+
+
+# --- a referral's history is append-only and written by its authors -------------------
+
+OPEN = {"at": T1, "by": "bob", "status": "open"}
+NOTE = {"at": T1, "by": "alice", "status": "open", "previous": "open", "note": "Maybe."}
+DECLINED = {"at": T2, "by": "alice", "status": "declined", "previous": "open"}
+
+
+def _referred(tmp_path: Path) -> tuple[Path, Path]:
+    alice, bob = pair(tmp_path, contact("client-co"))
+    write(bob, "referrals/r1", referral())
+    commit(bob)
+    ok("pull", "bob", cwd=alice)
+    return alice, bob
+
+
+def _forge(bob: Path, **fields: Any) -> None:
+    """bob's branch says something with plain git (jobshare commit would refuse it)."""
+    write(bob, "referrals/r1", referral(**fields))
+    git("commit", "-qam", "forged", cwd=bob)
+
+
+def test_a_declined_in_your_name_is_refused_and_the_inbox_keeps_it(tmp_path: Path) -> None:
+    alice, bob = _referred(tmp_path)
+    history = [*referral()["history"], DECLINED]
+    _forge(bob, status="declined", updated=T2, history=history)
+    result = jobshare("pull", "bob", cwd=alice)
+    assert result.exit_code == 0, result.output
+    assert "referrals/r1.yaml" in result.output and "refused as forged" in result.output
+    assert read(alice, "referrals/r1") == referral()
+    assert "r1" in ok("inbox", cwd=alice)
+    ok("validate", cwd=alice)
+    assert_clean(alice)
+
+
+def test_a_pull_never_drops_or_rewrites_an_entry(tmp_path: Path) -> None:
+    alice, bob = _referred(tmp_path)
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    edit(alice, "referrals/r1", history=[*referral()["history"], NOTE], updated=T1)
+    commit(alice)
+    ok("pull", "alice", cwd=bob)
+    assert read(bob, "referrals/r1")["history"][-1] == NOTE
+    reasons = [
+        "history: drops or rewrites the entry 'open' by 'alice'",
+        "the branch of 'alice' does not show it: refused as forged",
+    ]
+    for history in ([referral()["history"][0]], [referral()["history"][0], NOTE | {"note": "No."}]):
+        _forge(bob, history=history, updated=T2)
+        result = jobshare("pull", "bob", cwd=alice)
+        assert result.exit_code == 0, result.output
+        # the first pull refuses the drop; the second sees the rewritten entry as new
+        assert reasons.pop(0) in result.output
+        assert read(alice, "referrals/r1")["history"][-1] == NOTE
+        ok("validate", cwd=alice)
+
+
+def test_a_history_that_breaks_the_rules_is_skipped_and_commit_refuses_it(
+    tmp_path: Path,
+) -> None:
+    alice, bob = _referred(tmp_path)
+    accepted = {"at": T2, "by": "bob", "status": "accepted", "previous": "open"}
+    # bob accepts his own referral: the rules say no
+    write(
+        bob, "referrals/r1", referral(status="accepted", history=[*referral()["history"], accepted])
+    )
+    refused = jobshare("commit", "-m", "self", cwd=bob)
+    assert refused.exit_code != 0 and "it is bob's own referral" in refused.output
+    git("commit", "-qam", "self", cwd=bob)
+    result = jobshare("pull", "bob", cwd=alice)
+    assert result.exit_code == 0, result.output
+    assert "it is bob's own referral" in result.output
+    assert read(alice, "referrals/r1") == referral()
+    ok("validate", cwd=alice)
+
+
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs", "confirmed", "unverifiable", "refused"),
+    [
+        # a new entry by the friend: fine
+        ([OPEN], [OPEN], [OPEN, NOTE | {"by": "bob"}], [], [], False),
+        # in someone else's name, not on their branch: forged
+        ([OPEN], [OPEN], [OPEN, NOTE], [], [], True),
+        # ... unless their own branch shows it (relayed)
+        ([OPEN], [OPEN], [OPEN, NOTE], [NOTE], [], False),
+        # ... or nobody here can read their branch (only a signature could tell)
+        ([OPEN], [OPEN], [OPEN, NOTE], [], ["alice"], False),
+        # an entry we hold already
+        ([OPEN], [OPEN, NOTE], [OPEN, NOTE], [], [], False),
+        # dropped from the shared history
+        ([OPEN, NOTE], [OPEN, NOTE], [OPEN], [], [], True),
+        # a new referral whose first entry is by the friend
+        (None, None, [OPEN], [], [], False),
+    ],
+)
+def test_history_refusal_table(
+    base: list[Any] | None,
+    ours: list[Any] | None,
+    theirs: list[Any],
+    confirmed: list[Any],
+    unverifiable: list[str],
+    refused: bool,
+) -> None:
+    def side(history: list[Any] | None) -> dict[str, Any] | None:
+        return None if history is None else referral(history=history)
+
+    versions = AncestorOursTheirs(side(base), side(ours), side(theirs))
+    why = history_refusal("referrals/r1", versions, "bob", confirmed, unverifiable)
+    assert (why is not None) == refused, why

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import merge, schema, values
+from . import merge, rules, schema, values
 from .merge import AncestorOursTheirs, MergeResult, RecordConflict, RecordMerge
-from .records import ID_RE, Label, Skipped
+from .records import ID_RE, Label, Loaded, Skipped
 
 Record = dict[str, Any]
 Versions = AncestorOursTheirs[Record | None]
@@ -47,6 +47,12 @@ class Candidate:
     stale_theirs: bool = False  # ours lacks it; theirs is a copy its owner held, then deleted
     stale_ours: bool = False  # theirs lacks it; ours is a copy its owner held, then deleted
     held_by_you: bool = False  # your own branch held the record once (you added it)
+    # history entries of this referral found on the branches of the handles that the
+    # entries new in theirs name (a relayed entry is confirmed by its author's branch)
+    confirmed: tuple[Record, ...] = ()
+    # the handles among those whose branch no one can read here (not the user, no friend
+    # pinned to them): their entries are taken on the friend's word, the rules still apply
+    unverifiable: frozenset[str] = frozenset()
 
 
 AUTHOR_FIELDS = {"contacts": ("added_by",), "referrals": ("added_by", "from")}
@@ -95,6 +101,80 @@ def implausible_time(versions: Versions, now: dt.datetime) -> str | None:
     return None
 
 
+def history_refusal(
+    label: str,
+    versions: Versions,
+    theirs_handle: str | None,
+    confirmed: Iterable[Record] = (),
+    unverifiable: Iterable[str] = (),
+) -> str | None:
+    """Why a friend's version of a referral must not be merged for its history, or None
+    (DESIGN section 6: a history is append-only and written by its authors).
+
+    - An entry of the base (the history both sides shared) missing from theirs: they
+      dropped or rewrote it.
+    - An entry new in theirs (in neither the base nor ours) by someone else than the
+      friend (`theirs_handle`), unless the same entry is on that person's own branch
+      (`confirmed`): a forged entry, a "declined" in the user's name say. Entries by
+      people whose branch cannot be read here (`unverifiable`) only a signature could
+      prove: they are taken, and the rules still apply to them.
+    - A history the referral rules reject (`rules.history_problems`).
+    """
+    base, ours, theirs = versions
+    if not label.startswith("referrals/") or theirs is None:
+        return None
+    theirs_entries = rules.history_entries(theirs)
+    for entry in rules.history_entries(base) if base is not None else []:
+        if entry not in theirs_entries and not _lost_race(entry, theirs_entries):
+            return f"history: drops or rewrites the entry {_entry_text(entry)}"
+    held = [e for side in (base, ours) if side is not None for e in rules.history_entries(side)]
+    confirmed = list(confirmed)
+    for entry in theirs_entries:
+        if entry in held or entry.get("by") == theirs_handle or entry in confirmed:
+            continue
+        if entry.get("by") in set(unverifiable):
+            continue
+        return (
+            f"history: the entry {_entry_text(entry)} is not by {_short(theirs_handle)}, and "
+            f"the branch of {_short(entry.get('by'))} does not show it: refused as forged"
+        )
+    # judged with the fixed fields (from, created) we hold: a change to them is refused
+    judged = dict(theirs)
+    merge.keep_fixed(judged, ours if ours is not None else base, rules_for(label))
+    folder, _, record_id = label.partition("/")
+    problems = rules.history_problems(Label(folder, record_id), Loaded(judged, {}))
+    if problems:
+        name = problems[0].field.lstrip("/").replace("/", ".")
+        return f"{name}: {values.shorten(problems[0].message, 120)}"
+    return None
+
+
+def _lost_race(entry: Mapping[str, Any], kept: list[dict[str, Any]]) -> bool:
+    """Whether `entry` is a status change that lost a race (two accepted at once,
+    section 6): `kept` holds another change from the same previous status. Resolving
+    the race keeps one story whole, so the other change may leave the history; a note,
+    or a change nobody raced, may not."""
+
+    def changes(e: Mapping[str, Any]) -> bool:
+        return e.get("previous") is not None and e.get("status") != e.get("previous")
+
+    return changes(entry) and any(
+        changes(other) and other.get("previous") == entry.get("previous") and other != entry
+        for other in kept
+    )
+
+
+def _short(value: Any) -> str:
+    return repr(values.shorten(value)) if isinstance(value, str) else repr(type(value).__name__)
+
+
+def _entry_text(entry: Mapping[str, Any]) -> str:
+    """An entry in a few words, for a reason: `'declined' by 'alice' at '...'`."""
+    return (
+        f"{_short(entry.get('status'))} by {_short(entry.get('by'))} at {_short(entry.get('at'))}"
+    )
+
+
 def _refused_before(base: Record | None, now: dt.datetime) -> bool:
     """Whether a base version is one that `implausible_time` refused when it came."""
     return implausible_time(AncestorOursTheirs(None, None, base), now) is not None
@@ -106,6 +186,7 @@ def drop_unmergeable(
     *,
     own_handle: str | None = None,
     now: dt.datetime | None = None,
+    theirs_handle: str | None = None,
 ) -> tuple[list[tuple[str, Versions]], list[Skipped]]:
     """The records to merge as (label, versions), and what was left out with the reason.
 
@@ -125,6 +206,9 @@ def drop_unmergeable(
     - Their version with a date-time more than a day ahead of `now` that we do not
       hold already (`implausible_time`): refused and reported, as if they had not
       touched the record.
+    - A referral of theirs whose history is not append-only, holds an entry its author
+      did not write, or breaks the referral rules (`history_refusal`, with
+      `theirs_handle`): refused and reported; ours stays.
     """
     skipped = list(not_records)
     items: list[tuple[str, Versions]] = []
@@ -146,6 +230,17 @@ def drop_unmergeable(
         ahead = implausible_time(candidate.versions, now) if now is not None else None
         if ahead is not None:
             skipped.append(Skipped(f"{candidate.label}.yaml", ahead))
+            continue
+        if theirs_handle is not None and (
+            why := history_refusal(
+                candidate.label,
+                candidate.versions,
+                theirs_handle,
+                candidate.confirmed,
+                candidate.unverifiable,
+            )
+        ):
+            skipped.append(Skipped(f"{candidate.label}.yaml", why))
             continue
         if ours is None and now is not None and _refused_before(base, now):
             base = None  # we never took it: their corrected version is an addition
