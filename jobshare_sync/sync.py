@@ -353,9 +353,18 @@ def gather(
                 stale_ours=stale_ours and owners.held(name, _added_by(mine), our_oid),
                 held_by_you=bool(in_my_name) and owners.deleted(name, store.handle),
                 **_confirmed_entries(store, owners, label, base, mine, their_data),
+                id_in_other_folder=mine is None
+                and their_data is not None
+                and store.blob_id_at(ours_tree, _other_folder(label)) is not None,
             )
         )
     return candidates, not_records
+
+
+def _other_folder(label: Label) -> str:
+    """The path the same id would have in the other record folder."""
+    other = "referrals" if label.folder == "contacts" else "contacts"
+    return f"{other}/{label.id}.yaml"
 
 
 def _confirmed_entries(
@@ -419,7 +428,43 @@ def gather_facts(
         for client in policy.clients_named(result)
         if store.blob_id_at(ours_tree, f"contacts/{client}.yaml") is not None
     }
-    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited)
+    referenced = _referenced_contacts(store, ours_tree, result, late)
+    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited, referenced)
+
+
+def _referenced_contacts(
+    store: Store, ours_tree: str | None, result: MergeResult, late: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The contacts we hold that the pull may remove (a friend's deletion, relayed or
+    late, or one side of a conflict) and that a referral names as its client, ours or
+    merged: label -> our version. Our referrals are read only when there is such a
+    contact to protect."""
+    at_risk = {
+        r.label
+        for r in result.records
+        if r.label.startswith("contacts/")
+        and (r.outcome == "removed" or r.notices or r.conflict is not None)
+    } | {label for label in late if label.startswith("contacts/")}
+    at_risk = {label for label in at_risk if store.blob_id_at(ours_tree, f"{label}.yaml")}
+    if not at_risk:
+        return {}
+    clients = {f"contacts/{c}" for c in policy.clients_named(result)}
+    for referral, (_, oid) in store.changed_entries(None, ours_tree).items():
+        if referral.folder != "referrals" or oid is None:
+            continue
+        try:
+            data = store.load(referral, oid).data
+        except RecordError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("client"), str):
+            clients.add(f"contacts/{data['client']}")
+    found = {}
+    for label in sorted(at_risk & clients):
+        folder, _, record_id = label.partition("/")
+        data = store.read_record(ours_tree, Label(folder, record_id))
+        if data is not None:
+            found[label] = data
+    return found
 
 
 def _held(versions: Versions) -> dict[str, Any] | None:

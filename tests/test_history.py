@@ -199,3 +199,47 @@ def test_history_refusal_table(
     versions = AncestorOursTheirs(side(base), side(ours), side(theirs))
     why = history_refusal("referrals/r1", versions, "bob", confirmed, unverifiable)
     assert (why is not None) == refused, why
+
+
+# --- references survive a friend's deletion ----------------------------------------------
+
+
+def test_a_client_of_our_referral_survives_its_deletion(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, contact("client-co", "bob"), contact("other", "bob"))
+    write(
+        alice,
+        "referrals/r1",
+        referral(**{"from": "alice", "to": "bob"})
+        | {"history": [{"at": T1, "by": "alice", "status": "open"}], "created": T1, "updated": T1},
+    )
+    commit(alice)
+    ok("validate", cwd=alice)
+    for name in ("client-co", "other"):
+        (bob / f"contacts/{name}.yaml").unlink()
+    commit(bob)
+    result = jobshare("pull", "bob", cwd=alice)
+    assert result.exit_code == 0, result.output
+    assert "contacts/client-co: kept; a referral names it as its client" in result.output
+    assert labels(alice) == {"contacts/client-co", "referrals/r1"}
+    ok("validate", cwd=alice)
+    assert_clean(alice)
+
+
+def test_a_record_whose_id_we_use_in_the_other_folder_is_skipped(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, contact("client-co"))
+    write(
+        alice,
+        "referrals/r1",
+        referral(**{"from": "alice", "to": "bob"})
+        | {"history": [{"at": T1, "by": "alice", "status": "open"}], "created": T1, "updated": T1},
+    )
+    commit(alice)
+    write(bob, "contacts/r1", contact("r1", "bob"))
+    commit(bob)
+    result = jobshare("pull", "bob", cwd=alice)
+    assert result.exit_code == 0, result.output
+    assert (
+        "contacts/r1.yaml" in result.output and "already use this id in referrals/" in result.output
+    )
+    assert "contacts/r1" not in labels(alice)
+    ok("validate", cwd=alice)

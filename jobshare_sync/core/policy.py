@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import merge, rules, schema, values
-from .merge import AncestorOursTheirs, MergeResult, RecordConflict, RecordMerge
+from .merge import AncestorOursTheirs, MergeResult, Notice, RecordConflict, RecordMerge
 from .records import ID_RE, Label, Loaded, Skipped
 
 Record = dict[str, Any]
@@ -53,6 +54,7 @@ class Candidate:
     # the handles among those whose branch no one can read here (not the user, no friend
     # pinned to them): their entries are taken on the friend's word, the rules still apply
     unverifiable: frozenset[str] = frozenset()
+    id_in_other_folder: bool = False  # we hold a record with this id in the other folder
 
 
 AUTHOR_FIELDS = {"contacts": ("added_by",), "referrals": ("added_by", "from")}
@@ -242,6 +244,11 @@ def drop_unmergeable(
         ):
             skipped.append(Skipped(f"{candidate.label}.yaml", why))
             continue
+        if ours is None and theirs is not None and candidate.id_in_other_folder:
+            other = "referrals" if candidate.label.startswith("contacts/") else "contacts"
+            reason = f"id: you already use this id in {other}/: two records cannot share it"
+            skipped.append(Skipped(f"{candidate.label}.yaml", reason))
+            continue
         if ours is None and now is not None and _refused_before(base, now):
             base = None  # we never took it: their corrected version is an addition
         if theirs is None and ours is not None and candidate.stale_ours:
@@ -269,6 +276,9 @@ class Facts:
     # the deletion, but which we hold in a version the owner never held (edited since):
     # label -> the three versions, for a modify/delete conflict
     edited_since_deleted: Mapping[str, Versions] = field(default_factory=dict)
+    # contacts we hold that the pull may remove, and that one of our referrals (or one
+    # the merge brings) names as its client: label -> our version
+    referenced: Mapping[str, Record] = field(default_factory=dict)
 
 
 @dataclass
@@ -286,6 +296,7 @@ def apply_policy(result: MergeResult, facts: Facts, *, strategy: str | None = No
     apply_relayed_deletions(result, facts.owner_deleted, facts.edited_since_deleted)
     add_late_deletions(result, facts.late_deletions)
     resolved = apply_strategy(result, strategy) if strategy is not None else 0
+    keep_referenced(result, facts.referenced)
     skipped = skip_referrals_without_client(result, facts.our_contacts)
     return Decided(result, skipped, resolved)
 
@@ -339,6 +350,20 @@ def apply_strategy(result: MergeResult, strategy: str) -> int:
         record.outcome = "unchanged" if data == ours else ("removed" if data is None else "updated")
         resolved += 1
     return resolved
+
+
+def keep_referenced(result: MergeResult, referenced: Mapping[str, Record]) -> None:
+    """A contact that a referral names as its client stays when a friend deletes it
+    (DESIGN section 6): the referral would otherwise name no contact, and `validate`
+    would fail after a pull it passed before. `referenced` holds the contacts we hold
+    that our referrals, or the merged ones, name (label -> our version); a removal of
+    one becomes ours kept, with a notice saying why."""
+    for i, record in enumerate(result.records):
+        if record.outcome == "removed" and record.label in referenced:
+            message = f"{record.label}: kept; a referral names it as its client"
+            notice = Notice(record.label, "kept-referenced", message)
+            ours = deepcopy(referenced[record.label])
+            result.records[i] = RecordMerge(record.label, "unchanged", ours, None, [notice])
 
 
 def clients_named(result: MergeResult) -> set[str]:
