@@ -209,8 +209,17 @@ class Store:
     def fetch(
         self, source: str, branch: str, ref: str, *, show_progress: bool = False
     ) -> str | None:
-        """Fetch a branch into a ref through git: None, or why it failed (transport.fetch)."""
-        return transport.fetch(self.root, source, branch, ref, show_progress=show_progress)
+        """Fetch a branch into a ref through git: None, or why it failed (transport.fetch).
+        Given up after `jobshare.fetchTimeout` seconds (git config) without progress."""
+        return transport.fetch(
+            self.root,
+            source,
+            branch,
+            ref,
+            show_progress=show_progress,
+            timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
+            objects=self.git_dir / "objects",
+        )
 
     def push(self, remote: str, url: str, *, show_progress: bool = False) -> None:
         """Push the checked-out branch to `remote` through git (transport.push)."""

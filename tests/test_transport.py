@@ -1,0 +1,70 @@
+"""Fetch never hangs: a friend's server that accepts the connection and never answers
+is given up on after `jobshare.fetchTimeout` seconds without progress, with one line,
+and the other friends are still fetched (store/transport.py)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import clone_friend, git, jobshare, make_repo
+from test_sync import ok
+
+from jobshare_sync.store import transport
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A listener on 127.0.0.1 that accepts every connection and never says a word."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+@pytest.mark.parametrize("scheme", ["git", "http"])
+def test_a_silent_server_is_given_up_and_others_are_fetched(
+    tmp_path: Path, silent_server: int, scheme: str
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    git("config", "jobshare.fetchTimeout", "2", cwd=alice)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("friend", "add", "mute", f"{scheme}://127.0.0.1:{silent_server}/repo", cwd=alice)
+    result = jobshare("fetch", cwd=alice)
+    assert result.exit_code != 0
+    lines = [x for x in result.stderr.splitlines() if "cannot fetch friend 'mute'" in x]
+    assert len(lines) == 1, result.output
+    [line] = lines
+    assert "no answer for 2 s: gave up" in line or "Operation too slow" in line, line
+    assert "pinned bob's handle as 'bob'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("configured", "seconds"),
+    [(None, 60.0), ("5", 5.0), ("0.5", 0.5), ("0", 60.0), ("-3", 60.0), ("soon", 60.0)],
+)
+def test_stall_timeout_table(configured: str | None, seconds: float) -> None:
+    assert transport.stall_timeout(configured) == seconds
