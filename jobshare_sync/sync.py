@@ -27,6 +27,7 @@ from .core import merge, policy, rules, schema, values
 from .core.merge import AncestorOursTheirs, MergeResult
 from .core.policy import Candidate, Facts, Versions
 from .core.records import Label, Skipped
+from .core.values import shorten
 from .deletions import OwnerBranches, kept_state, late_deletions
 from .errors import (
     DirtyWorkTreeError,
@@ -520,10 +521,22 @@ def _serialise(label: str, data: dict[str, Any] | None) -> bytes | None:
     return schema.dump_record(label.split("/", 1)[0], data)
 
 
+MESSAGE_LIST_LIMIT = 50  # notices and skipped paths a merge commit message lists
+REASON_LIMIT = 200  # characters of a reason or notice quoted in a merge commit message
+
+
 def _merge_message(outcome: Pulled) -> str:
+    """The merge commit's message: the summary, then at most MESSAGE_LIST_LIMIT notices
+    and skipped paths (each cut to REASON_LIMIT characters), and a count of the rest."""
     lines = [outcome.result.summary(outcome.friend)]
-    extra = [f"- {n.message}" for n in outcome.result.notices]
-    extra += [f"- skipped {s.path}: {s.reason}" for s in outcome.skipped]
+    extra = [f"- {shorten(n.message, REASON_LIMIT)}" for n in outcome.result.notices]
+    extra += [
+        f"- skipped {shorten(s.path, REASON_LIMIT)}: {shorten(s.reason, REASON_LIMIT)}"
+        for s in outcome.skipped
+    ]
+    if len(extra) > MESSAGE_LIST_LIMIT:
+        rest = len(extra) - MESSAGE_LIST_LIMIT
+        extra = extra[:MESSAGE_LIST_LIMIT] + [f"- and {rest} more (see 'jobshare pull --json')"]
     if outcome.resolved_by_strategy:
         extra.append(f"- {outcome.resolved_by_strategy} conflict(s) resolved by strategy")
     if extra:

@@ -68,3 +68,23 @@ def test_a_silent_server_is_given_up_and_others_are_fetched(
 )
 def test_stall_timeout_table(configured: str | None, seconds: float) -> None:
     assert transport.stall_timeout(configured) == seconds
+
+
+def test_a_merge_message_stays_short_however_much_is_skipped(tmp_path: Path) -> None:
+    from test_sync import contact, write
+
+    alice = make_repo(tmp_path / "alice")
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    for i in range(60):
+        write(bob, f"contacts/bad-{i:02}", contact(f"bad-{i:02}", "bob", kind="x" * 20_000))
+    write(bob, "contacts/good", contact("good", "bob"))
+    git("add", "-A", cwd=bob)
+    git("commit", "-qm", "bad ones", cwd=bob)
+    result = jobshare("pull", "bob", cwd=alice)
+    assert result.exit_code == 0, result.output
+    message = git("log", "-1", "--format=%B", cwd=alice)
+    assert len(message) < 30_000
+    assert "- and 10 more (see 'jobshare pull --json')" in message
+    assert message.count("- skipped contacts/bad-") == 50
+    assert all(len(line) < 700 for line in result.output.splitlines())

@@ -71,6 +71,7 @@ def in_your_name(label: str, record: Record | None, own_handle: str | None) -> s
     return None
 
 
+REASON_LIMIT = 300  # characters of a skipped record's reason: a short excerpt, no more
 PLAUSIBLE_AHEAD = dt.timedelta(days=1)  # how far a friend's clock may run ahead of ours
 
 
@@ -217,7 +218,8 @@ def drop_unmergeable(
     for candidate in candidates:
         base, ours, theirs = candidate.versions
         if candidate.problem is not None:
-            skipped.append(Skipped(f"{candidate.label}.yaml", candidate.problem))
+            problem = values.shorten(candidate.problem, REASON_LIMIT)
+            skipped.append(Skipped(f"{candidate.label}.yaml", problem))
             continue
         if ours is None and theirs is not None and candidate.stale_theirs:
             continue
