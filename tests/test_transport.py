@@ -88,3 +88,33 @@ def test_a_merge_message_stays_short_however_much_is_skipped(tmp_path: Path) -> 
     assert "- and 10 more (see 'jobshare pull --json')" in message
     assert message.count("- skipped contacts/bad-") == 50
     assert all(len(line) < 700 for line in result.output.splitlines())
+
+
+def test_a_record_folder_replaced_by_a_link_is_refused_by_every_command(tmp_path: Path) -> None:
+    import shutil
+
+    from test_sync import contact, pair, write
+
+    alice, bob = pair(tmp_path)
+    outside = tmp_path / "outside"
+    write(outside, "contacts/x", contact("x"))
+    git("rm", "-rq", "--ignore-unmatch", "contacts", cwd=alice)
+    shutil.rmtree(alice / "contacts", ignore_errors=True)
+    (alice / "contacts").symlink_to(outside / "contacts")
+    git("add", "-A", cwd=alice)
+    git("commit", "-qm", "a link, by plain git", cwd=alice)
+    commands = [
+        ["list"],
+        ["show", "x"],
+        ["validate"],
+        ["status"],
+        ["commit"],
+        ["pull", "bob"],
+        ["add", "contact", "--name", "New One", "--kind", "agency"],
+    ]
+    for args in commands:
+        result = jobshare(*args, cwd=alice)
+        assert result.exit_code == 14, (args, result.output)
+        assert result.stderr.strip().count("\n") == 0
+        assert "contacts/ is a symbolic link, which jobshare never follows" in result.stderr
+    assert [p.name for p in (outside / "contacts").iterdir()] == ["x.yaml"]
