@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .core import records, schema
-from .errors import FriendError, GitCommandError, RecordError
+from .errors import FriendError, GitCommandError, RecordError, RepositoryStateError
 from .store import CONFIG_FILE, Commit, Store
 
 FRIEND_SECTION = "jobshare-friend"
@@ -168,7 +168,17 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
             False,
             message=f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}",
         )
-    commit = store.commit_of(friend.ref)
+    try:
+        commit = store.commit_of(friend.ref)
+    except RepositoryStateError:  # their branch names a blob, a tree or a tag of one
+        store.delete_ref(friend.ref)
+        return Fetched(
+            friend.name,
+            friend.url,
+            False,
+            message=f"cannot fetch friend '{friend.name}' ({friend.url}): their branch "
+            f"'{friend.branch}' names no commit",
+        )
     result = Fetched(friend.name, friend.url, True, commit.id)
     claim = friend_claim(store, commit)
     if friend.handle is None:
@@ -220,7 +230,13 @@ def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend
     try:
         if failed is not None:
             raise GitCommandError(f"cannot fetch friend '{friend.name}' ({friend.url}): {failed}")
-        commit = store.commit_of(temp)
+        try:
+            commit = store.commit_of(temp)
+        except RepositoryStateError:
+            raise GitCommandError(
+                f"cannot fetch friend '{friend.name}' ({friend.url}): their branch "
+                f"'{friend.branch}' names no commit"
+            ) from None
     finally:
         store.delete_ref(temp)
     friend.fetched = commit.id
