@@ -78,3 +78,21 @@ def test_a_branch_naming_no_commit_gives_one_line(tmp_path: Path, kind: str) -> 
         assert "Traceback" not in result.output
         assert "their branch 'main' names no commit" in result.stderr
     assert "carol: fetched" in jobshare("fetch", cwd=alice).output  # the others still are
+
+
+def test_an_editor_saving_bytes_that_are_no_utf8_gives_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "alice")
+    write(repo, "contacts/acme", contact("acme"))
+    commit(repo)
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "\\377\\376 bad\\n" >> "$1"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(editor))
+    before = (repo / "contacts/acme.yaml").read_bytes()
+    result = jobshare("edit", "acme", cwd=repo)
+    assert result.exit_code == 6, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().endswith("save the file as UTF-8 and edit again")
+    assert (repo / "contacts/acme.yaml").read_bytes() == before

@@ -12,7 +12,7 @@ import click
 from .. import render, review, workspace
 from ..core import records, schema
 from ..core.records import Label
-from ..errors import JobshareError
+from ..errors import InvalidRecordError, JobshareError
 from ..store import Store
 from .base import finish, json_option, open_store, output_options, page, use_color
 
@@ -186,7 +186,14 @@ def _run_editor(text: str) -> str:
             raise JobshareError(
                 f"could not run the editor: {e.format_message()}; set $EDITOR"
             ) from None
-        return path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidRecordError(
+            f"the editor saved bytes that are not UTF-8 (at byte {e.start}): nothing saved; "
+            "save the file as UTF-8 and edit again"
+        ) from None
 
 
 def _committed(saved: workspace.Saved) -> str:
