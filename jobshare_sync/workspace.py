@@ -790,8 +790,11 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
                 # never back in time: with a clock behind the record's, it stays as it was
                 if (values.instant_key(stamp) or "") > (values.instant_key(data["updated"]) or ""):
                     data["updated"] = stamped[path] = stamp
-            if path in stamped or not normal.in_normal_form(label.path, raw, data):
-                rewrite[path] = files[path] = schema.dump_record(label.folder, data)
+            # always the canonical bytes (key order, quoting, flow lists too), so that
+            # friends who pull the same record hold the same bytes
+            canonical = schema.dump_record(label.folder, data)
+            if path in stamped or canonical != raw:
+                rewrite[path] = files[path] = canonical
         if problems:
             raise InvalidRecordError(
                 "nothing committed; fix these first ('jobshare validate' shows them all):\n"

@@ -96,3 +96,28 @@ def test_an_editor_saving_bytes_that_are_no_utf8_gives_one_line(
     assert "Traceback" not in result.output
     assert result.stderr.strip().endswith("save the file as UTF-8 and edit again")
     assert (repo / "contacts/acme.yaml").read_bytes() == before
+
+
+def test_commit_writes_a_hand_edited_record_in_canonical_form(tmp_path: Path) -> None:
+    from jobshare_sync.core import schema
+
+    repo = make_repo(tmp_path / "alice")
+    (repo / "contacts/hand-made.yaml").write_text(
+        "name: Hand Made\nid: hand-made\nkind: agency\nadded_by: alice\n"
+        "updated: '2026-10-01T09:00:00Z'\ntags: [b, a]\n"
+    )
+    ok("commit", "-m", "by hand", cwd=repo)
+    data = {
+        "id": "hand-made",
+        "kind": "agency",
+        "name": "Hand Made",
+        "tags": ["b", "a"],
+        "added_by": "alice",
+        "updated": "2026-10-01T09:00:00Z",
+    }
+    canonical = schema.dump_record("contacts", data)
+    committed = subprocess.run(
+        ["git", "show", "HEAD:contacts/hand-made.yaml"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    assert committed == canonical
+    assert (repo / "contacts/hand-made.yaml").read_bytes() == canonical
