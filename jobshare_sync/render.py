@@ -164,7 +164,7 @@ def pulled(outcome: Any) -> str:
             title = safe(record_title(record.result or {}), lines=False)
             lines.append(f"  {record.outcome:8} {safe(record.label)}  {title}".rstrip())
     lines.extend(
-        safe(f"  kept     {n.message}" if n.kind == "kept-deleted" else f"  refused  {n.message}")
+        safe(f"  kept     {n.message}" if n.kind.startswith("kept-") else f"  refused  {n.message}")
         for n in result.notices
     )
     lines.extend(safe(f"  skipped  {s.path}: {s.reason}", lines=False) for s in outcome.skipped)

@@ -140,7 +140,10 @@ def change_stat(
 def _date(iso: str) -> str:
     import datetime as dt
 
-    return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %z")
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %z")
+    except ValueError:  # a date no datetime holds, given as git's raw seconds
+        return iso
 
 
 def commit_header(info: CommitInfo, color: bool = False) -> list[str]:

@@ -37,7 +37,10 @@ def check_bytes(label: Label, raw: bytes) -> tuple[Loaded | None, list[Problem]]
         loaded = records.load_yaml(raw, label.path)
     except RecordError as e:
         return None, [Problem(label.path, e.line, "", e.reason)]
-    return loaded, schema.record_problems(label, loaded)
+    problems = schema.record_problems(label, loaded)
+    if label.folder == "referrals" and not problems:  # what `validate` checks of it too
+        problems = rules.history_problems(label, records.load_yaml(raw, label.path, lines=True))
+    return loaded, problems
 
 
 @dataclass(frozen=True)

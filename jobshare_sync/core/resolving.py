@@ -8,18 +8,29 @@ from collections.abc import Iterable
 from copy import deepcopy
 
 from .fieldmerge import MISSING, _canon, _get, _rank
-from .merge import CHOICES, STRATEGIES, Record, RecordConflict, Versions
+from .merge import CHOICES, STRATEGIES, Record, RecordConflict, Rules, Versions, keep_fixed
 
 
 def resolve_conflict(
-    conflict: RecordConflict, choice: str, fields: Iterable[str] | None = None
+    conflict: RecordConflict,
+    choice: str,
+    fields: Iterable[str] | None = None,
+    rules: Rules | None = None,
 ) -> Record | None:
     """A record resolved by taking one side: "ours", "theirs", "base" or "delete".
 
     Without ``fields``, the whole record of that side (None if absent there).
     With ``fields``, the best-effort merge with just those fields from that side
-    (a field absent there, or "delete", removes the key).
+    (a field absent there, or "delete", removes the key). With ``rules``, the fixed
+    fields ours holds stay whatever the side chosen (``keep_fixed``).
     """
+    result = _resolve(conflict, choice, fields)
+    if rules is not None:
+        keep_fixed(result, conflict.versions.ours, rules)
+    return result
+
+
+def _resolve(conflict: RecordConflict, choice: str, fields: Iterable[str] | None) -> Record | None:
     if choice not in CHOICES:
         raise ValueError(f"unknown choice {choice!r}: use ours, theirs, base or delete")
     versions = conflict.versions
@@ -38,14 +49,24 @@ def resolve_conflict(
     return result
 
 
-def resolve_by_strategy(conflict: RecordConflict, strategy: str) -> Record | None:
+def resolve_by_strategy(
+    conflict: RecordConflict, strategy: str, rules: Rules | None = None
+) -> Record | None:
     """Resolve a conflict with "ours", "theirs" or "newest" (the later ``updated``).
 
     Field conflicts take the conflicting fields from that side, other conflicts
     the whole record. "newest" keeps a record that one side deleted and breaks
     ties by the canonically larger record, so that two friends resolving the
-    same conflict from opposite sides reach the same record.
+    same conflict from opposite sides reach the same record. With ``rules``, the
+    fixed fields ours holds stay (``keep_fixed``).
     """
+    result = _by_strategy(conflict, strategy)
+    if rules is not None:
+        keep_fixed(result, conflict.versions.ours, rules)
+    return result
+
+
+def _by_strategy(conflict: RecordConflict, strategy: str) -> Record | None:
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}: use ours, theirs or newest")
     side = _newest(conflict.versions) if strategy == "newest" else strategy
