@@ -28,6 +28,7 @@ SERVICES = [
     "reading",
     "validation",
     "sync",
+    "gather",
     "daily",
     "owner",
     "friends",
