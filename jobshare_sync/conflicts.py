@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core import merge, normal, records, schema
+from .core import identity, merge, normal, records, schema
 from .core.merge import AncestorOursTheirs, MergeResult, RecordConflict
 from .core.records import Label
 from .errors import InvalidRecordError, LabelError, MergeStateError, RecordError
@@ -258,9 +258,13 @@ def resolve(
         targets: list[tuple[dict[str, Any], str | None]] = []
         for pattern in patterns:
             matched = _matches(state, pattern)
+            survivor = None if matched else _through_alias(store, state, pattern)
+            if survivor is not None:
+                matched = _matches(state, survivor)
             if not matched:
+                alias = f" (an alias of {survivor.partition(':')[0]})" if survivor else ""
                 raise LabelError(
-                    f"'{pattern}' names no conflict: run 'jobshare conflicts' to see them"
+                    f"'{pattern}'{alias} names no conflict: run 'jobshare conflicts' to see them"
                 )
             targets.extend(m for m in matched if m not in targets)
         done = []
@@ -278,6 +282,29 @@ def resolve(
             done.append(item["label"] + (f":{field_name}" if field_name else ""))
         _save(store, state)
     return done
+
+
+def _through_alias(store: Store, state: Mapping[str, Any], pattern: str) -> str | None:
+    """`pattern` (`ID` or `contacts/ID`, `:FIELD` allowed) led to the survivor of that
+    alias as the merge leaves it, else as the working tree holds it (core/identity);
+    None when it names no alias."""
+    record_part, colon, field_part = pattern.removesuffix(".yaml").partition(":")
+    bare = record_part.strip().strip("/").removeprefix("contacts/")
+    if not records.ID_RE.match(bare):
+        return None
+    from .workspace import read_worktree_record
+
+    def lookup(record_id: str) -> Mapping[str, Any] | None:
+        label = Label("contacts", record_id)
+        if str(label) in state["changes"]:
+            return state["changes"][str(label)]
+        try:
+            return read_worktree_record(store, label)
+        except (RecordError, OSError):
+            return None
+
+    survivor = identity.resolve(bare, lookup)
+    return None if survivor == bare else f"contacts/{survivor}{colon}{field_part}"
 
 
 def _parse_field_value(text: str, label: str) -> tuple[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .core import records, schema
 from .core.diff import RecordDiff, diff_record, diff_stat
+from .core.identity import is_alias
 from .core.records import FOLDERS, Label
 from .errors import FriendError, JobshareError, LabelError, RecordError
 from .store import Commit, Store
@@ -101,11 +102,27 @@ class Change:
     def name(self) -> str:
         return self.diff.name
 
+    @property
+    def became_alias(self) -> dict[str, Any] | None:
+        """The alias record a contact became here (combined or renamed, core/identity),
+        or None: a change to read as one line, not as every field removed."""
+        old, new = self.diff.old, self.diff.new
+        if self.diff.folder == "contacts" and is_alias(new) and old and not is_alias(old):
+            return new
+        return None
+
     def to_json(self) -> dict[str, Any]:
-        """RecordDiff's JSON, plus `unreadable: {old, new}` when a side did not parse."""
+        """RecordDiff's JSON, plus `unreadable: {old, new}` when a side did not parse, and
+        `alias: {of, reason, by}` (`of` a label) when the record became an alias."""
         out = self.diff.to_json()
         if self.old_error or self.new_error:
             out["unreadable"] = {"old": self.old_error, "new": self.new_error}
+        if (alias := self.became_alias) is not None:
+            out["alias"] = {
+                "of": f"contacts/{alias['alias_of']}",
+                "reason": alias.get("alias_reason"),
+                "by": alias.get("alias_by"),
+            }
         return out
 
 
@@ -132,6 +149,7 @@ class DiffResult:
     old: str  # what was compared, for people: "HEAD", "a1b2c3d4e5", ...
     new: str
     changes: list[Change] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias label asked -> survivor's
 
     def stat(self) -> dict[str, dict[str, int]]:
         return diff_stat(change.diff for change in self.changes)
@@ -287,7 +305,10 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
     """Record changes: HEAD -> working tree; REV -> working tree; REV -> REV2; or a range.
 
     `A..B` is the same as `A B`; `A...B` is what B changed since it forked from A.
+    A label naming an alias in the working tree brings its survivor's changes too
+    (core/identity); `aliases` of the result says which.
     """
+    labels, followed = _with_survivors(store, labels)
     if len(revisions) > 2 or (len(revisions) == 2 and any(".." in r for r in revisions)):
         raise JobshareError(
             "give at most two revisions, or one range: 'jobshare diff [REV [REV2]]', "
@@ -300,7 +321,7 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
             old_tree, old_name = commit.tree, _short(commit)
         else:
             old_tree, old_name = store.head_tree(), "HEAD"
-        return DiffResult(old_name, WORKTREE, _worktree_changes(store, old_tree, labels))
+        return DiffResult(old_name, WORKTREE, _worktree_changes(store, old_tree, labels), followed)
     if len(revisions) == 2:
         a, b = _commit(store, revisions[0]), _commit(store, revisions[1])
         old_name, old_tree = _short(a), a.tree
@@ -318,7 +339,20 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
                 )
             old_name = f"merge base {str(base)[:10]}"
             old_tree = store.commit(base).tree
-    return DiffResult(old_name, _short(b), _tree_changes(store, old_tree, b.tree, labels))
+    changes = _tree_changes(store, old_tree, b.tree, labels)
+    return DiffResult(old_name, _short(b), changes, followed)
+
+
+def _with_survivors(store: Store, labels: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """`labels` plus the survivor of each that names an alias (an exact label or id) in
+    the working tree, and which alias led to which survivor."""
+    followed: dict[str, str] = {}
+    for text in labels:
+        label = _exact_label(store, text)
+        survivor = _survivor(store, label) if label is not None else None
+        if label is not None and survivor is not None:
+            followed[str(label)] = str(survivor)
+    return [*labels, *followed.values()], followed
 
 
 def _known_labels(store: Store, extra: Iterable[Label]) -> set[Label]:
