@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobshare_sync import conflicts, identity, reading, sync, validation, workspace
+from jobshare_sync import finishing, identity, reading, sync, validation, workspace
 from jobshare_sync.core import identity as core_identity
 from jobshare_sync.core import labels
 from jobshare_sync.core.records import Label
@@ -264,7 +264,7 @@ class Network:
                     for c in outcome.result.conflicts
                 ]
                 self.problem(f"{person.handle} pulling {friend.handle}: conflicts {listed}")
-                conflicts.abort(store)
+                finishing.abort(store)
         now = store.head_commit()
         return (now.id if now else None) != (head.id if head else None)
 

@@ -52,7 +52,7 @@ from typing import Any
 
 import pygit2
 
-from jobshare_sync import conflicts, sync, validation, workspace
+from jobshare_sync import finishing, sync, validation, workspace
 from jobshare_sync.core import records
 from jobshare_sync.core.merge import MergeResult
 from jobshare_sync.core.records import Label
@@ -365,7 +365,7 @@ class Network:
         self.report.kept += sum(1 for n in outcome.result.notices if n.kind == "kept-deleted")
         if outcome.conflicted:
             self.problem(f"{person.handle} pulling {friend.handle}: newest left conflicts")
-            conflicts.abort(store)
+            finishing.abort(store)
         if outcome.resolved_by_strategy != len(preview.result.conflicts):
             self.problem(
                 f"{person.handle} pulling {friend.handle}: resolved {outcome.resolved_by_strategy}"

@@ -3,7 +3,7 @@
 A pull with conflicts writes `merge.json` (atomically) and nothing else: HEAD, the
 index and the working tree stay as they were, so `merge --abort` only has to
 delete the state. `resolve` edits the state one record or one field at a time;
-`merge --continue` writes the merge commit through the store's journal.
+`merge --continue` writes the merge commit through the store's journal (finishing.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .core import fieldmerge, normal, records, resolving, schema
+from .core import fieldmerge, identity, normal, records, resolving, schema
 from .core.fieldmerge import AncestorOursTheirs
 from .core.labels import match_label
 from .core.merge import MergeResult, RecordConflict
@@ -140,8 +140,8 @@ def well_formed(state: Any) -> bool:
         return False
     changes, files = state.get("changes"), state.get("state_files", {})
     return (
-        all(isinstance(state.get(k), str) for k in ("friend", "handle", "ref", "theirs", "message"))
-        and (state.get("ours") is None or isinstance(state.get("ours"), str))
+        all(isinstance(state.get(k), str) for k in ("friend", "handle", "ref", "message"))
+        and all(state.get(k) is None or isinstance(state.get(k), str) for k in ("ours", "theirs"))
         and isinstance(changes, dict)
         and all(_record_or_none(v) for v in changes.values())
         and isinstance(files, dict)
@@ -308,9 +308,13 @@ def resolve(
         targets: list[tuple[dict[str, Any], str | None]] = []
         for pattern in patterns:
             matched = _matches(state, pattern)
+            survivor = None if matched else _through_alias(store, state, pattern)
+            if survivor is not None:
+                matched = _matches(state, survivor)
             if not matched:
+                alias = f" (an alias of {survivor.partition(':')[0]})" if survivor else ""
                 raise LabelError(
-                    f"'{pattern}' names no conflict: run 'jobshare conflicts' to see them"
+                    f"'{pattern}'{alias} names no conflict: run 'jobshare conflicts' to see them"
                 )
             targets.extend(m for m in matched if m not in targets)
         done = []
@@ -330,6 +334,29 @@ def resolve(
             done.append(item["label"] + (f":{field_name}" if field_name else ""))
         _save(store, state)
     return done
+
+
+def _through_alias(store: Store, state: Mapping[str, Any], pattern: str) -> str | None:
+    """`pattern` (`ID` or `contacts/ID`, `:FIELD` allowed) led to the survivor of that
+    alias as the merge leaves it, else as the working tree holds it (core/identity);
+    None when it names no alias."""
+    record_part, colon, field_part = pattern.removesuffix(".yaml").partition(":")
+    bare = record_part.strip().strip("/").removeprefix("contacts/")
+    if not records.ID_RE.match(bare):
+        return None
+    from .reading import read_worktree_record
+
+    def lookup(record_id: str) -> Mapping[str, Any] | None:
+        label = Label("contacts", record_id)
+        if str(label) in state["changes"]:
+            return state["changes"][str(label)]
+        try:
+            return read_worktree_record(store, label)
+        except (RecordError, OSError):
+            return None
+
+    survivor = identity.resolve(bare, lookup)
+    return None if survivor == bare else f"contacts/{survivor}{colon}{field_part}"
 
 
 def _parse_field_value(text: str, label: str) -> tuple[str, Any]:
@@ -431,65 +458,3 @@ def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None)
     item["working"] = working
     item["done"] = done
     item["resolved"] = complete
-
-
-# --- finishing -------------------------------------------------------------------------
-
-
-def abort(store: Store) -> str:
-    """Forget the merge in progress; nothing else was touched by the pull."""
-    with store.locked():
-        try:
-            state = load_merge_state(store, any_shape=True)
-        except MergeStateError:
-            if not merge_state_path(store).exists():
-                raise
-            state = {}  # damaged beyond reading: removing it is all there is to do
-        checkpoint("abort")
-        merge_state_path(store).unlink(missing_ok=True)
-        checkpoint("abort")
-    friend = state.get("friend") if isinstance(state, dict) else None
-    name = f"merge of {friend}" if isinstance(friend, str) else "the merge"
-    return f"{name} aborted; your repository is as it was before the pull"
-
-
-def finish(store: Store) -> tuple[str | None, list[str]]:
-    """Commit the merge once every conflict is resolved: (commit, unresolved labels)."""
-    with store.locked():
-        state = load_merge_state(store)
-        left = [c["label"] for c in state["conflicts"] if not c["resolved"]]
-        if left:
-            return None, left
-        head = store.head_commit()
-        current = head.id if head is not None else None
-        if current != state["ours"] or store.branch_ref() != state["ref"]:
-            raise MergeStateError(
-                "HEAD moved since the pull started: run 'jobshare merge --abort' and pull again"
-            )
-        dirty = store.worktree_changes()
-        touched = set(state["changes"]) | {c["label"] for c in state["conflicts"]}
-        clash = sorted(p for p in dirty if p.removesuffix(".yaml") in touched)
-        if clash:
-            raise MergeStateError(
-                f"record files the merge writes have uncommitted changes ({', '.join(clash)}): "
-                "undo them, or resolve with --file"
-            )
-        files: dict[str, bytes | None] = {}
-        for label, data in state["changes"].items():
-            files[f"{label}.yaml"] = _dump(label, data)
-        for c in state["conflicts"]:
-            files[f"{c['label']}.yaml"] = _dump(c["label"], c["working"])
-        parents = [h for h in (state["ours"], state["theirs"]) if h]
-        n = len(state["conflicts"])
-        message = (
-            state["message"].rstrip("\n")
-            + f"\n\n{n} conflict{'s' if n != 1 else ''} resolved by hand\n"
-        )
-        # the merge state goes with the commit: both or neither, whenever it is killed
-        done = {**state.get("state_files", {}), MERGE_STATE: None}
-        commit = store.commit_files(files, message, parents=parents, state=done)
-    return commit, []
-
-
-def _dump(label: str, data: dict[str, Any] | None) -> bytes | None:
-    return None if data is None else schema.dump_record(label.split("/", 1)[0], data)

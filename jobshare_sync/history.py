@@ -9,16 +9,15 @@ combined into it). Every function returns a result object; nothing here prints.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import labels, records
+from .core import labels
 from .core.diff import RecordDiff
 from .core.records import Label
-from .errors import LabelError, RecordError
-from .review import Change, _blob_version, _titles, _tree_changes, compare
+from .errors import LabelError
+from .review import Change, _blob_version, _exact_label, _survivor, _titles, _tree_changes, compare
 from .store import Commit, Store
 
 
@@ -133,20 +132,6 @@ def show_target(store: Store, text: str) -> Label | Commit:
         raise LabelError(message.replace("no record '", "no record or revision '", 1)) from None
 
 
-def _exact_label(store: Store, text: str) -> Label | None:
-    """The one record file a full label or an exact id names, or None."""
-    bare = text.strip().removesuffix(".yaml").strip("/")
-    folder, _, record_id = bare.rpartition("/")
-    if not records.ID_RE.match(record_id) or (folder and folder not in records.FOLDERS):
-        return None
-    hits = [
-        Label(f, record_id)
-        for f in ([folder] if folder else records.FOLDERS)
-        if os.path.isfile(path := store.root / f / f"{record_id}.yaml") and not path.is_symlink()
-    ]
-    return hits[0] if len(hits) == 1 else None
-
-
 def log(store: Store, label: Label | None = None, limit: int | None = None) -> list[CommitChanges]:
     """Commits from HEAD, newest first, each with the records it changed.
 
@@ -171,19 +156,6 @@ def log(store: Store, label: Label | None = None, limit: int | None = None) -> l
             break
         entries.append(entry)
     return _followed(store, label, limit, entries)
-
-
-def _survivor(store: Store, label: Label) -> Label | None:
-    """The record an alias in the working tree leads to (core/identity), or None."""
-    from .reading import follow_alias
-
-    if label.folder != "contacts" or not (store.root / label.path).is_file():
-        return None
-    try:
-        found = follow_alias(store, label)
-    except (LabelError, RecordError):
-        return None
-    return found if found != label else None
 
 
 def _alias_history(

@@ -11,6 +11,7 @@ textconv and the merge driver, with git-setup and doctor.)
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from .core import labels, records, schema
 from .core.diff import RecordDiff, diff_record, diff_stat
+from .core.identity import is_alias
 from .core.records import FOLDERS, Label
 from .errors import FriendError, JobshareError, LabelError, RecordError
 from .store import Commit, Store
@@ -100,11 +102,27 @@ class Change:
     def name(self) -> str:
         return self.diff.name
 
+    @property
+    def became_alias(self) -> dict[str, Any] | None:
+        """The alias record a contact became here (combined or renamed, core/identity),
+        or None: a change to read as one line, not as every field removed."""
+        old, new = self.diff.old, self.diff.new
+        if self.diff.folder == "contacts" and is_alias(new) and old and not is_alias(old):
+            return new
+        return None
+
     def to_json(self) -> dict[str, Any]:
-        """RecordDiff's JSON, plus `unreadable: {old, new}` when a side did not parse."""
+        """RecordDiff's JSON, plus `unreadable: {old, new}` when a side did not parse, and
+        `alias: {of, reason, by}` (`of` a label) when the record became an alias."""
         out = self.diff.to_json()
         if self.old_error or self.new_error:
             out["unreadable"] = {"old": self.old_error, "new": self.new_error}
+        if (alias := self.became_alias) is not None:
+            out["alias"] = {
+                "of": f"contacts/{alias['alias_of']}",
+                "reason": alias.get("alias_reason"),
+                "by": alias.get("alias_by"),
+            }
         return out
 
 
@@ -131,6 +149,7 @@ class DiffResult:
     old: str  # what was compared, for people: "HEAD", "a1b2c3d4e5", ...
     new: str
     changes: list[Change] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias label asked -> survivor's
 
     def stat(self) -> dict[str, dict[str, int]]:
         return diff_stat(change.diff for change in self.changes)
@@ -286,7 +305,10 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
     """Record changes: HEAD -> working tree; REV -> working tree; REV -> REV2; or a range.
 
     `A..B` is the same as `A B`; `A...B` is what B changed since it forked from A.
+    A label naming an alias in the working tree brings its survivor's changes too
+    (core/identity); `aliases` of the result says which.
     """
+    labels, followed = _with_survivors(store, labels)
     if len(revisions) > 2 or (len(revisions) == 2 and any(".." in r for r in revisions)):
         raise JobshareError(
             "give at most two revisions, or one range: 'jobshare diff [REV [REV2]]', "
@@ -299,7 +321,7 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
             old_tree, old_name = commit.tree, _short(commit)
         else:
             old_tree, old_name = store.head_tree(), "HEAD"
-        return DiffResult(old_name, WORKTREE, _worktree_changes(store, old_tree, labels))
+        return DiffResult(old_name, WORKTREE, _worktree_changes(store, old_tree, labels), followed)
     if len(revisions) == 2:
         a, b = _commit(store, revisions[0]), _commit(store, revisions[1])
         old_name, old_tree = _short(a), a.tree
@@ -317,7 +339,47 @@ def diff(store: Store, revisions: Sequence[str] = (), labels: Sequence[str] = ()
                 )
             old_name = f"merge base {str(base)[:10]}"
             old_tree = store.commit(base).tree
-    return DiffResult(old_name, _short(b), _tree_changes(store, old_tree, b.tree, labels))
+    changes = _tree_changes(store, old_tree, b.tree, labels)
+    return DiffResult(old_name, _short(b), changes, followed)
+
+
+def _with_survivors(store: Store, labels: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """`labels` plus the survivor of each that names an alias (an exact label or id) in
+    the working tree, and which alias led to which survivor."""
+    followed: dict[str, str] = {}
+    for text in labels:
+        label = _exact_label(store, text)
+        survivor = _survivor(store, label) if label is not None else None
+        if label is not None and survivor is not None:
+            followed[str(label)] = str(survivor)
+    return [*labels, *followed.values()], followed
+
+
+def _exact_label(store: Store, text: str) -> Label | None:
+    """The one record file a full label or an exact id names, or None."""
+    bare = text.strip().removesuffix(".yaml").strip("/")
+    folder, _, record_id = bare.rpartition("/")
+    if not records.ID_RE.match(record_id) or (folder and folder not in records.FOLDERS):
+        return None
+    hits = [
+        Label(f, record_id)
+        for f in ([folder] if folder else records.FOLDERS)
+        if os.path.isfile(path := store.root / f / f"{record_id}.yaml") and not path.is_symlink()
+    ]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _survivor(store: Store, label: Label) -> Label | None:
+    """The record an alias in the working tree leads to (core/identity), or None."""
+    from .reading import follow_alias
+
+    if label.folder != "contacts" or not (store.root / label.path).is_file():
+        return None
+    try:
+        found = follow_alias(store, label)
+    except (LabelError, RecordError):
+        return None
+    return found if found != label else None
 
 
 def _known_labels(store: Store, extra: Iterable[Label]) -> set[Label]:

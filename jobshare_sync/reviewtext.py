@@ -104,6 +104,12 @@ def record_change(change: Change, color: bool = False) -> str:
     label = paint(safe(change.label, lines=False), "bold", color)
     head = f"{paint(kind.ljust(8), CHANGE_STYLE.get(kind, 'bold'), color)}  {label}"
     lines = [f"{head}  {safe(change.name, lines=False)}".rstrip()]
+    if (alias := change.became_alias) is not None:  # not every field removed (core/identity)
+        name = safe(str((change.diff.old or {}).get("name") or ""), lines=False)
+        how = "renamed to" if alias.get("alias_reason") == "renamed" else "combined into"
+        by = f" (by {alias['alias_by']})" if alias.get("alias_by") else ""
+        target = safe(f"contacts/{alias['alias_of']}{by}", lines=False)
+        return f"{head}  {name}".rstrip() + f"\n  {how} {target}"
     if change.new_error:
         lines.append(f"  (unreadable: {safe(change.new_error, lines=False)})")
     if change.old_error:

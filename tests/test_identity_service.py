@@ -283,3 +283,70 @@ def test_a_referral_whose_client_was_combined_leads_to_the_survivor(tmp_path: Pa
     inbox = ok("inbox", cwd=bob)
     assert "Data engineer" in inbox and "Acme Recruiting" in inbox
     assert jobshare("validate", cwd=bob).exit_code == 0
+
+
+def test_diff_of_an_alias_shows_its_combine_and_its_survivor(repo: Path) -> None:
+    for data in (ACME_A, ACME_B, OTHER):
+        write(repo, f"contacts/{data['id']}", data)
+    commit(repo, "seed")
+    ok("combine", "acme-a", "acme-b", cwd=repo)
+    edit(repo, "contacts/acme-a", role="Head of talent")
+    edit(repo, "contacts/beta-works", role="Founder")
+    shown = jobshare("diff", "HEAD~1", "acme-b", cwd=repo)
+    assert shown.exit_code == 0, shown.output
+    assert "contacts/acme-b is an alias of contacts/acme-a: showing both" in shown.stderr
+    out = shown.stdout
+    assert "contacts/acme-b  ACME Recruiting Ltd\n  combined into contacts/acme-a (by alice)" in out
+    assert "contacts/acme-a" in out and "role: (none) → Head of talent" in out
+    assert "beta-works" not in out and "phones" not in out.split("contacts/acme-b")[1]
+    records = json.loads(ok("diff", "HEAD~1", "HEAD", "--json", cwd=repo))["jobshare.diff/v1"]
+    alias = {r["label"]: r.get("alias") for r in records}
+    assert alias == {
+        "contacts/acme-a": None,
+        "contacts/acme-b": {"of": "contacts/acme-a", "reason": "combined", "by": "alice"},
+    }
+    # a record that is no alias is diffed alone, as before
+    alone = jobshare("diff", "beta-works", cwd=repo)
+    assert "alias" not in alone.stderr and "acme" not in alone.stdout
+
+
+def test_diff_of_a_rename_reads_as_one_line(repo: Path) -> None:
+    write(repo, "contacts/acme-a", ACME_A)
+    commit(repo, "seed")
+    ok("rename", "acme-a", "acme-recruiting", cwd=repo)
+    out = ok("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert (
+        "contacts/acme-a  Acme Recruiting\n  renamed to contacts/acme-recruiting (by alice)" in out
+    )
+    assert "added     contacts/acme-recruiting" in out
+
+
+def test_resolve_given_an_alias_resolves_its_survivor(tmp_path: Path) -> None:
+    alice, bob = two_friends(tmp_path, ACME_A, ACME_B)
+    ok("combine", "acme-a", "acme-b", cwd=alice)
+    pull_ok(bob)
+    edit(alice, "contacts/acme-a", role="Head of talent")
+    commit(alice)
+    edit(bob, "contacts/acme-a", role="Talent partner")
+    commit(bob)
+    assert jobshare("pull", cwd=alice).exit_code == 1
+    done = ok("resolve", "contacts/acme-b:role", "--theirs", cwd=alice)
+    assert "resolved contacts/acme-a:role" in done
+    ok("merge", "--continue", cwd=alice)
+    assert read(alice, "contacts/acme-a")["role"] == "Talent partner"
+    assert read(alice, "contacts/acme-b")["alias_of"] == "acme-a"
+
+
+def test_resolve_given_an_alias_the_pull_brings_leads_to_its_survivor(tmp_path: Path) -> None:
+    alice, bob = two_friends(tmp_path, ACME_A, ACME_B, OTHER)
+    edit(alice, "contacts/acme-a", role="Head of talent")
+    commit(alice)
+    ok("combine", "acme-a", "acme-b", cwd=bob)
+    edit(bob, "contacts/acme-a", role="Talent partner")
+    commit(bob)
+    assert jobshare("pull", cwd=alice).exit_code == 1
+    assert read(alice, "contacts/acme-b").get("alias_of") is None  # only the merge holds it
+    missing = jobshare("resolve", "beta-works", "--theirs", cwd=alice)
+    assert missing.exit_code != 0 and "names no conflict" in missing.output
+    done = ok("resolve", "acme-b", "--ours", cwd=alice)
+    assert "resolved contacts/acme-a" in done

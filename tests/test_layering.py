@@ -34,6 +34,7 @@ SERVICES = [
     "friends",
     "deletions",
     "conflicts",
+    "finishing",
     "referrals",
     "review",
     "history",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import conflicts as conflicts_module
-from .. import daily, render
+from .. import daily, finishing, render
 from .base import finish, json_option, open_store, progress
 from .sync import show_synced
 
@@ -113,10 +113,10 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
         raise click.UsageError("give one of --continue or --abort")
     store = open_store(ctx)
     if abort:
-        click.echo(conflicts_module.abort(store))
+        click.echo(finishing.abort(store))
         return
     rest = daily.pending(store)
-    commit, left = conflicts_module.finish(store)
+    commit, left = finishing.finish(store)
     if left:
         click.echo(f"{len(left)} conflict(s) still unresolved:", err=True)
         for label in left:

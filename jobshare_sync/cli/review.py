@@ -62,6 +62,8 @@ def diff(
         before, after = arguments, ()
     revisions, labels = review.split_arguments(store, before, after)
     result = review.diff(store, revisions, labels)
+    for alias, survivor in result.aliases.items():
+        click.echo(f"{alias} is an alias of {survivor}: showing both", err=True)
     painted = use_color(color)
     if as_json:
         payload = result.stat() if stat else result.to_json()
