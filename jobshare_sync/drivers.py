@@ -218,6 +218,18 @@ def driver_config() -> dict[str, str]:
     }
 
 
+# jobshare.yaml names the owner of this clone: a merge by git in which both sides
+# changed it keeps ours (a merge driver `true` leaves ours as it is, the way
+# gitattributes(5) shows for `merge=ours`). When only the other side changed it,
+# git asks no driver and takes theirs: this is a belt beside the owner check
+# (owner.py), which is what guarantees it.
+OWNER_FILE = "jobshare.yaml"
+OWNER_ATTRIBUTE = "merge=jobshare-owner"
+OWNER_CONFIG = {
+    "merge.jobshare-owner.name": "keep this clone's owner",
+    "merge.jobshare-owner.driver": "true",
+}
+
 HOOK_MARK = "# jobshare: validate the record files being committed"
 
 
@@ -258,19 +270,26 @@ def install_hook(store: Store) -> str:
 
 
 def attributes_text(existing: str) -> str:
-    """`existing` .gitattributes with the record patterns set to the jobshare drivers;
-    every other line, and other attributes on those lines, are kept."""
+    """`existing` .gitattributes with the record patterns set to the jobshare drivers
+    and jobshare.yaml to `merge=ours`; every other line, and other attributes on those
+    lines, are kept."""
     lines = existing.splitlines()
     done: set[str] = set()
     out = []
     for line in lines:
         tokens = line.split()
-        if tokens and tokens[0] in PATTERNS:
+        if tokens and tokens[0] == OWNER_FILE:
+            kept = [t for t in tokens[1:] if t.lstrip("-!").split("=")[0] != "merge"]
+            line = " ".join([tokens[0], *kept, OWNER_ATTRIBUTE])
+            done.add(OWNER_FILE)
+        elif tokens and tokens[0] in PATTERNS:
             kept = [t for t in tokens[1:] if t.lstrip("-!").split("=")[0] not in ("diff", "merge")]
             line = " ".join([tokens[0], *kept, f"diff={DRIVER}", f"merge={DRIVER}"])
             done.add(tokens[0])
         out.append(line)
     out += [f"{p} diff={DRIVER} merge={DRIVER}" for p in PATTERNS if p not in done]
+    if OWNER_FILE not in done:
+        out.append(f"{OWNER_FILE} {OWNER_ATTRIBUTE}")
     return "\n".join(out) + "\n"
 
 
@@ -291,7 +310,8 @@ class SetupResult:
 
 
 def git_setup(store: Store) -> SetupResult:
-    """Register the textconv and merge drivers in .git/config and commit .gitattributes."""
+    """Register the textconv and merge drivers in .git/config and commit .gitattributes;
+    protect jobshare.yaml with `merge=ours` (see OWNER_CONFIG)."""
     with store.locked():
         path = store.root / ATTRIBUTES_FILE
         existing = read_file(path)
@@ -302,7 +322,7 @@ def git_setup(store: Store) -> SetupResult:
         if committed is None or committed != store.hash_bytes(wanted):
             commit = str(store.commit_files({ATTRIBUTES_FILE: wanted}, SETUP_MESSAGE))
         state = "added" if existing is None else "unchanged" if existing == wanted else "updated"
-        config = driver_config()
+        config = {**driver_config(), **OWNER_CONFIG}
         changed = [name for name, value in config.items() if store.git_config(name) != value]
         for name in changed:
             store.set_git_config(name, config[name])

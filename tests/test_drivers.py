@@ -21,6 +21,7 @@ def test_git_setup_then_plain_git_diff_shows_records(repo: Path) -> None:
         "*.png binary\n"
         "contacts/*.yaml text eol=lf diff=jobshare merge=jobshare\n"
         "referrals/*.yaml diff=jobshare merge=jobshare\n"
+        "jobshare.yaml merge=jobshare-owner\n"
     )
     assert git("log", "-1", "--format=%s", cwd=repo).strip() == "Set up jobshare's git drivers"
     assert git("status", "--porcelain", cwd=repo) == ""
