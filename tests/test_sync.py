@@ -1450,3 +1450,29 @@ def test_incoming_shows_changes_and_conflicts_and_changes_nothing(tmp_path: Path
     config = (alice / ".git/config").read_bytes()
     assert jobshare("incoming", "carol", cwd=alice).exit_code == 0
     assert (alice / ".git/config").read_bytes() == config
+
+
+def test_status_counts_the_commits_incoming_would_bring(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, BASE)
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    ok("pull", "bob", cwd=alice)  # alice merges bob: her branch adds only his work back
+    ok("fetch", cwd=bob)
+
+    def incoming() -> int | None:
+        data = json.loads(ok("status", "--json", cwd=bob))["jobshare.status/v1"]
+        return data["friends"][0]["incoming"]  # type: ignore[no-any-return]
+
+    assert int(git("rev-list", "--count", "HEAD..refs/remotes/alice/main", cwd=bob)) > 0
+    assert "alice has nothing new for you" in ok("incoming", "alice", cwd=bob)
+    assert incoming() == 0
+    assert "up to date" in ok("status", cwd=bob)
+    assert "1 commit" not in ok("status", cwd=bob)
+
+    edit(alice, "contacts/acme", name="Acme Alice", updated=T1)
+    commit(alice)
+    ok("fetch", cwd=bob)
+    assert "Acme Alice" in ok("incoming", "alice", cwd=bob)
+    assert incoming() == 2  # her merge and her edit
+    assert "2 commits to pull" in ok("status", cwd=bob)
