@@ -108,7 +108,51 @@ def merge_in_progress(store: Store) -> bool:
     return store.merge_in_progress()
 
 
-def load_merge_state(store: Store) -> dict[str, Any]:
+def _record_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, dict)
+
+
+def _conflict_well_formed(item: Any) -> bool:
+    """Whether a conflict of the merge state has the shape `_conflict_to_state` writes."""
+    if not isinstance(item, dict):
+        return False
+    versions = item.get("versions")
+    fields = item.get("fields")
+    return (
+        isinstance(item.get("label"), str)
+        and isinstance(item.get("reason"), str)
+        and isinstance(fields, list)
+        and all(isinstance(f, dict) and isinstance(f.get("field"), str) for f in fields)
+        and isinstance(versions, dict)
+        and all(_record_or_none(versions.get(k)) for k in ("base", "ours", "theirs"))
+        and all(_record_or_none(item.get(k)) for k in ("merged", "merged_theirs", "working"))
+        and isinstance(item.get("messages", []), list)
+        and isinstance(item.get("done"), list)
+        and isinstance(item.get("resolved"), bool)
+    )
+
+
+def well_formed(state: Any) -> bool:
+    """Whether a merge state (valid JSON) has the shape `save_merge_state` writes."""
+    if not isinstance(state, dict):
+        return False
+    changes, files = state.get("changes"), state.get("state_files", {})
+    return (
+        all(isinstance(state.get(k), str) for k in ("friend", "handle", "ref", "theirs", "message"))
+        and (state.get("ours") is None or isinstance(state.get("ours"), str))
+        and isinstance(changes, dict)
+        and all(_record_or_none(v) for v in changes.values())
+        and isinstance(files, dict)
+        and all(v is None or isinstance(v, str) for v in files.values())
+        and isinstance(state.get("conflicts"), list)
+        and all(_conflict_well_formed(c) for c in state["conflicts"])
+    )
+
+
+def load_merge_state(store: Store, *, any_shape: bool = False) -> dict[str, Any]:
+    """The merge state; MergeStateError when there is none, or it is damaged (not JSON,
+    or JSON of another shape), unless `any_shape` (for `merge --abort`, which only
+    removes it)."""
     path = merge_state_path(store)
     if not merge_in_progress(store):
         raise MergeStateError("no merge in progress: 'jobshare pull' starts one")
@@ -120,6 +164,10 @@ def load_merge_state(store: Store) -> dict[str, Any]:
         raise MergeStateError(
             f"the merge state {path} is damaged: run 'jobshare merge --abort' and pull again"
         ) from None
+    if not any_shape and not well_formed(state):
+        raise MergeStateError(
+            f"the merge state {path} is damaged: run 'jobshare merge --abort' and pull again"
+        )
     return state
 
 
@@ -274,7 +322,9 @@ def resolve(
                 _take_field(item, field_name, side or "ours")
             else:
                 conflict = _conflict_from_state(item)
-                _set_record(item, merge.resolve_conflict(conflict, side or "ours"))
+                _set_record(
+                    item, merge.resolve_conflict(conflict, side or "ours", None, _rules(item))
+                )
             done.append(item["label"] + (f":{field_name}" if field_name else ""))
         _save(store, state)
     return done
@@ -361,7 +411,13 @@ def _take_field(item: dict[str, Any], name: str, side: str) -> None:
             f"{item['label']} has no field conflicts ({item['reason']}): resolve the whole record"
         )
     conflict = _conflict_from_state(item)
-    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name]))
+    _mark_field(item, name, merge.resolve_conflict(conflict, side, [name], _rules(item)))
+
+
+def _rules(item: dict[str, Any]) -> dict[str, str]:
+    """The x-merge rules of a conflict's record: its fixed fields stay ours whichever
+    side a resolution takes (DESIGN section 3)."""
+    return schema.merge_rules(str(item["label"]).split("/", 1)[0])
 
 
 def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None) -> None:
@@ -381,11 +437,18 @@ def _mark_field(item: dict[str, Any], name: str, working: dict[str, Any] | None)
 def abort(store: Store) -> str:
     """Forget the merge in progress; nothing else was touched by the pull."""
     with store.locked():
-        state = load_merge_state(store)
+        try:
+            state = load_merge_state(store, any_shape=True)
+        except MergeStateError:
+            if not merge_state_path(store).exists():
+                raise
+            state = {}  # damaged beyond reading: removing it is all there is to do
         checkpoint("abort")
         merge_state_path(store).unlink(missing_ok=True)
         checkpoint("abort")
-    return f"merge of {state['friend']} aborted; your repository is as it was before the pull"
+    friend = state.get("friend") if isinstance(state, dict) else None
+    name = f"merge of {friend}" if isinstance(friend, str) else "the merge"
+    return f"{name} aborted; your repository is as it was before the pull"
 
 
 def finish(store: Store) -> tuple[str | None, list[str]]:

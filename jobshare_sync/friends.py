@@ -1,8 +1,9 @@
 """Friends: each a git remote with the handle pinned at the first fetch; fetch and push.
 
 Fetch and push run the system `git` (see store/transport.py). A friend's branch that
-claims the user's own handle is refused, and one that later claims another handle
-than the pinned one gets a warning, never a new identity (DESIGN section 4).
+claims the user's own handle, or a handle pinned for another friend, is not pinned
+(the second only by `friend pin`), and one that later claims another handle than the
+pinned one gets a warning, never a new identity (DESIGN section 4).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import yaml
 
 from .core import records, schema
 from .core.urls import redact_text, redacted, without_secret
-from .errors import FriendError, GitCommandError, RecordError
+from .errors import FriendError, GitCommandError, RecordError, RepositoryStateError
 from .store import CONFIG_FILE, Commit, Store
 
 FRIEND_SECTION = "jobshare-friend"
@@ -24,7 +25,7 @@ FRIEND_SECTION = "jobshare-friend"
 # sync` before it pushes, so that the user's other clones learn them from their own
 # remote; never merged from a friend's
 FRIENDS_FILE = ".jobshare/friends.yaml"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 Progress = Callable[[str], None]
 
 
@@ -57,11 +58,13 @@ class Friend:
 
 
 def list_friends(store: Store) -> list[Friend]:
+    # jobshare-friend.<name>.branch: the name is everything between the section and the
+    # key, dots included (git's subsection), never only its first part
     names = sorted(
         {
-            name.split(".")[1]
-            for name in store.git_config_names(f"{FRIEND_SECTION}.")
-            if name.count(".") >= 2
+            key[len(FRIEND_SECTION) + 1 :].rpartition(".")[0]
+            for key in store.git_config_names(f"{FRIEND_SECTION}.")
+            if key.count(".") >= 2
         }
     )
     return [get_friend(store, name) for name in names]
@@ -85,7 +88,7 @@ def add_friend(store: Store, name: str, url: str, branch: str = "main") -> Frien
         raise FriendError(
             f"'{name}' cannot name a friend: use letters, digits, '.', '_' or '-' (and not 'origin')"
         )
-    if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
+    if not re.match(r"^[A-Za-z0-9._/-]+\Z", branch) or ".." in branch:
         raise FriendError(f"'{branch}' is not a branch name")
     if name in store.remote_urls():
         raise FriendError(f"a remote named '{name}' exists already: pick another name")
@@ -180,7 +183,17 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
             message=f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
             + redact_text(failed),
         )
-    commit = store.commit_of(friend.ref)
+    try:
+        commit = store.commit_of(friend.ref)
+    except RepositoryStateError:  # their branch names a blob, a tree or a tag of one
+        store.delete_ref(friend.ref)
+        return Fetched(
+            friend.name,
+            shown_url(friend.url),
+            False,
+            message=f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): their branch "
+            f"'{friend.branch}' names no commit",
+        )
     result = Fetched(friend.name, shown_url(friend.url), True, commit.id)
     claim = friend_claim(store, commit)
     if friend.handle is None:
@@ -196,6 +209,13 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
                 f"friend '{friend.name}' ({shown_url(friend.url)}) claims your own handle '{claim}': refused; "
                 "check the URL"
             )
+        elif holders := _pinned_to(store, claim, friend.name):
+            result.ok = False
+            result.message = (
+                f"friend '{friend.name}' ({friend.url}) claims the handle '{claim}', pinned for "
+                f"'{holders[0]}': not pinned; if both are the same person, run "
+                f"'jobshare friend pin {friend.name} {claim}'"
+            )
         else:
             store.set_git_config(f"{FRIEND_SECTION}.{friend.name}.handle", claim)
             result.message = f"pinned {friend.name}'s handle as '{claim}'"
@@ -205,6 +225,12 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
             f"(to change it: jobshare friend pin {friend.name} {claim})"
         )
     return result
+
+
+def _pinned_to(store: Store, handle: str, but: str) -> list[str]:
+    """The friends other than `but` whose pinned handle is `handle` (DESIGN section 4:
+    a handle belongs to one friend; a second one gets it only by `friend pin`)."""
+    return [f.name for f in list_friends(store) if f.name != but and f.handle == handle]
 
 
 def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend:
@@ -224,7 +250,13 @@ def peek(store: Store, name: str, *, progress: Progress = no_progress) -> Friend
                 f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): "
                 + redact_text(failed)
             )
-        commit = store.commit_of(temp)
+        try:
+            commit = store.commit_of(temp)
+        except RepositoryStateError:
+            raise GitCommandError(
+                f"cannot fetch friend '{friend.name}' ({shown_url(friend.url)}): their branch "
+                f"'{friend.branch}' names no commit"
+            ) from None
     finally:
         store.delete_ref(temp)
     friend.fetched = commit.id
@@ -238,7 +270,7 @@ def pin_handle(store: Store, name: str, handle: str) -> Friend:
     get_friend(store, name)
     if handle == store.handle:
         raise FriendError(f"'{handle}' is your own handle: a friend cannot have it")
-    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,38}$", handle):
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,38}\Z", handle):
         raise FriendError(f"'{handle}' is not a valid handle")
     store.set_git_config(f"{FRIEND_SECTION}.{name}.handle", handle)
     return get_friend(store, name)

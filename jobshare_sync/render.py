@@ -167,7 +167,7 @@ def pulled(outcome: Any) -> str:
             title = safe(record_title(record.result or {}), lines=False)
             lines.append(f"  {record.outcome:8} {safe(record.label)}  {title}".rstrip())
     lines.extend(
-        safe(f"  kept     {n.message}" if n.kind == "kept-deleted" else f"  refused  {n.message}")
+        safe(f"  kept     {n.message}" if n.kind.startswith("kept-") else f"  refused  {n.message}")
         for n in result.notices
     )
     lines.extend(safe(f"  skipped  {s.path}: {s.reason}", lines=False) for s in outcome.skipped)
@@ -440,7 +440,10 @@ def change_stat(
 def _date(iso: str) -> str:
     import datetime as dt
 
-    return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %z")
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S %z")
+    except ValueError:  # a date no datetime holds, given as git's raw seconds
+        return iso
 
 
 def commit_header(info: CommitInfo, color: bool = False) -> list[str]:

@@ -340,6 +340,18 @@ def _titles(store: Store) -> records.Titles:
 # --- commits: show and log -----------------------------------------------------------
 
 
+def _commit_date(seconds: int, offset: int) -> str:
+    """A commit's date, ISO 8601 with the author's UTC offset; a date a datetime cannot
+    hold (a friend's commit in the year 10000, an offset beyond a day) is shown as git's
+    raw seconds and offset instead of failing."""
+    try:
+        zone = dt.timezone(dt.timedelta(minutes=offset))
+        return dt.datetime.fromtimestamp(seconds, zone).isoformat()
+    except (ValueError, OverflowError, OSError):
+        sign = "-" if offset < 0 else "+"
+        return f"@{seconds} {sign}{abs(offset) // 60:02}{abs(offset) % 60:02}"
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     """Who made a commit, when, and why."""
@@ -354,14 +366,12 @@ class CommitInfo:
     @classmethod
     def of(cls, commit: Commit) -> CommitInfo:
         author = commit.author
-        zone = dt.timezone(dt.timedelta(minutes=author.offset))
-        when = dt.datetime.fromtimestamp(author.time, zone)
         return cls(
             id=commit.id,
             parents=commit.parents,
             author=author.name,
             email=author.email,
-            date=when.isoformat(),
+            date=_commit_date(author.time, author.offset),
             message=commit.message.rstrip("\n"),
         )
 

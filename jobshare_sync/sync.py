@@ -16,6 +16,7 @@ from here too).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,10 +24,11 @@ from typing import Any
 
 from .accepted import accepted_base
 from .conflicts import merge_in_progress, merge_status, save_merge_state
-from .core import merge, policy, schema
+from .core import merge, policy, rules, schema, values
 from .core.merge import AncestorOursTheirs, MergeResult
 from .core.policy import Candidate, Facts, Versions
 from .core.records import Label, Skipped
+from .core.values import shorten
 from .deletions import OwnerBranches, kept_state, late_deletions
 from .errors import (
     DirtyWorkTreeError,
@@ -54,6 +56,7 @@ from .friends import (
     shown_url,
 )
 from .store import CONFIG_FILE, Commit, FileContent, Store
+from .workspace import now
 
 __all__ = [
     "FRIEND_SECTION",
@@ -213,7 +216,13 @@ def merge_friend(
     bases = store.merge_bases(ours.id, theirs.id) if ours is not None else []
     progress(f"Merging {friend.name} ({len(bases)} merge base{'s' if len(bases) != 1 else ''})")
     candidates, not_records = gather(store, bases, ours, theirs, owners)
-    items, outcome.skipped = policy.drop_unmergeable(candidates, not_records)
+    items, outcome.skipped = policy.drop_unmergeable(
+        candidates,
+        not_records,
+        own_handle=None if own else store.handle,  # one's own machines add in one's name
+        now=_clock(),
+        theirs_handle=outcome.handle,
+    )
     result = policy.merge_step(
         items,
         theirs_handle=outcome.handle,
@@ -234,6 +243,15 @@ def merge_friend(
     if not dry_run:
         write(store, outcome, ours, theirs)
     return outcome
+
+
+def _clock() -> dt.datetime:
+    """What this machine takes for now, to judge a friend's times by: the later of its
+    clock and a clock pinned by JOBSHARE_NOW (a pinned clock never makes a plausible
+    time look implausible)."""
+    real = dt.datetime.now(dt.UTC)
+    pinned = values.parse_instant(now())
+    return max(real, pinned) if pinned is not None else real
 
 
 def _their_side(store: Store, friend: Friend, own: bool = False) -> tuple[Commit, Pulled]:
@@ -351,12 +369,18 @@ def gather(
         mine = read(ours_tree, label)
         stale_theirs = mine is None and their_data is not None
         stale_ours = their_data is None and mine is not None
+        in_my_name = stale_theirs and policy.in_your_name(name, their_data, store.handle)
         candidates.append(
             Candidate(
                 name,
                 AncestorOursTheirs(base, mine, their_data),
                 stale_theirs=stale_theirs and owners.held(name, _added_by(their_data), their_oid),
                 stale_ours=stale_ours and owners.held(name, _added_by(mine), our_oid),
+                held_by_you=bool(in_my_name) and owners.deleted(name, store.handle),
+                **_confirmed_entries(store, owners, label, base, mine, their_data),
+                id_in_other_folder=mine is None
+                and their_data is not None
+                and store.blob_id_at(ours_tree, _other_folder(label)) is not None,
             )
         )
     return candidates, not_records
@@ -384,6 +408,44 @@ def _unchanged_versions(
     )
 
 
+def _other_folder(label: Label) -> str:
+    """The path the same id would have in the other record folder."""
+    other = "referrals" if label.folder == "contacts" else "contacts"
+    return f"{other}/{label.id}.yaml"
+
+
+def _confirmed_entries(
+    store: Store,
+    owners: OwnerBranches,
+    label: Label,
+    base: dict[str, Any] | None,
+    mine: dict[str, Any] | None,
+    theirs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The history entries of a referral on the branches (ours, a friend's as fetched)
+    of the handles that its entries new in `theirs` name, which confirm a relayed entry,
+    and the handles whose branch nobody here can read: the `confirmed` and
+    `unverifiable` of a Candidate."""
+    if label.folder != "referrals" or theirs is None:
+        return {}
+    held = [e for side in (base, mine) if side is not None for e in rules.history_entries(side)]
+    authors = {e.get("by") for e in rules.history_entries(theirs) if e not in held}
+    found: list[dict[str, Any]] = []
+    unverifiable = set()
+    for author in sorted(a for a in authors if isinstance(a, str)):
+        tip = owners.tips.get(author)
+        if tip is None:
+            unverifiable.add(author)
+            continue
+        oid = store.blob_id_at(store.commit(tip).tree, label.path)
+        try:
+            data = store.load(label, oid).data if oid is not None else None
+        except RecordError:
+            continue
+        found += rules.history_entries(data) if isinstance(data, dict) else []
+    return {"confirmed": tuple(found), "unverifiable": frozenset(unverifiable)}
+
+
 def gather_facts(
     store: Store,
     ours: Commit | None,
@@ -393,21 +455,69 @@ def gather_facts(
     late: list[str],
 ) -> Facts:
     """What the policy needs to know of the repositories, for the records it concerns:
-    which records the merge kept against a friend's deletion their owner has made too,
-    the late deletions, and which clients of the merged referrals we hold."""
-    owner_deleted = {
-        record.label
-        for record in result.records
-        if any(notice.kind == "kept-deleted" for notice in record.notices)
-        and owners.deleted(record.label, _added_by(items[record.label].base))
-    }
+    which records the merge kept against a friend's deletion their owner has made too
+    (in a version the owner held, or edited since), the late deletions, and which clients of the merged referrals we hold."""
     ours_tree = ours.tree if ours is not None else None
+    owner_deleted, edited = set(), {}
+    for record in result.records:
+        if not any(notice.kind == "kept-deleted" for notice in record.notices):
+            continue
+        author = _added_by(_held(items[record.label]))
+        if not owners.deleted(record.label, author):
+            continue
+        our_oid = store.blob_id_at(ours_tree, f"{record.label}.yaml")
+        if owners.held(record.label, author, our_oid):
+            owner_deleted.add(record.label)
+        else:  # edited after the owner deleted it: a modify/delete conflict
+            edited[record.label] = items[record.label]
     our_contacts = {
         client
         for client in policy.clients_named(result)
         if store.blob_id_at(ours_tree, f"contacts/{client}.yaml") is not None
     }
-    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts))
+    referenced = _referenced_contacts(store, ours_tree, result, late)
+    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited, referenced)
+
+
+def _referenced_contacts(
+    store: Store, ours_tree: str | None, result: MergeResult, late: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The contacts we hold that the pull may remove (a friend's deletion, relayed or
+    late, or one side of a conflict) and that a referral names as its client, ours or
+    merged: label -> our version. Our referrals are read only when there is such a
+    contact to protect."""
+    at_risk = {
+        r.label
+        for r in result.records
+        if r.label.startswith("contacts/")
+        and (r.outcome == "removed" or r.notices or r.conflict is not None)
+    } | {label for label in late if label.startswith("contacts/")}
+    at_risk = {label for label in at_risk if store.blob_id_at(ours_tree, f"{label}.yaml")}
+    if not at_risk:
+        return {}
+    clients = {f"contacts/{c}" for c in policy.clients_named(result)}
+    for referral, (_, oid) in store.changed_entries(None, ours_tree).items():
+        if referral.folder != "referrals" or oid is None:
+            continue
+        try:
+            data = store.load(referral, oid).data
+        except RecordError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("client"), str):
+            clients.add(f"contacts/{data['client']}")
+    found = {}
+    for label in sorted(at_risk & clients):
+        folder, _, record_id = label.partition("/")
+        data = store.read_record(ours_tree, Label(folder, record_id))
+        if data is not None:
+            found[label] = data
+    return found
+
+
+def _held(versions: Versions) -> dict[str, Any] | None:
+    """Ours where we hold the record (its fixed fields are the ones that count), else
+    the base."""
+    return versions.ours if versions.ours is not None else versions.base
 
 
 def _added_by(record: Mapping[str, Any] | None) -> Any:
@@ -468,10 +578,22 @@ def _serialise(label: str, data: dict[str, Any] | None) -> bytes | None:
     return schema.dump_record(label.split("/", 1)[0], data)
 
 
+MESSAGE_LIST_LIMIT = 50  # notices and skipped paths a merge commit message lists
+REASON_LIMIT = 200  # characters of a reason or notice quoted in a merge commit message
+
+
 def _merge_message(outcome: Pulled) -> str:
+    """The merge commit's message: the summary, then at most MESSAGE_LIST_LIMIT notices
+    and skipped paths (each cut to REASON_LIMIT characters), and a count of the rest."""
     lines = [outcome.result.summary(outcome.friend)]
-    extra = [f"- {n.message}" for n in outcome.result.notices]
-    extra += [f"- skipped {s.path}: {s.reason}" for s in outcome.skipped]
+    extra = [f"- {shorten(n.message, REASON_LIMIT)}" for n in outcome.result.notices]
+    extra += [
+        f"- skipped {shorten(s.path, REASON_LIMIT)}: {shorten(s.reason, REASON_LIMIT)}"
+        for s in outcome.skipped
+    ]
+    if len(extra) > MESSAGE_LIST_LIMIT:
+        rest = len(extra) - MESSAGE_LIST_LIMIT
+        extra = extra[:MESSAGE_LIST_LIMIT] + [f"- and {rest} more (see 'jobshare pull --json')"]
     if outcome.resolved_by_strategy:
         extra.append(f"- {outcome.resolved_by_strategy} conflict(s) resolved by strategy")
     if extra:

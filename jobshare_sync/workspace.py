@@ -56,7 +56,7 @@ class InitResult:
     region: str | None = None  # the owner's default region for phone numbers
 
 
-HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}\Z")
 
 
 def init_repository(
@@ -357,7 +357,10 @@ def check_bytes(label: Label, raw: bytes) -> tuple[Loaded | None, list[Problem]]
         loaded = records.load_yaml(raw, label.path)
     except RecordError as e:
         return None, [Problem(label.path, e.line, "", e.reason)]
-    return loaded, schema.record_problems(label, loaded)
+    problems = schema.record_problems(label, loaded)
+    if label.folder == "referrals" and not problems:  # what `validate` checks of it too
+        problems = rules.history_problems(label, records.load_yaml(raw, label.path, lines=True))
+    return loaded, problems
 
 
 @dataclass(frozen=True)
@@ -831,9 +834,23 @@ def _save_edit(
 def remove_record(store: Store, label: Label, *, commit: bool = True) -> Saved:
     """Remove one record (and commit the removal unless told not to).
 
-    Aliases stay (core/identity): removing one, or a survivor aliases lead to, would
-    leave friends' labels and referrals leading nowhere, so both are refused with
-    InvalidRecordError; a survivor's content is edited instead."""
+    Raises InvalidRecordError for an alias or a survivor (see `check_removable`)."""
+    check_removable(store, label)
+    with store.locked():
+        name = _display_name(store, label)
+        if commit:
+            oid = store.commit_files({label.path: None}, f"Remove {label.kind} {name}")
+            return Saved(label, str(oid))
+        (store.root / label.path).unlink()
+    return Saved(label, None)
+
+
+def check_removable(store: Store, label: Label) -> None:
+    """Refuse to remove what must stay: aliases stay (core/identity), since removing
+    one, or a survivor aliases lead to, would leave friends' labels and referrals
+    leading nowhere; a survivor's content is edited instead.
+
+    Raises InvalidRecordError naming the alias or the records the survivor holds."""
     if label.folder == "contacts" and (store.root / label.path).is_file():
         with contextlib.suppress(RecordError):
             data = read_worktree_record(store, label)
@@ -848,13 +865,6 @@ def remove_record(store: Store, label: Label, *, commit: bool = True) -> Saved:
                 f"{label} holds {', '.join(map(str, held))} (combined or renamed into it): "
                 "removing it would leave them leading nowhere; edit it instead"
             )
-    with store.locked():
-        name = _display_name(store, label)
-        if commit:
-            oid = store.commit_files({label.path: None}, f"Remove {label.kind} {name}")
-            return Saved(label, str(oid))
-        (store.root / label.path).unlink()
-    return Saved(label, None)
 
 
 def _display_name(store: Store, label: Label) -> str:
@@ -927,8 +937,11 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
                 # never back in time: with a clock behind the record's, it stays as it was
                 if (values.instant_key(stamp) or "") > (values.instant_key(data["updated"]) or ""):
                     data["updated"] = stamped[path] = stamp
-            if path in stamped or not normal.in_normal_form(label.path, raw, data):
-                rewrite[path] = files[path] = schema.dump_record(label.folder, data)
+            # always the canonical bytes (key order, quoting, flow lists too), so that
+            # friends who pull the same record hold the same bytes
+            canonical = schema.dump_record(label.folder, data)
+            if path in stamped or canonical != raw:
+                rewrite[path] = files[path] = canonical
         if problems:
             raise InvalidRecordError(
                 "nothing committed; fix these first ('jobshare validate' shows them all):\n"

@@ -549,6 +549,8 @@ def test_a_friends_hooks_and_git_settings_are_never_taken_or_run(
 
     assert pulled(alice, "bob")["counts"]["added"] == 1  # over a path: git runs upload-pack there
     ok("friend", "add", "bob-daemon", git_daemon(bare), cwd=alice)
+    # the same bob at another URL: his handle is pinned for 'bob' already, so deliberately
+    ok("friend", "pin", "bob-daemon", "bob", cwd=alice)
     ok("fetch", "bob-daemon", cwd=alice)
     assert sorted(p.name for p in markers.iterdir()) == []
     assert (

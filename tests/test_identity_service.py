@@ -205,7 +205,9 @@ def test_an_alias_is_never_removed_by_a_pull(tmp_path: Path) -> None:
     pull_ok(bob)
     git("rm", "-q", "contacts/acme-b.yaml", cwd=bob)
     git("commit", "-qm", "drop the alias", cwd=bob)
-    pull_ok(alice)
+    pulled = jobshare("pull", cwd=alice)
+    assert pulled.exit_code == 0 and "CONFLICT" not in pulled.output, pulled.output
+    assert "contacts/acme-b: kept; bob deleted it, but an alias is never removed" in pulled.stdout
     assert read(alice, "contacts/acme-b")["alias_of"] == "acme-a"
 
 

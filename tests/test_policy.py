@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync.core import merge
+from jobshare_sync.core import merge, policy
 from jobshare_sync.core.merge import AncestorOursTheirs, MergeResult, Notice, RecordMerge
 from jobshare_sync.core.policy import (
     Candidate,
@@ -370,3 +370,19 @@ def test_drop_never_invents_or_loses_a_record(rows: list[tuple[Any, ...]]) -> No
         assert (candidate.label in merged) == (not reported and not dropped)
         if candidate.label in merged:
             assert merged[candidate.label][1:] == (ours, theirs)
+
+
+def test_an_alias_in_your_name_is_no_forged_record() -> None:
+    """A friend's rename or combine keeps the added_by of the record it was: the alias is
+    no record added in your name (its maker is alias_by)."""
+    alias = {
+        "id": "acme-old",
+        "alias_of": "acme-new",
+        "alias_reason": "renamed",
+        "alias_by": "bob",
+        "alias_at": "2026-10-03T09:15:00Z",
+        "added_by": "alice",
+    }
+    assert policy.in_your_name("contacts/acme-old", alias, "alice") is None
+    record = {"id": "acme", "kind": "agency", "name": "Acme", "added_by": "alice"}
+    assert policy.in_your_name("contacts/acme", record, "alice") == "added_by"

@@ -113,3 +113,32 @@ def plain(value: object) -> bool:
 def test_gits_reason_on_one_line(stderr: str, reason: str) -> None:
     proc = subprocess.CompletedProcess(["git"], 128, "", stderr)
     assert transport.git_reason(proc) == reason
+
+
+def test_a_branch_moved_by_plain_git_meanwhile_is_never_overwritten(repo: Path) -> None:
+    """Compare and swap: jobshare moves the branch only from the value it started from;
+    a `git commit` made while it wrote stays on the branch, and one line says why
+    jobshare stopped, its own change not left staged."""
+    from jobshare_sync.errors import RepositoryStateError
+
+    store = Store.open(repo)
+    before = store.head_commit()
+    assert before is not None
+    mine = str(
+        store.writer.repo.create_commit(
+            None,
+            *store.writer.signature(None),
+            "jobshare's change\n",
+            pygit2.Oid(hex=before.tree),
+            [before.id],
+        )
+    )
+    (repo / "notes.txt").write_text("by hand\n")
+    git("add", "notes.txt", cwd=repo)
+    git("commit", "-qm", "plain git, meanwhile", cwd=repo)
+    theirs = git("rev-parse", "HEAD", cwd=repo).strip()
+    with store.locked(), pytest.raises(RepositoryStateError, match="moved while jobshare"):
+        store.writer.finish_commit(store.branch_ref(), before.id, mine, ["contacts/x.yaml"])
+    assert git("rev-parse", "HEAD", cwd=repo).strip() == theirs
+    assert not store.journal_path.exists()
+    assert git("status", "--porcelain", cwd=repo) == ""

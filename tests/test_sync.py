@@ -1318,7 +1318,10 @@ def test_referrals_merge_history_and_details_both_ways(tmp_path: Path) -> None:
     assert read(alice, "referrals/r1") == read(bob, "referrals/r1") == expected
     # a fixed field (from, created) changed by a friend is refused
     write(bob, "referrals/r1", {**expected, "from": "carol", "created": T1})
-    commit(bob)
+    # by plain git: `jobshare commit` refuses a history that no longer fits `from`
+    refused = jobshare("commit", "-m", "forge", cwd=bob)
+    assert refused.exit_code != 0 and "bob opened it, but it is from carol" in refused.output
+    git("commit", "-qam", "forge", cwd=bob)
     result = jobshare("pull", cwd=alice)
     assert result.exit_code == 0, result.output
     assert "refused bob's change to 'carol' of fixed field 'from'" in result.stdout

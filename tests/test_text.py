@@ -62,10 +62,12 @@ def by_git(repo: Path, label: str, text: str | bytes, message: str = "edit by pl
     git("commit", "-qm", message, cwd=repo)
 
 
-def contact_yaml(record_id: str, name: str, extra: str = "", updated: str = NOW) -> str:
+def contact_yaml(
+    record_id: str, name: str, extra: str = "", updated: str = NOW, added_by: str = "alice"
+) -> str:
     return (
         f"id: {record_id}\nkind: agency\nname: {name}\n{extra}"
-        f"added_by: alice\nupdated: '{updated}'\n"
+        f"added_by: {added_by}\nupdated: '{updated}'\n"
     )
 
 
@@ -251,7 +253,8 @@ def test_nothing_a_friend_wrote_reaches_the_terminal_raw(tmp_path: Path) -> None
     hand_edit(alice, label, location="Hull\x1b[2J")
     # bob renames it: a conflict with alice's evil name; and adds a contact with a bidi override
     by_git(bob, label, contact_yaml(record_id, "Acme Bob"))
-    by_git(bob, "contacts/rtl-1", contact_yaml("rtl-1", '"\\u202eevil.exe"'))
+    # (added by bob: nobody can add a record in alice's name)
+    by_git(bob, "contacts/rtl-1", contact_yaml("rtl-1", '"\\u202eevil.exe"', added_by="bob"))
     outputs = [
         ok("list", cwd=alice),
         ok("list", "--json", cwd=alice),

@@ -11,7 +11,7 @@ import click
 from .. import referrals, render, review, workspace
 from ..core import records, schema
 from ..core.records import Label
-from ..errors import JobshareError, ReferralError
+from ..errors import InvalidRecordError, JobshareError, ReferralError
 from ..store import Store
 from .base import (
     finish,
@@ -193,7 +193,14 @@ def _run_editor(path: Path, text: str) -> str:
         raise JobshareError(
             f"could not run the editor: {e.format_message()}; set $EDITOR"
         ) from None
-    return path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidRecordError(
+            f"the editor saved bytes that are not UTF-8 (at byte {e.start}): nothing saved; "
+            "save the file as UTF-8 and edit again"
+        ) from None
 
 
 def _committed(saved: workspace.Saved) -> str:
@@ -220,6 +227,8 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
     found_all = [workspace.find_label(store, text) for text in labels]  # all exist, or none goes
     if not no_commit:
         store.branch_ref()  # a detached HEAD is said first: nothing could be committed
+    for found in found_all:  # what must stay is refused before what --force may override
+        workspace.check_removable(store, found)
     removing = set(found_all)
     contacts = {label.id for label in found_all if label.folder == "contacts"}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 
@@ -24,6 +25,31 @@ def is_date_time(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+@cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema `pattern` (ECMA 262 syntax, JSON Schema 2020-12 section 6.3.3)
+    compiled for Python's `re` with ECMA's meaning of `$`: the end of the string. In
+    Python `$` also matches before a final newline, so `^[a-z]+$` would pass "abc\\n".
+    Every `$` that is no escaped character and stands outside a character class
+    becomes `\\Z`."""
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
 
 
 Predicate = Callable[[Any], bool]
@@ -104,7 +130,7 @@ def _keyword(key: str, arg: Any, schema: Mapping[str, Any]) -> Predicate:
     if key == "const":
         return lambda v: _json_equal(v, arg)
     if key == "pattern":
-        regex = re.compile(arg)
+        regex = ecma_regex(arg)
         return lambda v: not isinstance(v, str) or regex.search(v) is not None
     if key in ("minLength", "maxLength"):
         low = key == "minLength"

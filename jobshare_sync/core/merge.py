@@ -346,6 +346,28 @@ def merge_text(base: str, ours: str, theirs: str) -> str | None:
 # --- records ---------------------------------------------------------------------
 
 
+def _unfixed(record: Record, rules: Rules) -> Record:
+    """A record without its fixed fields: a change to one is refused, so it cannot make
+    a side count as modified (a refused change followed by a deletion stays a deletion
+    of the record the user holds, with the author the user holds)."""
+    return {k: v for k, v in record.items() if rules.get(k) != "fixed"}
+
+
+def keep_fixed(record: Record | None, held: Record | None, rules: Rules) -> list[str]:
+    """Put the fixed fields `held` has (the value already held wins: DESIGN section 3)
+    back into `record`, in place; the names of those that `record` had changed."""
+    if record is None or held is None:
+        return []
+    changed = []
+    for key in (k for k, rule in rules.items() if rule == "fixed"):
+        mine = _get(held, key)
+        if mine is MISSING or _same(mine, _get(record, key)):
+            continue
+        record[key] = deepcopy(mine)
+        changed.append(key)
+    return changed
+
+
 def _untouched(record: Record | None, base: Record | None, rules: Rules) -> bool:
     """Whether a side still holds the base, when the other side deleted the record.
 
@@ -354,9 +376,13 @@ def _untouched(record: Record | None, base: Record | None, rules: Rules) -> bool
     share kept, none that no base has. (A later edit this misses is lost only if
     the record's own author deleted it; otherwise the record is kept anyway.)
     """
-    if _same(record, base) or record is None or not isinstance(base, VirtualBase):
+    if _same(record, base) or record is None or base is None:
         return _same(record, base)
+    if not isinstance(base, VirtualBase):
+        return _same(_unfixed(record, rules), _unfixed(base, rules))
     for key in _keys(record, base):
+        if rules.get(key) == "fixed":
+            continue
         value, held = _get(record, key), (_get(base, key), *_alternatives(base, key))
         if any(_same(value, h) for h in held):
             continue
@@ -506,7 +532,9 @@ def merge_record(
     if ours_kept and not theirs_kept and ours is None:
         return RecordMerge(label, "added", deepcopy(theirs))
     if ours_kept and not theirs_kept and theirs is None:
-        added_by = _get(base, "added_by")
+        # the author we hold: a change to it in the base was refused (fixed field)
+        added_by = _get(ours, "added_by")
+        added_by = _get(base, "added_by") if added_by is MISSING else added_by
         if added_by == theirs_handle or (
             owner_deleted is not None and owner_deleted(label, added_by)
         ):
@@ -748,14 +776,25 @@ def merge_bases(
 
 
 def resolve_conflict(
-    conflict: RecordConflict, choice: str, fields: Iterable[str] | None = None
+    conflict: RecordConflict,
+    choice: str,
+    fields: Iterable[str] | None = None,
+    rules: Rules | None = None,
 ) -> Record | None:
     """A record resolved by taking one side: "ours", "theirs", "base" or "delete".
 
     Without ``fields``, the whole record of that side (None if absent there).
     With ``fields``, the best-effort merge with just those fields from that side
-    (a field absent there, or "delete", removes the key).
+    (a field absent there, or "delete", removes the key). With ``rules``, the fixed
+    fields ours holds stay whatever the side chosen (``keep_fixed``).
     """
+    result = _resolve(conflict, choice, fields)
+    if rules is not None:
+        keep_fixed(result, conflict.versions.ours, rules)
+    return result
+
+
+def _resolve(conflict: RecordConflict, choice: str, fields: Iterable[str] | None) -> Record | None:
     if choice not in CHOICES:
         raise ValueError(f"unknown choice {choice!r}: use ours, theirs, base or delete")
     versions = conflict.versions
@@ -774,14 +813,24 @@ def resolve_conflict(
     return result
 
 
-def resolve_by_strategy(conflict: RecordConflict, strategy: str) -> Record | None:
+def resolve_by_strategy(
+    conflict: RecordConflict, strategy: str, rules: Rules | None = None
+) -> Record | None:
     """Resolve a conflict with "ours", "theirs" or "newest" (the later ``updated``).
 
     Field conflicts take the conflicting fields from that side, other conflicts
     the whole record. "newest" keeps a record that one side deleted and breaks
     ties by the canonically larger record, so that two friends resolving the
-    same conflict from opposite sides reach the same record.
+    same conflict from opposite sides reach the same record. With ``rules``, the
+    fixed fields ours holds stay (``keep_fixed``).
     """
+    result = _by_strategy(conflict, strategy)
+    if rules is not None:
+        keep_fixed(result, conflict.versions.ours, rules)
+    return result
+
+
+def _by_strategy(conflict: RecordConflict, strategy: str) -> Record | None:
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}: use ours, theirs or newest")
     side = _newest(conflict.versions) if strategy == "newest" else strategy

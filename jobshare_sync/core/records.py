@@ -32,7 +32,7 @@ from .values import normal_text, shorten, words
 
 FOLDERS = ("contacts", "referrals")
 KIND_OF_FOLDER = {"contacts": "contact", "referrals": "referral"}
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}\Z")
 MAX_RECORD_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 SCHEMA_COMMENT_PREFIX = "# yaml-language-server: $schema="
@@ -365,7 +365,7 @@ def _number_reading(text: str, value: float) -> str:
         return "a number"
     if ":" in text:
         return f"the number {shown} (base 60)"
-    if re.match(r"^[-+]?0[0-7_]+$", text):
+    if re.match(r"^[-+]?0[0-7_]+\Z", text):
         return f"the number {shown} (octal)"
     return f"the number {shown}"
 

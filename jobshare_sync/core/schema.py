@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from . import normal, records
-from .fastcheck import Predicate, compile_schema, is_date_time
+from .fastcheck import Predicate, compile_schema, ecma_regex, is_date_time
 from .records import FOLDERS, KIND_OF_FOLDER, Label, Loaded
 from .values import DEFAULT_REGION, email_key, phone_compare_key, shorten, website_key
 
@@ -122,6 +122,17 @@ def schema_version() -> str:
     return digest.hexdigest()[:16]
 
 
+def _pattern_whole(
+    validator: Any, pattern: str, instance: Any, schema: Any
+) -> Iterator[jsonschema.ValidationError]:
+    """jsonschema's `pattern` keyword with ECMA 262's `$` (the end of the string, never
+    before a final newline): see `fastcheck.ecma_regex`."""
+    import jsonschema
+
+    if isinstance(instance, str) and ecma_regex(pattern).search(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @cache
 def _validator(kind: str) -> jsonschema.protocols.Validator:
     import jsonschema
@@ -129,6 +140,7 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     schema = load_schema(kind)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
+    cls = jsonschema.validators.extend(cls, {"pattern": _pattern_whole})
     # jsonschema checks date-time only with an optional package; check it ourselves, on purpose
     checker = jsonschema.FormatChecker(formats=("date", "email"))
     checker.checks("date-time")(is_date_time)

@@ -229,7 +229,7 @@ def item_key(field: str, region: str = DEFAULT_REGION) -> Callable[[object], obj
 PHONE_EXAMPLE = "+44 20 7946 0000"
 _PHONE = re.compile(
     r"^\+?[0-9(][0-9 ().\/-]*[0-9)]"
-    r"(\s*([eE][xX][tT]\.?|[xX]|#|;[eE][xX][tT]=)\s*[0-9]{1,7})?$"
+    r"(\s*([eE][xX][tT]\.?|[xX]|#|;[eE][xX][tT]=)\s*[0-9]{1,7})?\Z"
 )
 
 
@@ -258,7 +258,7 @@ def phone_problem(text: str) -> str | None:
 # --- web sites -------------------------------------------------------------------------
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_BARE_HOST = re.compile(r"^[^\s/:@]+\.[A-Za-z]{2,}[^\s]*$")
+_BARE_HOST = re.compile(r"^[^\s/:@]+\.[A-Za-z]{2,}[^\s]*\Z")
 
 
 @lru_cache(maxsize=1024)
@@ -313,9 +313,9 @@ def link_key(url: str) -> str | None:
 
 # RFC 3339 section 5.6 (with its note that a space may stand for the T)
 _RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
-_NORMAL_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+_NORMAL_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\Z")
 
 
 def parse_instant(text: str) -> dt.datetime | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pygit2
 
+from ..core.records import FOLDERS
 from ..errors import LockError, NotARepositoryError, RepositoryStateError
 from . import transport
 from .gitconfig import GitConfig
@@ -153,12 +154,27 @@ class Store:
                 f"{store.root} is a git repository but not a jobshare one (no {CONFIG_FILE}): "
                 f"run 'jobshare init {store.root}' to adopt it"
             )
+        if need_config:
+            store.check_record_folders()
         if store.journal_path.exists():
             # A command killed half way left it: taking the lock finishes it. A command
             # still writing holds the lock and finishes it itself; a reader need not wait.
             with contextlib.suppress(LockError), store.locked(timeout=0):
                 pass
         return store
+
+    def check_record_folders(self) -> None:
+        """Refuse a record folder that is a symbolic link (plain git writes one when a
+        merged branch holds a link there) or no folder: following it would read and
+        write records outside the repository. Raises RepositoryStateError."""
+        for folder in FOLDERS:
+            path = self.root / folder
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                what = "a symbolic link" if path.is_symlink() else "not a folder"
+                raise RepositoryStateError(
+                    f"{folder}/ is {what}, which jobshare never follows: put the folder back "
+                    f"(for example 'git rm {folder} && git checkout HEAD~1 -- {folder}/')"
+                )
 
     @classmethod
     def init_or_adopt(cls, root: Path) -> tuple[Store, bool]:
@@ -240,8 +256,17 @@ class Store:
     def fetch(
         self, source: str, branch: str, ref: str, *, show_progress: bool = False
     ) -> str | None:
-        """Fetch a branch into a ref through git: None, or why it failed (transport.fetch)."""
-        return transport.fetch(self.root, source, branch, ref, show_progress=show_progress)
+        """Fetch a branch into a ref through git: None, or why it failed (transport.fetch).
+        Given up after `jobshare.fetchTimeout` seconds (git config) without progress."""
+        return transport.fetch(
+            self.root,
+            source,
+            branch,
+            ref,
+            show_progress=show_progress,
+            timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
+            objects=self.git_dir / "objects",
+        )
 
     def push(self, remote: str, url: str, *, show_progress: bool = False) -> None:
         """Push the checked-out branch to `remote` through git (transport.push)."""

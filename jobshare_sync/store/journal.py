@@ -166,6 +166,9 @@ class Journal:
         except (OSError, ValueError):
             self.path.unlink()
             return None, "discarded an unreadable journal"
+        if not _journal_well_formed(journal):
+            self.path.unlink()
+            return None, "discarded a journal of an unknown shape"
         if ref_target(journal["ref"]) not in (journal["old"], journal["new"]):
             # the branch moved by other means since: the journal no longer applies
             self.path.unlink()
@@ -210,6 +213,26 @@ class Journal:
                     lock.unlink(missing_ok=True)
                     break
                 time.sleep(0.05)
+
+
+def _journal_well_formed(journal: Any) -> bool:
+    """Whether a journal (valid JSON) has the shape `Writer` records: the ref, the old
+    and new commit ids, the paths, and optional blobs and state files."""
+    if not isinstance(journal, dict):
+        return False
+    blobs, state = journal.get("blobs") or {}, journal.get("state") or {}
+    return (
+        isinstance(journal.get("ref"), str)
+        and journal["ref"].startswith("refs/")
+        and (journal.get("old") is None or isinstance(journal.get("old"), str))
+        and isinstance(journal.get("new"), str)
+        and isinstance(journal.get("paths"), list)
+        and all(isinstance(p, str) for p in journal["paths"])
+        and isinstance(blobs, dict)
+        and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in blobs.items())
+        and isinstance(state, dict)
+        and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in state.items())
+    )
 
 
 def _read_lock(lock: Path) -> str:

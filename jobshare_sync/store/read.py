@@ -8,7 +8,7 @@ merge looks paths up in the same few trees thousands of times.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +44,33 @@ class Commit:
     message: str
 
 
+def _text(decode: Callable[[], str], raw: Callable[[], bytes]) -> str:
+    """A commit's text as git declared it (its `encoding` header), or, when that
+    encoding is unknown or the bytes do not fit it, as UTF-8 with U+FFFD for what
+    does not decode: a friend's odd commit is shown as best it can be, never a crash."""
+    try:
+        return decode()
+    except (LookupError, UnicodeDecodeError, ValueError):
+        return raw().decode("utf-8", errors="replace")
+
+
+def _signature(person: pygit2.Signature) -> Signature:
+    return Signature(
+        _text(lambda: person.name, lambda: person.raw_name),
+        _text(lambda: person.email, lambda: person.raw_email),
+        person.time,
+        person.offset,
+    )
+
+
 def _commit(commit: pygit2.Commit) -> Commit:
-    author, committer = commit.author, commit.committer
     return Commit(
         str(commit.id),
         tuple(str(p) for p in commit.parent_ids),
         str(commit.tree_id),
-        Signature(author.name, author.email, author.time, author.offset),
-        Signature(committer.name, committer.email, committer.time, committer.offset),
-        commit.message,
+        _signature(commit.author),
+        _signature(commit.committer),
+        _text(lambda: commit.message, lambda: commit.raw_message),
     )
 
 

@@ -8,7 +8,9 @@ so nothing hangs on a prompt and its messages can be read.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +42,75 @@ def git_env() -> dict[str, str]:
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
     return env
+
+
+FETCH_TIMEOUT = 60.0  # seconds a fetch may go without progress before it is given up
+
+
+def stall_timeout(configured: str | None) -> float:
+    """The seconds a fetch may go without progress: `jobshare.fetchTimeout` when it is
+    a positive number, else FETCH_TIMEOUT."""
+    try:
+        value = float(configured) if configured is not None else FETCH_TIMEOUT
+    except ValueError:
+        return FETCH_TIMEOUT
+    return value if 0 < value < 1e6 else FETCH_TIMEOUT
+
+
+def _progress_mark(objects: Path) -> tuple[int, int]:
+    """What grows while git receives objects: the bytes of the pack folder (a pack being
+    indexed is written there) and the newest change among loose object folders."""
+    size = newest = 0
+    try:
+        with os.scandir(objects / "pack") as entries:
+            size = sum(e.stat().st_size for e in entries if e.is_file())
+        with os.scandir(objects) as folders:
+            newest = max((f.stat().st_mtime_ns for f in folders if len(f.name) == 2), default=0)
+    except OSError:
+        pass
+    return size, newest
+
+
+def _run_watched(
+    root: Path, args: Sequence[str], show_progress: bool, timeout: float, objects: Path
+) -> subprocess.CompletedProcess[str] | None:
+    """Run git, killing it (and the ssh or helper it started) once `timeout` seconds
+    pass without an object arriving; None when it was given up."""
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=root,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group: killed with its helpers
+        )
+    except FileNotFoundError:
+        raise GitCommandError("git is not installed or not on PATH: install git first") from None
+    mark, since = _progress_mark(objects), time.monotonic()
+    while True:
+        try:
+            out, err = proc.communicate(timeout=0.5)
+            return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        except subprocess.TimeoutExpired:
+            pass
+        now, seen = time.monotonic(), _progress_mark(objects)
+        if seen != mark:
+            mark, since = seen, now
+        elif now - since > timeout:
+            _kill_group(proc)
+            return None
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """End a process and its group, and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.communicate()
 
 
 def run_git(
@@ -89,13 +160,31 @@ def _fetch_reason(reason: str, branch: str) -> str:
 
 
 def fetch(
-    root: Path, source: str, branch: str, ref: str, *, show_progress: bool = False
+    root: Path,
+    source: str,
+    branch: str,
+    ref: str,
+    *,
+    show_progress: bool = False,
+    timeout: float = FETCH_TIMEOUT,
+    objects: Path | None = None,
 ) -> str | None:
     """Fetch `branch` of `source` (a remote's name, or a URL) into the local ref `ref`,
-    every object checked. None when it worked, else why not, in one line."""
+    every object checked. None when it worked, else why not, in one line.
+
+    A server that accepts the connection and never answers does not hang it: git's own
+    low-speed limit covers http(s), and for every transport (git://, ssh://) the git
+    process is ended once `timeout` seconds pass without an object arriving in
+    `objects` (the repository's object folder; default `root/.git/objects`).
+    """
     refspec = f"+refs/heads/{branch}:{ref}"
-    args = [*FETCH, "--progress" if show_progress else "--quiet", "--", source, refspec]
-    proc = run_git(root, args, show_progress=show_progress)
+    seconds = max(1, int(timeout))
+    speed = ["-c", "http.lowSpeedLimit=1", "-c", f"http.lowSpeedTime={seconds}"]
+    args = [*speed, *FETCH, "--progress" if show_progress else "--quiet", "--", source, refspec]
+    watched = objects if objects is not None else root / ".git" / "objects"
+    proc = _run_watched(root, args, show_progress, timeout, watched)
+    if proc is None:
+        return f"no answer for {seconds} s: gave up (jobshare.fetchTimeout sets the limit)"
     if proc.returncode == 0:
         return None
     if proc.stderr is None:  # shown to the user as it came

@@ -17,7 +17,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import FileMode
 
-from ..errors import MergeStateError
+from ..errors import MergeStateError, RepositoryStateError
 from . import transport
 from .journal import MERGE_STATE, Journal, checkpoint, git_lock_error
 from .read import Reader
@@ -196,6 +196,7 @@ class Writer:
         }
         if blobs is not None:
             journal["blobs"] = {p: str(o) if o is not None else None for p, o in blobs.items()}
+        self._check_unmoved(ref, old_head)
         self.journal.record(journal)
         self._replay(journal)
         if len(paths) > GC_AFTER:
@@ -215,12 +216,31 @@ class Writer:
         self.worktree.update(blobs)
         self.worktree.stage(paths)
         self.journal.write_state(journal.get("state", {}))
-        self._move_ref(journal["ref"], new)
+        self._move_ref(journal["ref"], new, journal.get("old"))
         checkpoint("ref")
         self.journal.done()
 
-    def _move_ref(self, name: str, commit: pygit2.Commit) -> None:
+    def _target(self, name: str) -> str | None:
+        ref = self.repo.references.get(name)
+        return str(ref.target) if ref is not None else None
+
+    def _check_unmoved(self, name: str, expected: str | None) -> None:
+        """Compare before the swap: the branch must still be where the command started
+        from, or a commit made meanwhile by other means (plain `git commit`) would be
+        lost. Raises RepositoryStateError, with nothing written but unreachable objects."""
+        if self._target(name) != expected:
+            raise RepositoryStateError(
+                f"{name.removeprefix('refs/heads/')} moved while jobshare was writing (a git "
+                "command?): nothing changed; run the command again"
+            )
+
+    def _move_ref(self, name: str, commit: pygit2.Commit, old: str | None) -> None:
+        """Move the branch from `old` to `commit`, unless something else moved it since
+        the journal was written (then the journal is dropped, and one line says so)."""
         existing = self.repo.references.get(name)
+        if existing is not None and str(existing.target) not in (old, str(commit.id)):
+            self.journal.done()
+            self._check_unmoved(name, old)
         with git_lock_error(self.journal.git_dir, name):
             if existing is None:
                 self.repo.references.create(name, commit.id)

@@ -44,7 +44,7 @@ ADDRESS_PARTS = (
     "postal_code",
     "country",
 )  # the seven components of a vCard ADR, in its order (RFC 6350 section 6.3.1)
-HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
+HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}\Z")
 # Hosts whose pages are someone's profile: a link, never the website.
 PROFILE_HOSTS = (
     "linkedin.com",
@@ -177,10 +177,10 @@ class ReadResult:
 
 # --- building one contact ---------------------------------------------------------------
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")
-URL_RE = re.compile(r"^https?://[^\s]+$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}\Z")
+URL_RE = re.compile(r"^https?://[^\s]+\Z")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 
 @cache
