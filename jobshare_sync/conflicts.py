@@ -138,8 +138,8 @@ def well_formed(state: Any) -> bool:
         return False
     changes, files = state.get("changes"), state.get("state_files", {})
     return (
-        all(isinstance(state.get(k), str) for k in ("friend", "handle", "ref", "theirs", "message"))
-        and (state.get("ours") is None or isinstance(state.get("ours"), str))
+        all(isinstance(state.get(k), str) for k in ("friend", "handle", "ref", "message"))
+        and all(state.get(k) is None or isinstance(state.get(k), str) for k in ("ours", "theirs"))
         and isinstance(changes, dict)
         and all(_record_or_none(v) for v in changes.values())
         and isinstance(files, dict)

@@ -14,6 +14,14 @@ from jobshare_sync import review
 from jobshare_sync.core import schema
 from jobshare_sync.store import Store
 
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One clock for the whole test: `jobshare commit` stamps `updated` on a hand edit
+    that left it alone, and a second ticking between add and commit would show it."""
+    monkeypatch.setenv("JOBSHARE_NOW", "2026-10-01T12:00:00Z")
+
+
 ANSI = "\x1b["
 
 
