@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from .accepted import accepted_base
 from .conflicts import merge_in_progress, merge_status, save_merge_state
 from .core import merge, policy, rules, schema, values
 from .core.merge import AncestorOursTheirs, MergeResult
@@ -32,6 +33,7 @@ from .deletions import OwnerBranches, kept_state, late_deletions
 from .errors import (
     DirtyWorkTreeError,
     FriendError,
+    JobshareError,
     MergeStateError,
     RecordError,
     RepositoryStateError,
@@ -312,6 +314,7 @@ def gather(
     not_records: list[Skipped] = []
     base_trees: list[str | None] = [store.commit(b).tree for b in bases]
     base_trees = base_trees or [None]
+    base_ids: list[str | None] = [*bases] or [None]
     ours_tree = ours.tree if ours is not None else None
     labels: set[Label] = set()
     for base_tree in base_trees:
@@ -353,7 +356,10 @@ def gather(
                 candidates.append(Candidate(name, unread, problem or "invalid"))
                 continue
             parsed[their_oid] = their_data
-        base_versions = [read(t, label) for t in base_trees]
+        base_versions = [
+            accepted_base(store, b, t, label, our_oid, read(t, label))
+            for b, t in zip(base_ids, base_trees, strict=True)
+        ]
         if len(base_versions) == 1:
             base = base_versions[0]
         elif merge.deleted_in_bases(base_versions, partial(ancestor_versions, label)):
@@ -555,6 +561,17 @@ def _remove_late_deletions(store: Store, outcome: Pulled, late: list[str]) -> No
     outcome.commit = store.commit_files(removals, message, state=kept)
 
 
+def _pull_stays_put(store: Store, friend: Friend, head: Commit) -> bool:
+    """Whether a pull of the fetched friend would bring nothing although their branch
+    has commits HEAD lacks: they merged us and added nothing (see merge_friend)."""
+    if friend.fetched is None or not store.descendant_of(friend.fetched, head.id):
+        return False
+    try:
+        return merge_friend(store, friend, dry_run=True).up_to_date
+    except JobshareError:
+        return False
+
+
 def _serialise(label: str, data: dict[str, Any] | None) -> bytes | None:
     if data is None:
         return None
@@ -588,17 +605,26 @@ def _merge_message(outcome: Pulled) -> str:
 
 
 def status(store: Store) -> dict[str, Any]:
-    """Uncommitted record changes, a merge in progress, and what each friend has new."""
+    """Uncommitted record changes, a merge in progress, and what each friend has new.
+
+    Per friend, without fetching: `unmerged` counts the commits of their last fetched
+    ref that HEAD lacks (git rev-list --count HEAD..ref), and `incoming` the commits
+    `incoming` would bring: the same, except that when a pull would stay put (they
+    merged us), their merge commits, which only bring our own work back, are not
+    counted. Both None when never fetched."""
     current = store.current_branch()
     branch = current.removeprefix("refs/heads/") if current is not None else None
     merging = merge_status(store)
     head = store.head_commit()
     friends = []
     for friend in list_friends(store):
-        unmerged = None
+        unmerged = incoming = None
         if friend.fetched is not None:
             unmerged = store.count_commits(friend.fetched, head.id if head is not None else None)
-        friends.append({**friend.to_json(), "unmerged": unmerged})
+            incoming = unmerged
+            if unmerged and head is not None and _pull_stays_put(store, friend, head):
+                incoming = store.count_commits(friend.fetched, head.id, merges=False)
+        friends.append({**friend.to_json(), "unmerged": unmerged, "incoming": incoming})
     return {
         "branch": branch,
         "changes": store.worktree_changes(),

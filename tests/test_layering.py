@@ -30,6 +30,7 @@ SERVICES = [
     "owner",
     "friends",
     "deletions",
+    "accepted",
     "conflicts",
     "referrals",
     "review",
