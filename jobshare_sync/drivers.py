@@ -220,6 +220,18 @@ def driver_config() -> dict[str, str]:
     }
 
 
+# jobshare.yaml names the owner of this clone: a merge by git in which both sides
+# changed it keeps ours (a merge driver `true` leaves ours as it is, the way
+# gitattributes(5) shows for `merge=ours`). When only the other side changed it,
+# git asks no driver and takes theirs: this is a belt beside the owner check
+# (owner.py), which is what guarantees it.
+OWNER_FILE = "jobshare.yaml"
+OWNER_ATTRIBUTE = "merge=jobshare-owner"
+OWNER_CONFIG = {
+    "merge.jobshare-owner.name": "keep this clone's owner",
+    "merge.jobshare-owner.driver": "true",
+}
+
 HOOK_MARK = "# jobshare: validate the record files being committed"
 
 
@@ -241,11 +253,7 @@ def install_hook(store: Store) -> str:
     """Write the pre-commit hook into the repository's hooks folder (`core.hooksPath`
     when set): what was done, in words. An existing hook of another program is kept,
     and RepositoryStateError says how to call jobshare from it."""
-    configured = store.git_config("core.hooksPath")
-    folder = Path(configured).expanduser() if configured else store.git_dir / "hooks"
-    if not folder.is_absolute():
-        folder = store.root / folder
-    path = folder / "pre-commit"
+    path = _hook_path(store)
     wanted = hook_text()
     try:
         existing = path.read_text(errors="replace")
@@ -264,19 +272,26 @@ def install_hook(store: Store) -> str:
 
 
 def attributes_text(existing: str) -> str:
-    """`existing` .gitattributes with the record patterns set to the jobshare drivers;
-    every other line, and other attributes on those lines, are kept."""
+    """`existing` .gitattributes with the record patterns set to the jobshare drivers
+    and jobshare.yaml to `merge=ours`; every other line, and other attributes on those
+    lines, are kept."""
     lines = existing.splitlines()
     done: set[str] = set()
     out = []
     for line in lines:
         tokens = line.split()
-        if tokens and tokens[0] in PATTERNS:
+        if tokens and tokens[0] == OWNER_FILE:
+            kept = [t for t in tokens[1:] if t.lstrip("-!").split("=")[0] != "merge"]
+            line = " ".join([tokens[0], *kept, OWNER_ATTRIBUTE])
+            done.add(OWNER_FILE)
+        elif tokens and tokens[0] in PATTERNS:
             kept = [t for t in tokens[1:] if t.lstrip("-!").split("=")[0] not in ("diff", "merge")]
             line = " ".join([tokens[0], *kept, f"diff={DRIVER}", f"merge={DRIVER}"])
             done.add(tokens[0])
         out.append(line)
     out += [f"{p} diff={DRIVER} merge={DRIVER}" for p in PATTERNS if p not in done]
+    if OWNER_FILE not in done:
+        out.append(f"{OWNER_FILE} {OWNER_ATTRIBUTE}")
     return "\n".join(out) + "\n"
 
 
@@ -297,7 +312,8 @@ class SetupResult:
 
 
 def git_setup(store: Store) -> SetupResult:
-    """Register the textconv and merge drivers in .git/config and commit .gitattributes."""
+    """Register the textconv and merge drivers in .git/config and commit .gitattributes;
+    protect jobshare.yaml with `merge=ours` (see OWNER_CONFIG)."""
     with store.locked():
         path = store.root / ATTRIBUTES_FILE
         existing = read_file(path)
@@ -308,7 +324,7 @@ def git_setup(store: Store) -> SetupResult:
         if committed is None or committed != store.hash_bytes(wanted):
             commit = str(store.commit_files({ATTRIBUTES_FILE: wanted}, SETUP_MESSAGE))
         state = "added" if existing is None else "unchanged" if existing == wanted else "updated"
-        config = driver_config()
+        config = {**driver_config(), **OWNER_CONFIG}
         changed = [name for name, value in config.items() if store.git_config(name) != value]
         for name in changed:
             store.set_git_config(name, config[name])
@@ -317,15 +333,27 @@ def git_setup(store: Store) -> SetupResult:
 
 @dataclass(frozen=True)
 class Check:
-    """One thing `doctor` looked at: fine, or what to run to fix it."""
+    """One thing `doctor` looked at: fine, or what to run to fix it. `optional` marks
+    set-up that is welcome but not needed (the git drivers, the hook) and is absent:
+    not a failure."""
 
     name: str
     ok: bool
     detail: str
     fix: str | None = None
+    optional: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "optional": self.optional,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
+NOT_SET_UP = "not set up (optional)"
 
 
 @dataclass
@@ -334,7 +362,7 @@ class DoctorReport:
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return all(check.ok or check.optional for check in self.checks)
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "checks": [check.to_json() for check in self.checks]}
@@ -347,6 +375,7 @@ def doctor(store: Store) -> DoctorReport:
             _check_git(),
             _check_attributes(store),
             _check_driver_config(store),
+            _check_hook(store),
             _check_schema_comments(store),
             _check_schema_copy(store),
             _check_friends(store),
@@ -363,12 +392,22 @@ def _check_git() -> Check:
 
 def _check_attributes(store: Store) -> Check:
     wrong = []
+    unset = 0
     for pattern in PATTERNS:
         sample = pattern.replace("*", "example")
         values = {name: store.attribute(sample, name) for name in ("diff", "merge")}
+        unset += sum(value is None for value in values.values())
         if any(value != DRIVER for value in values.values()):
             shown = ", ".join(f"{k}={'unset' if v is None else v}" for k, v in values.items())
             wrong.append(f"{pattern} has {shown}")
+    if unset == 2 * len(PATTERNS):
+        return Check(
+            "attributes",
+            False,
+            f"{NOT_SET_UP}: {ATTRIBUTES_FILE} routes no record file to the jobshare drivers",
+            "jobshare git-setup",
+            optional=True,
+        )
     if wrong:
         return Check(
             "attributes",
@@ -381,6 +420,14 @@ def _check_attributes(store: Store) -> Check:
 
 
 def _check_driver_config(store: Store) -> Check:
+    if all(store.git_config(name) is None for name in driver_config()):
+        return Check(
+            "drivers",
+            False,
+            f"{NOT_SET_UP}: git's textconv and merge driver for records are not registered",
+            "jobshare git-setup",
+            optional=True,
+        )
     problems = []
     for name in driver_config():
         value = store.git_config(name)
@@ -397,6 +444,36 @@ def _check_driver_config(store: Store) -> Check:
         return Check("drivers", False, "; ".join(problems), "jobshare git-setup")
     program = shlex.split(store.git_config(f"merge.{DRIVER}.driver") or "")[0]
     return Check("drivers", True, f"textconv and merge driver run {program}")
+
+
+def _hook_path(store: Store) -> Path:
+    """The pre-commit hook's path: in `core.hooksPath` when set, else .git/hooks."""
+    configured = store.git_config("core.hooksPath")
+    folder = Path(configured).expanduser() if configured else store.git_dir / "hooks"
+    if not folder.is_absolute():
+        folder = store.root / folder
+    return folder / "pre-commit"
+
+
+def _check_hook(store: Store) -> Check:
+    path = _hook_path(store)
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return Check(
+            "pre-commit hook",
+            False,
+            f"{NOT_SET_UP}: plain 'git commit' does not validate record files",
+            "jobshare git-setup --pre-commit-hook",
+            optional=True,
+        )
+    if HOOK_MARK in text:
+        return Check("pre-commit hook", True, f"{path} validates staged record files")
+    return Check(
+        "pre-commit hook",
+        True,
+        f"{path} is another program's hook (it may call 'jobshare validate')",
+    )
 
 
 def _check_schema_comments(store: Store) -> Check:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from .accepted import accepted_base
 from .core import mergebases, policy, rules
 from .core.fieldmerge import AncestorOursTheirs
 from .core.merge import MergeResult
@@ -43,6 +44,7 @@ def gather(
     not_records: list[Skipped] = []
     base_trees: list[str | None] = [store.commit(b).tree for b in bases]
     base_trees = base_trees or [None]
+    base_ids: list[str | None] = [*bases] or [None]
     ours_tree = ours.tree if ours is not None else None
     labels: set[Label] = set()
     for base_tree in base_trees:
@@ -84,7 +86,10 @@ def gather(
                 candidates.append(Candidate(name, unread, problem or "invalid"))
                 continue
             parsed[their_oid] = their_data
-        base_versions = [read(t, label) for t in base_trees]
+        base_versions = [
+            accepted_base(store, b, t, label, our_oid, read(t, label))
+            for b, t in zip(base_ids, base_trees, strict=True)
+        ]
         if len(base_versions) == 1:
             base = base_versions[0]
         elif mergebases.deleted_in_bases(base_versions, partial(ancestor_versions, label)):

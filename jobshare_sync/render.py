@@ -215,7 +215,7 @@ def status(report: Mapping[str, Any]) -> str:
             if f["fetched"] is None:
                 news = "never fetched"
             else:
-                n = f["unmerged"]
+                n = f["incoming"]
                 news = "up to date" if n == 0 else f"{n} commit{'s' if n != 1 else ''} to pull"
             rows.append(["  " + f["name"], f"({f['handle'] or 'handle not pinned'})", news])
         lines.append(table(rows))

@@ -235,13 +235,26 @@ def git_setup(result: SetupResult) -> str:
 
 
 def doctor(report: DoctorReport, color: bool = False) -> str:
-    """Each check as OK or FAIL with what to run, then a summary line."""
+    """Each check as OK, FAIL with what to run, or `--` for optional set-up that is
+    absent (not a failure), then a summary line."""
     lines = []
     for check in report.checks:
-        mark = paint("OK  ", "green", color) if check.ok else paint("FAIL", "bold+red", color)
+        if check.ok:
+            mark = paint("OK  ", "green", color)
+        elif check.optional:
+            mark = paint("--  ", "yellow", color)
+        else:
+            mark = paint("FAIL", "bold+red", color)
         lines.append(f"{mark}  {check.name}: {safe(check.detail, lines=False)}")
         if not check.ok and check.fix:
-            lines.append(f"      fix: {safe(check.fix, lines=False)}")
-    failed = sum(1 for check in report.checks if not check.ok)
-    lines.append("everything is set up" if not failed else f"{failed} problem(s) found")
+            how = "to set up" if check.optional else "fix"
+            lines.append(f"      {how}: {safe(check.fix, lines=False)}")
+    failed = sum(1 for check in report.checks if not check.ok and not check.optional)
+    optional = sum(1 for check in report.checks if not check.ok and check.optional)
+    if failed:
+        lines.append(f"{failed} problem(s) found")
+    elif optional:
+        lines.append(f"{optional} optional item(s) not set up; otherwise everything is set up")
+    else:
+        lines.append("everything is set up")
     return "\n".join(lines)

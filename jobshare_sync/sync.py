@@ -32,6 +32,7 @@ from .deletions import OwnerBranches, kept_state, late_deletions
 from .errors import (
     DirtyWorkTreeError,
     FriendError,
+    JobshareError,
     MergeStateError,
     RepositoryStateError,
 )
@@ -328,6 +329,17 @@ def _remove_late_deletions(store: Store, outcome: Pulled, late: list[str]) -> No
     outcome.commit = store.commit_files(removals, message, state=kept)
 
 
+def _pull_stays_put(store: Store, friend: Friend, head: Commit) -> bool:
+    """Whether a pull of the fetched friend would bring nothing although their branch
+    has commits HEAD lacks: they merged us and added nothing (see merge_friend)."""
+    if friend.fetched is None or not store.descendant_of(friend.fetched, head.id):
+        return False
+    try:
+        return merge_friend(store, friend, dry_run=True).up_to_date
+    except JobshareError:
+        return False
+
+
 def _serialise(label: str, data: dict[str, Any] | None) -> bytes | None:
     if data is None:
         return None
@@ -361,17 +373,26 @@ def _merge_message(outcome: Pulled) -> str:
 
 
 def status(store: Store) -> dict[str, Any]:
-    """Uncommitted record changes, a merge in progress, and what each friend has new."""
+    """Uncommitted record changes, a merge in progress, and what each friend has new.
+
+    Per friend, without fetching: `unmerged` counts the commits of their last fetched
+    ref that HEAD lacks (git rev-list --count HEAD..ref), and `incoming` the commits
+    `incoming` would bring: the same, except that when a pull would stay put (they
+    merged us), their merge commits, which only bring our own work back, are not
+    counted. Both None when never fetched."""
     current = store.current_branch()
     branch = current.removeprefix("refs/heads/") if current is not None else None
     merging = merge_status(store)
     head = store.head_commit()
     friends = []
     for friend in list_friends(store):
-        unmerged = None
+        unmerged = incoming = None
         if friend.fetched is not None:
             unmerged = store.count_commits(friend.fetched, head.id if head is not None else None)
-        friends.append({**friend.to_json(), "unmerged": unmerged})
+            incoming = unmerged
+            if unmerged and head is not None and _pull_stays_put(store, friend, head):
+                incoming = store.count_commits(friend.fetched, head.id, merges=False)
+        friends.append({**friend.to_json(), "unmerged": unmerged, "incoming": incoming})
     return {
         "branch": branch,
         "changes": store.worktree_changes(),

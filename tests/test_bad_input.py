@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pwd
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -514,3 +516,25 @@ def test_every_command_with_a_file_it_may_not_read(
             pytest.skip("file permissions do not apply here")
         line = one_line_error(run("show", "acme", cwd=repo), 3)
     assert "Permission denied (check the permissions of the repository's files" in line
+
+
+def test_a_repository_owned_by_another_user_gives_gits_remedy(tmp_path: Path) -> None:
+    """git's safe.directory refusal (the test runs as root: chown to `nobody` makes the
+    repository another user's)."""
+    repo = make_repo(tmp_path / "theirs")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert os.geteuid() != nobody
+    for folder, dirs, files in os.walk(repo):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+            os.lchown(name, nobody, -1)
+    for args, cwd in ((["status"], repo), (["list"], repo / "contacts"), (["init"], None)):
+        argv = [*args, str(repo)] if cwd is None else args
+        result = jobshare(*argv, cwd=cwd)
+        assert result.exit_code == 4, result.output
+        line = result.stderr.strip()
+        assert line.count("\n") == 0
+        assert "not a jobshare repository" not in line and "is owned by another user" in line
+        assert f"git config --global --add safe.directory {repo}" in line
+    remedy = line.split("run '", 1)[1].rstrip("'").split()
+    subprocess.run(remedy, check=True)  # as told: the repository opens
+    assert jobshare("status", cwd=repo).exit_code == 0

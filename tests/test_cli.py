@@ -244,6 +244,47 @@ def test_edit_reopens_invalid_result_with_problems_as_comments(
     assert "kind: client" in text and "# !" not in text
 
 
+def test_edit_opens_the_record_where_its_schema_resolves_and_notes_point_at_lines(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_acme(repo, "--id", "acme")
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    body = (
+        f"seen = pathlib.Path({str(seen)!r})\n"
+        "n = len(list(seen.iterdir())) // 2\n"
+        "text = p.read_text()\n"
+        "(seen / f'{n}.path').write_text(str(p))\n"
+        "(seen / f'{n}.text').write_text(text)\n"
+        "if n == 0:\n    p.write_text(text.replace('kind: agency', 'kind: headhunter'))\n"
+        "else:\n    p.write_text(text.replace('kind: headhunter', 'kind: client'))\n"
+    )
+    monkeypatch.setenv("EDITOR", write_editor(tmp_path, body))
+    result = jobshare("edit", "acme", cwd=repo)
+    assert result.exit_code == 0, result.output
+    opened = Path((seen / "0.path").read_text())
+    assert opened == repo / ".git/jobshare/edit/contacts/acme.yaml"
+    for n in (0, 1):
+        first = (seen / f"{n}.text").read_text().splitlines()[0]
+        prefix = "# yaml-language-server: $schema="
+        assert first.startswith(prefix)
+        schema_file = (opened.parent / first.removeprefix(prefix)).resolve()
+        assert schema_file == (repo / ".jobshare/schema/contact.schema.json").resolve()
+        assert schema_file.is_file()
+    lines = (seen / "1.text").read_text().splitlines()
+    notes = [line for line in lines if line.startswith("# ! contacts/acme.yaml:")]
+    assert len(notes) == 1 and "kind: 'headhunter' is not one of" in notes[0]
+    line = int(notes[0].split(":")[1])
+    assert lines[line - 1] == "kind: headhunter"
+    text = (repo / "contacts/acme.yaml").read_text()
+    assert text.startswith(
+        "# yaml-language-server: $schema=../.jobshare/schema/contact.schema.json\n"
+    )
+    assert "kind: client" in text and "# !" not in text
+    assert not opened.exists()
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
 def test_edit_gives_up_when_invalid_result_is_saved_unchanged(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,6 +33,7 @@ SERVICES = [
     "owner",
     "friends",
     "deletions",
+    "accepted",
     "conflicts",
     "finishing",
     "referrals",

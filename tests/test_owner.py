@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import clone_friend, git, jobshare, make_repo
+from conftest import clone_friend, git, jobshare, make_repo, set_owner
 from test_sync import commit, contact, head, ok, read, write
 
 
@@ -233,3 +233,20 @@ def test_autocrlf_true_leaves_status_and_diff_clean_and_no_empty_commits(
     commit(bob)
     ok("friend", "add", "bob", str(bob), cwd=alice)
     assert "1 added" in ok("pull", "bob", cwd=alice)
+
+
+def test_git_setup_keeps_the_owners_jobshare_yaml_in_a_plain_git_merge(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    ok("git-setup", cwd=alice)
+    assert "jobshare.yaml merge=jobshare-owner" in (alice / ".gitattributes").read_text()
+    assert git("config", "merge.jobshare-owner.driver", cwd=alice).strip() == "true"
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    set_owner(alice, "alice")  # alice changed her jobshare.yaml too: both sides did
+    git("pull", "-q", "--no-rebase", "--no-edit", str(bob), "main", cwd=alice)
+    assert "handle: alice" in (alice / "jobshare.yaml").read_text()
+    assert (alice / "contacts/bobs.yaml").exists()
+    assert jobshare("status", cwd=alice).exit_code == 0
+    ok("add", "contact", "--name", "New One", "--id", "new-one", cwd=alice)
+    assert read(alice, "contacts/new-one")["added_by"] == "alice"

@@ -1453,3 +1453,70 @@ def test_incoming_shows_changes_and_conflicts_and_changes_nothing(tmp_path: Path
     config = (alice / ".git/config").read_bytes()
     assert jobshare("incoming", "carol", cwd=alice).exit_code == 0
     assert (alice / ".git/config").read_bytes() == config
+
+
+def test_status_counts_the_commits_incoming_would_bring(tmp_path: Path) -> None:
+    alice, bob = pair(tmp_path, BASE)
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    write(bob, "contacts/bobs", contact("bobs", "bob"))
+    commit(bob)
+    ok("pull", "bob", cwd=alice)  # alice merges bob: her branch adds only his work back
+    ok("fetch", cwd=bob)
+
+    def incoming() -> int | None:
+        data = json.loads(ok("status", "--json", cwd=bob))["jobshare.status/v1"]
+        return data["friends"][0]["incoming"]  # type: ignore[no-any-return]
+
+    assert int(git("rev-list", "--count", "HEAD..refs/remotes/alice/main", cwd=bob)) > 0
+    assert "alice has nothing new for you" in ok("incoming", "alice", cwd=bob)
+    assert incoming() == 0
+    assert "up to date" in ok("status", cwd=bob)
+    assert "1 commit" not in ok("status", cwd=bob)
+
+    edit(alice, "contacts/acme", name="Acme Alice", updated=T1)
+    commit(alice)
+    ok("fetch", cwd=bob)
+    assert "Acme Alice" in ok("incoming", "alice", cwd=bob)
+    assert incoming() == 2  # her merge and her edit
+    assert "2 commits to pull" in ok("status", cwd=bob)
+
+
+def _skipped_then_fixed(tmp_path: Path) -> tuple[Path, Path]:
+    """bob replaced acme's email in a version alice's pull skipped (its kind is not
+    one jobshare knows), then fixed the kind."""
+    alice, bob = pair(tmp_path, contact("acme", emails=["old@acme.example"], location="Leeds"))
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    edit(bob, "contacts/acme", emails=["new@acme.example"], kind="headhunter", updated=T1)
+    git("commit", "-qam", "new email, a kind jobshare does not know", cwd=bob)
+    edit(alice, "contacts/acme", location="Hull", updated=T1)
+    commit(alice)
+    pulled = json.loads(ok("pull", "bob", "--json", cwd=alice))["jobshare.pull/v1"]
+    assert [s["path"] for p in pulled for s in p["skipped"]] == ["contacts/acme.yaml"]
+    assert read(alice, "contacts/acme")["emails"] == ["old@acme.example"]
+    edit(bob, "contacts/acme", kind="agency", updated=T2)
+    git("commit", "-qam", "kind fixed", cwd=bob)
+    return alice, bob
+
+
+def test_a_skipped_version_never_becomes_the_merge_base(tmp_path: Path) -> None:
+    alice, bob = _skipped_then_fixed(tmp_path)
+    ok("pull", "bob", cwd=alice)
+    acme = read(alice, "contacts/acme")
+    assert acme["emails"] == ["new@acme.example"]  # the email bob replaced stays replaced
+    assert acme["location"] == "Hull" and acme["kind"] == "agency"  # and alice's edit stays
+    ok("pull", "alice", cwd=bob)
+    assert read(bob, "contacts/acme") == acme
+    carol = clone_friend(bob, tmp_path / "carol", "carol")
+    ok("friend", "add", "alice", str(alice), cwd=carol)
+    ok("pull", "alice", cwd=carol)
+    assert read(carol, "contacts/acme") == acme
+
+
+def test_a_skipped_version_is_no_merge_base_on_the_friends_side_either(tmp_path: Path) -> None:
+    alice, bob = _skipped_then_fixed(tmp_path)
+    ok("pull", "alice", cwd=bob)  # bob pulls alice's merge that skipped his version
+    acme = read(bob, "contacts/acme")
+    assert acme["emails"] == ["new@acme.example"]  # his replaced email does not come back
+    assert acme["location"] == "Hull"
+    ok("pull", "bob", cwd=alice)
+    assert read(alice, "contacts/acme") == acme

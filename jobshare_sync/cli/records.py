@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -182,19 +181,19 @@ def edit(ctx: click.Context, label: str, no_commit: bool) -> None:
         click.echo(f"Saved {edited.label}{_committed(edited.saved)}")
 
 
-def _run_editor(text: str) -> str:
-    """`text` as the user left it in $VISUAL or $EDITOR (click's choice when neither is set)."""
+def _run_editor(path: Path, text: str) -> str:
+    """`text` written at `path`, as the user left it in $VISUAL or $EDITOR (click's
+    choice when neither is set)."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "record.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            click.edit(filename=str(path), editor=editor)
-        except click.ClickException as e:
-            raise JobshareError(
-                f"could not run the editor: {e.format_message()}; set $EDITOR"
-            ) from None
-        raw = path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    try:
+        click.edit(filename=str(path), editor=editor)
+    except click.ClickException as e:
+        raise JobshareError(
+            f"could not run the editor: {e.format_message()}; set $EDITOR"
+        ) from None
+    raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:

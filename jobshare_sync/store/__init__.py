@@ -148,7 +148,7 @@ class Store:
         try:
             store = cls(pygit2.Repository(found))
         except pygit2.GitError as e:
-            raise NotARepositoryError(f"{found}: cannot open the repository: {e}") from None
+            raise _open_error(found, e) from None
         if need_config and not (store.root / CONFIG_FILE).is_file():
             raise NotARepositoryError(
                 f"{store.root} is a git repository but not a jobshare one (no {CONFIG_FILE}): "
@@ -189,7 +189,10 @@ class Store:
                     "'jobshare init' in a working folder (clone a bare repository first)"
                 )
             if git_dir.parent == root:
-                return cls(pygit2.Repository(found)), False
+                try:
+                    return cls(pygit2.Repository(found)), False
+                except pygit2.GitError as e:
+                    raise _open_error(found, e) from None
         try:
             root.mkdir(parents=True, exist_ok=True)
             return cls(pygit2.init_repository(str(root), initial_head="main")), True
@@ -284,3 +287,18 @@ def _tree_files(tree: pygit2.Tree, prefix: str = "") -> list[tuple[str, str]]:
         else:
             found.append((path, str(entry.id)))
     return found
+
+
+def _open_error(found: str, error: pygit2.GitError) -> NotARepositoryError:
+    """Why the repository git found at `found` cannot be opened, in one line: for a
+    repository owned by another user (git's safe.directory check, git-config(1)),
+    git's own remedy."""
+    if "not owned by current user" in str(error):
+        top = Path(found).resolve()
+        top = top.parent if top.name == ".git" else top
+        return NotARepositoryError(
+            f"{top} is owned by another user, so git refuses to work in it (its "
+            "safe.directory check); if you trust it, run "
+            f"'git config --global --add safe.directory {top}'"
+        )
+    return NotARepositoryError(f"{found}: cannot open the repository: {error}")

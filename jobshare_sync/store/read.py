@@ -212,14 +212,14 @@ class Reader:
         for commit in self.repo.walk(start, order):
             yield _commit(commit)
 
-    def count_commits(self, start: str, hidden: str | None = None) -> int:
+    def count_commits(self, start: str, hidden: str | None = None, merges: bool = True) -> int:
         """Commits reachable from `start` but not from `hidden` (git rev-list --count
-        hidden..start). A walk: libgit2's ahead_behind miscounts some histories with
-        several merges."""
+        hidden..start; without `merges`, --no-merges). A walk: libgit2's ahead_behind
+        miscounts some histories with several merges."""
         walker = self.repo.walk(start)
         if hidden is not None:
             walker.hide(hidden)
-        return sum(1 for _ in walker)
+        return sum(1 for commit in walker if merges or len(commit.parent_ids) < 2)
 
     # --- trees and their records -------------------------------------------------------
 
