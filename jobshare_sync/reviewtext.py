@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, cast
 from .render import pulled, safe
 
 if TYPE_CHECKING:
+    from .checkup import DoctorReport
     from .core.diff import FieldChange
-    from .drivers import DoctorReport, SetupResult
+    from .drivers import SetupResult
     from .history import CommitChanges, CommitInfo
     from .review import Change, Incoming, Version
 

@@ -25,6 +25,7 @@ SOURCE = ROOT / PACKAGE
 
 SERVICES = [
     "workspace",
+    "editing",
     "reading",
     "validation",
     "sync",
@@ -41,6 +42,7 @@ SERVICES = [
     "history",
     "identity",
     "drivers",
+    "checkup",
     "demo",
     "render",
     "reviewtext",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .. import drivers, owner, render, reviewtext
+from .. import checkup, drivers, owner, render, reviewtext
 from ..store import CONFIG_FILE
 from .base import (
     closest_command,
@@ -82,7 +82,7 @@ def doctor(ctx: click.Context, as_json: bool, color: str) -> None:
     Example:
       jobshare doctor
     """
-    report = drivers.doctor(open_store(ctx))
+    report = checkup.doctor(open_store(ctx))
     if as_json:
         click.echo(render.envelope("doctor", report.to_json()))
     else:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .. import history, reading, referrals, render, reviewtext, validation, workspace
+from .. import editing, history, reading, referrals, render, reviewtext, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
 from ..errors import InvalidRecordError, JobshareError, ReferralError
@@ -171,7 +171,7 @@ def edit(ctx: click.Context, label: str, no_commit: bool) -> None:
     Example:
       EDITOR=nano jobshare edit acme-recruiting-7k2q
     """
-    edited = workspace.edit_record(open_store(ctx), label, _run_editor, commit=not no_commit)
+    edited = editing.edit_record(open_store(ctx), label, _run_editor, commit=not no_commit)
     if edited.gave_up:
         click.echo(f"gave up: {edited.label} left as it was", err=True)
         finish(1)
