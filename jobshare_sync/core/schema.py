@@ -373,7 +373,7 @@ def format_problems(label: Label, loaded: Loaded) -> list[Problem]:
         return []
     since = fields_since(label.kind)
     declared = records.record_format(data)
-    newer = sorted((key for key in data if since.get(key, 0) > declared), key=str)
+    newer = sorted((key for key in data if key in since and since[key] > declared), key=str)
     if not newer:
         return []
     needed = max(since[key] for key in newer)
