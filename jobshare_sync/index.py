@@ -83,7 +83,9 @@ class Index:
                 connection = _connect(path)
             except OSError:  # no folder or file of its own to write: a cache in memory
                 break
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as e:
+                if _busy(e):  # another command holds it: not damaged, read in memory
+                    break
                 _remove(path)
                 continue
             index = cls(store, connection)
@@ -91,9 +93,11 @@ class Index:
                 index._update(progress)
                 index._overlay()
                 return index
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as e:
                 with contextlib.suppress(sqlite3.Error):
                     connection.close()
+                if _busy(e):
+                    break
                 if attempt == 0:
                     _remove(path)
         index = cls(store, _connect(None))
@@ -420,6 +424,12 @@ def _connect(path: Path | None) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _busy(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite waited in vain for another command: busy, not damaged (kept)."""
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def _remove(path: Path) -> None:
