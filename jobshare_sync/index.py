@@ -73,9 +73,8 @@ class Index:
     def open(cls, store: Store, *, progress: bool | None = None) -> Index:
         """The index of `store`, describing HEAD and, laid over it, the working tree.
 
-        Rebuilt (silently, or with progress on a terminal when large) when it is missing,
-        from another VERSION, or corrupt; kept in memory when the git directory is not
-        writable. Raises nothing of SQLite's.
+        Rebuilt (with progress on a terminal when large) when missing, of another VERSION
+        or corrupt; in memory when not writable or busy. Raises nothing of SQLite's.
         """
         path = store.state_dir / FILE_NAME
         for attempt in range(2):
@@ -84,7 +83,7 @@ class Index:
             except OSError:  # no folder or file of its own to write: a cache in memory
                 break
             except sqlite3.DatabaseError as e:
-                if _busy(e):  # another command holds it: not damaged, read in memory
+                if not _damaged(e):  # busy, or held by another command: read in memory
                     break
                 _remove(path)
                 continue
@@ -96,7 +95,7 @@ class Index:
             except sqlite3.DatabaseError as e:
                 with contextlib.suppress(sqlite3.Error):
                     connection.close()
-                if _busy(e):
+                if not _damaged(e):
                     break
                 if attempt == 0:
                     _remove(path)
@@ -426,10 +425,11 @@ def _connect(path: Path | None) -> sqlite3.Connection:
     return db
 
 
-def _busy(error: sqlite3.DatabaseError) -> bool:
-    """Whether SQLite waited in vain for another command: busy, not damaged (kept)."""
-    text = str(error).lower()
-    return "locked" in text or "busy" in text
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    """Whether the file is bad (CORRUPT, NOTADB, another VERSION): only then removed.
+    Busy, locked, locking-protocol or I/O errors may come from another command's use."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _remove(path: Path) -> None:

@@ -250,6 +250,35 @@ def test_an_index_that_cannot_be_opened_is_kept_in_memory(town: Path) -> None:
     assert path.is_dir() and not any(path.iterdir())
 
 
+def test_only_a_bad_file_counts_as_damaged_never_one_another_command_holds(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "held.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as held:
+        other.execute("BEGIN IMMEDIATE")
+    assert not index._damaged(held.value)  # busy: kept, read in memory this time
+    holder.execute("ROLLBACK")
+    for con in (holder, other):
+        con.close()
+    (tmp_path / "bad.sqlite").write_bytes(b"not a database, " * 512)
+    with pytest.raises(sqlite3.DatabaseError) as bad:
+        sqlite3.connect(tmp_path / "bad.sqlite").execute("PRAGMA user_version")
+    assert index._damaged(bad.value)
+    with pytest.raises(sqlite3.DatabaseError) as other_version:
+        index._connect(_with_version(tmp_path / "v.sqlite", 99))
+    assert index._damaged(other_version.value)
+
+
+def _with_version(path: Path, version: int) -> Path:
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {version}")
+    return path
+
+
 # --- indexed and unindexed answers agree --------------------------------------------------------
 
 NAMES = st.text(alphabet="aeoüéłßnmrt -", min_size=1, max_size=12).filter(str.strip)
@@ -322,7 +351,10 @@ from click.testing import CliRunner
 from jobshare_sync.cli import cli
 for _ in range(int(sys.argv[2])):
     result = CliRunner().invoke(cli, ["-C", sys.argv[1], "list", "--search", "gen", "--json"])
-    assert result.exit_code == 0, result.output
+    if result.exit_code != 0:
+        import traceback
+        traceback.print_exception(*result.exc_info)
+        raise SystemExit(result.output or repr(result.exception))
     names = {item["record"]["name"] for item in json.loads(result.output)["jobshare.list/v1"]}
     count = len(json.loads(result.output)["jobshare.list/v1"])
     print(count, sorted(names))
