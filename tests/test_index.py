@@ -371,7 +371,8 @@ def test_readers_never_see_half_an_update(tmp_path: Path) -> None:
         git("commit", "-qm", f"generation {generation}", cwd=repo)
         commits.append(git("rev-parse", "HEAD", cwd=repo).strip())
     ok("list", cwd=repo)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    # the package this test imported (installed, or a checkout), not the checkout blindly
+    env = {**os.environ, "PYTHONPATH": str(Path(index.__file__).resolve().parent.parent)}
     readers = [
         subprocess.Popen(
             [sys.executable, "-c", READER, str(repo), "15"],

@@ -142,3 +142,18 @@ def test_an_alias_validates_and_a_half_alias_does_not() -> None:
     assert schema.fast_check("contact")(ALIAS)
     assert not schema.fast_check("contact")(ALIAS | {"name": "Acme"})
     assert not schema.fast_check("contact")({k: v for k, v in ALIAS.items() if k != "alias_at"})
+
+
+def test_a_source_checkout_not_installed_reads_its_own_schema_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def not_installed(package: str) -> Any:
+        raise ModuleNotFoundError(package)
+
+    shipped = {kind: schema.schema_text(kind) for kind in schema.KINDS}
+    monkeypatch.setattr(schema.resources, "files", not_installed)
+    checkout = Path(__file__).resolve().parent.parent / "schema"
+    for kind in schema.KINDS:
+        from_checkout = schema.schema_text(kind)
+        assert from_checkout == (checkout / f"{kind}.schema.json").read_text("utf-8")
+        assert from_checkout == shipped[kind]

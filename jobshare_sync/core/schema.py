@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import normal, records
@@ -98,10 +99,16 @@ class ValidationReport:
 
 
 def schema_text(kind: str) -> str:
-    """The text of a bundled schema file, exactly as shipped."""
+    """The text of a bundled schema file, exactly as shipped: from the installed
+    package `jobshare_sync.schemas`, or, run from a source checkout that is not
+    installed, from the checkout's `schema/` folder (the same files)."""
     if kind not in KINDS:
         raise ValueError(kind)
-    return (resources.files("jobshare_sync.schemas") / f"{kind}.schema.json").read_text("utf-8")
+    name = f"{kind}.schema.json"
+    try:
+        return (resources.files("jobshare_sync.schemas") / name).read_text("utf-8")
+    except ModuleNotFoundError:
+        return (Path(__file__).resolve().parents[2] / "schema" / name).read_text("utf-8")
 
 
 @cache
