@@ -153,6 +153,8 @@ def test_a_source_checkout_not_installed_reads_its_own_schema_folder(
     shipped = {kind: schema.schema_text(kind) for kind in schema.KINDS}
     monkeypatch.setattr(schema.resources, "files", not_installed)
     checkout = Path(__file__).resolve().parent.parent / "schema"
+    if checkout != schema.CHECKOUT_SCHEMAS:  # the package is installed: read as from this one
+        monkeypatch.setattr(schema, "CHECKOUT_SCHEMAS", checkout)
     for kind in schema.KINDS:
         from_checkout = schema.schema_text(kind)
         assert from_checkout == (checkout / f"{kind}.schema.json").read_text("utf-8")

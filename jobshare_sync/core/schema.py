@@ -98,6 +98,9 @@ class ValidationReport:
 # --- the bundled schemas -------------------------------------------------------------
 
 
+CHECKOUT_SCHEMAS = Path(__file__).resolve().parents[2] / "schema"  # in a source checkout
+
+
 def schema_text(kind: str) -> str:
     """The text of a bundled schema file, exactly as shipped: from the installed
     package `jobshare_sync.schemas`, or, run from a source checkout that is not
@@ -108,7 +111,7 @@ def schema_text(kind: str) -> str:
     try:
         return (resources.files("jobshare_sync.schemas") / name).read_text("utf-8")
     except ModuleNotFoundError:
-        return (Path(__file__).resolve().parents[2] / "schema" / name).read_text("utf-8")
+        return (CHECKOUT_SCHEMAS / name).read_text("utf-8")
 
 
 @cache
