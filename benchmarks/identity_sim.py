@@ -39,6 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import simulation  # noqa: E402  (benchmarks/ is on the path wherever this runs)
+from simulation import record_bytes
+
 from jobshare_sync import finishing, identity, reading, sync, validation, workspace
 from jobshare_sync.core import identity as core_identity
 from jobshare_sync.core import labels
@@ -279,40 +282,29 @@ class Network:
         for person in self.people:
             for _ in range(4):
                 self.add(person)
-        for _ in range(rounds):
-            order = list(self.people)
-            self.rng.shuffle(order)
-            for person in order:
-                for _ in range(self.rng.randint(1, 3)):
-                    roll = self.rng.random()
-                    if roll < 0.15:
-                        self.add(person)
-                    elif roll < 0.45:
-                        self.combine(person)
-                    elif roll < 0.52:
-                        self.rename(person)
-                    else:
-                        self.edit(person)
-                others = [p for p in self.people if p is not person]
-                for friend in self.rng.sample(others, self.rng.randint(1, 2)):
-                    self.pull(person, friend)
-        for n in range(1, max_passes + 1):
-            self.report.passes = n
-            moved = False
-            for person in self.people:
-                for friend in self.people:
-                    if friend is not person:
-                        moved |= self.pull(person, friend)
-            if not moved:
-                break
+        self.report.passes = simulation.run_rounds(
+            self.rng, self.people, rounds, step=self.step, pull=self.pull, max_passes=max_passes
+        )
         self.check_final()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
+    def step(self, person: Freelancer) -> None:
+        """One piece of work: add a source, combine a likely pair, rename, or edit."""
+        roll = self.rng.random()
+        if roll < 0.15:
+            self.add(person)
+        elif roll < 0.45:
+            self.combine(person)
+        elif roll < 0.52:
+            self.rename(person)
+        else:
+            self.edit(person)
+
     # --- the checks at the end ---------------------------------------------------------
 
     def check_final(self) -> None:
-        contents = [record_bytes(p.root) for p in self.people]
+        contents = [record_bytes(p.root, ["contacts"]) for p in self.people]
         self.report.converged = all(c == contents[0] for c in contents)
         if not self.report.converged:
             for person, content in zip(self.people, contents, strict=True):
@@ -343,12 +335,6 @@ class Network:
             self.problem(f"{len(lost)} values added are in no survivor: {lost[:5]}")
 
 
-def record_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        f"contacts/{p.name}": p.read_bytes() for p in sorted((root / "contacts").glob("*.yaml"))
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/identity_sim.py", description=__doc__.split("\n\n")[0]
@@ -358,18 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="jobshare-identity-") as scratch:
-        home = Path(scratch) / "home"
-        home.mkdir()
-        (home / ".gitconfig").write_text(
-            "[user]\n\tname = Identity Benchmark\n\temail = identity@example.com\n"
-            "[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n"
-        )
-        os.environ.update(
-            HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1"
-        )
-        import pygit2
-
-        pygit2.settings.search_path[pygit2.enums.ConfigLevel.GLOBAL] = str(home)
+        simulation.use_git_home(Path(scratch), "Identity Benchmark")
         network = Network(Path(scratch) / "network", args.people, args.seed)
         report = network.run(args.rounds)
     print(report.summary())

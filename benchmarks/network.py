@@ -15,15 +15,13 @@ test suite runs the same simulation with 8 people (tests/test_network.py).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-import pygit2
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import network_sim  # noqa: E402
+import simulation  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,16 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--people needs at least 2, --rounds at least 0")
 
     with tempfile.TemporaryDirectory(prefix="jobshare-network-") as scratch:
-        home = Path(scratch) / "home"
-        home.mkdir()
-        (home / ".gitconfig").write_text(
-            "[user]\n\tname = Network Benchmark\n\temail = network@example.com\n"
-            "[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n"
-        )
-        os.environ.update(
-            HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1"
-        )
-        pygit2.settings.search_path[pygit2.enums.ConfigLevel.GLOBAL] = str(home)
+        simulation.use_git_home(Path(scratch), "Network Benchmark")
         root = Path(args.keep) if args.keep else Path(scratch) / "network"
         root.mkdir(parents=True, exist_ok=True)
         network = network_sim.Network(

@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+import simulation  # noqa: E402  (benchmarks/ is on the path wherever this runs)
+from simulation import record_bytes
 
 from jobshare_sync import finishing, sync, validation, workspace
 from jobshare_sync.core import records
@@ -435,34 +437,30 @@ class Network:
         for person in self.people:
             for _ in range(2):
                 self.add(person)
-        for _ in range(rounds):
-            order = list(self.people)
-            self.rng.shuffle(order)
-            for person in order:
-                for _ in range(self.rng.randint(1, 3)):
-                    roll = self.rng.random()
-                    if roll < 0.25:
-                        self.add(person)
-                    elif roll < 0.33 and self.deletions != "none":
-                        self.delete(person)
-                    else:
-                        self.edit(person)
-                others = [p for p in self.people if p is not person]
-                for friend in self.rng.sample(others, self.rng.randint(1, 2)):
-                    self.pull(person, friend)
-        for n in range(1, max_passes + 1):
-            self.report.passes = n
-            moved = False
-            for person in self.people:
-                for friend in self.people:
-                    if friend is not person and self.needs_pull(person, friend):
-                        moved |= self.pull(person, friend)
-            if not moved:
-                break
+        self.report.passes = simulation.run_rounds(
+            self.rng,
+            self.people,
+            rounds,
+            step=self.step,
+            pull=self.pull,
+            max_passes=max_passes,
+            needs_pull=self.needs_pull,
+        )
         self.report.writes = len(self.writes)
         self.check_final()
         self.report.seconds = time.perf_counter() - started
         return self.report
+
+    def step(self, person: Freelancer) -> None:
+        """One piece of work: add a record, delete one (when deletions are simulated),
+        or edit one."""
+        roll = self.rng.random()
+        if roll < 0.25:
+            self.add(person)
+        elif roll < 0.33 and self.deletions != "none":
+            self.delete(person)
+        else:
+            self.edit(person)
 
     def needs_pull(self, person: Freelancer, friend: Freelancer) -> bool:
         """Whether a pull could change anything: not when the person's branch has the
@@ -566,11 +564,3 @@ def conflict_keys(result: MergeResult) -> set[tuple[str, str]]:
         else:
             keys.add((conflict.label, conflict.reason))
     return keys
-
-
-def record_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for folder in records.FOLDERS
-        for p in sorted((root / folder).glob("*.yaml"))
-    }
