@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pygit2
 import pytest
@@ -162,3 +163,31 @@ def clone_friend(source: Path, dest: Path, handle: str) -> Path:
     git("remote", "remove", "origin", cwd=dest)
     set_owner(dest, handle)
     return dest
+
+
+# The first card of examples/import/iphone-3.0.vcf, as read (tests of cards and of import)
+DANA_FROM_IPHONE: dict[str, Any] = {
+    "name": "Dana Okafor",
+    "organization": "Northbridge Talent",
+    "role": "Senior tech recruiter",
+    "emails": ["dana@northbridge-talent.example", "invoices@northbridge-talent.example"],
+    "phones": ["+44 7700 900456", "+44 20 7946 0456"],
+    "website": "https://northbridge-talent.example",
+    "links": [
+        "https://www.linkedin.com/in/dana-okafor-4b2a1",
+        "https://www.xing.com/profile/Dana_Okafor",
+    ],
+    "address": {
+        "extended": "Suite 4",
+        "street": "14 Fenwick Lane",
+        "locality": "Leeds",
+        "region": "West Yorkshire",
+        "postal_code": "LS1 4AP",
+        "country": "United Kingdom",
+    },
+    "tags": ["Recruiters", "fintech", "remote"],
+    "notes": (
+        "Prefers email, never LinkedIn messages.\nRate card: £600/day; 5% off for six "
+        "months or more.\nAsk about the Leeds office, not Manchester.\n"
+    ),
+}

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, git, jobshare, make_repo
+from conftest import DANA_FROM_IPHONE, EXAMPLES, git, jobshare, make_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cards import contacts as generated_contacts
@@ -76,29 +76,7 @@ def test_a_vcard_file_from_a_phone(repo: Path) -> None:
     contacts = by_name(repo)
     assert without_own(contacts["Dana Okafor"]) == {
         "kind": "other",
-        "name": "Dana Okafor",
-        "organization": "Northbridge Talent",
-        "role": "Senior tech recruiter",
-        "emails": ["dana@northbridge-talent.example", "invoices@northbridge-talent.example"],
-        "phones": ["+44 7700 900456", "+44 20 7946 0456"],
-        "website": "https://northbridge-talent.example",
-        "links": [
-            "https://www.linkedin.com/in/dana-okafor-4b2a1",
-            "https://www.xing.com/profile/Dana_Okafor",
-        ],
-        "address": {
-            "extended": "Suite 4",
-            "street": "14 Fenwick Lane",
-            "locality": "Leeds",
-            "region": "West Yorkshire",
-            "postal_code": "LS1 4AP",
-            "country": "United Kingdom",
-        },
-        "tags": ["Recruiters", "fintech", "remote"],
-        "notes": (
-            "Prefers email, never LinkedIn messages.\nRate card: £600/day; 5% off for six "
-            "months or more.\nAsk about the Leeds office, not Manchester.\n"
-        ),
+        **DANA_FROM_IPHONE,
         "added_by": "alice",
         "format": 2,
     }
