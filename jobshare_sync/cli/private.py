@@ -96,6 +96,9 @@ def unshare(ctx: click.Context, label: str, yes: bool) -> None:
             click.echo("nothing changed", err=True)
             finish(1)
     moved = moving.unshare(store, label)
+    if moved.shared_commit is None:
+        click.echo(f"{moved.label} is already private; nothing changed")
+        return
     click.echo(
         f"{moved.label} is private now (removed from your branch in {(moved.shared_commit or '')[:10]})"
     )

@@ -76,8 +76,9 @@ def unshare(store: Store, text: str) -> Moved:
     try:
         label = find_label(store, text)
     except LabelError:
-        if find_private(side, text) is not None:
-            raise InvalidRecordError(f"'{text}' is already private") from None
+        already = find_private(side, text)
+        if already is not None:  # run twice, or again after a kill: nothing left to do
+            return Moved(already, None, None)
         raise
     check_removable(store, label)
     if label.folder == "contacts":
