@@ -269,3 +269,35 @@ def test_a_repository_without_a_private_side_is_as_before(repo: Path) -> None:
     ]
     assert not private_git(repo).exists()
     publish(repo)
+
+
+def test_log_and_diff_of_the_private_side(repo: Path) -> None:
+    ok("add", "contact", "--name", "Acme", "--id", "acme", cwd=repo)
+    label = add_private(repo)
+    ok("note", "acme", "--set", "rating=2", cwd=repo)
+    ok("note", "acme", "--set", "rating=4", "--set", "tags=late", cwd=repo)
+    entries = json.loads(ok("log", "--private", "--json", cwd=repo))["jobshare.log/v1"]
+    assert [e["message"] for e in entries] == [
+        "Note on contacts/acme",
+        "Note on contacts/acme",
+        f'Add private contact "{SECRET}" ({label})',
+    ]
+    assert entries[2]["records"][0]["label"] == label
+    assert entries[2]["records"][0]["change"] == "added"
+    only = json.loads(ok("log", "--private", "acme", "--json", cwd=repo))["jobshare.log/v1"]
+    assert len(only) == 2 and all(
+        r["label"] == "notes/contacts/acme" for e in only for r in e["records"]
+    )
+    # the shared log knows nothing of it
+    shared = json.loads(ok("log", "--json", cwd=repo))["jobshare.log/v1"]
+    assert all("notes/" not in json.dumps(e) and SECRET not in json.dumps(e) for e in shared)
+    last = ok("diff", "--private", cwd=repo)
+    assert "notes/contacts/acme" in last and "rating: 2 → 4" in last and "+ late" in last
+    first = json.loads(ok("diff", "--private", "private~2", "--json", cwd=repo))["jobshare.diff/v1"]
+    assert [d["label"] for d in first] == ["notes/contacts/acme"]
+    assert [d["change"] for d in first] == ["added"]
+    stat = json.loads(ok("diff", "--private", "private~2", "--stat", "--json", cwd=repo))
+    assert stat["jobshare.diffstat/v1"]["notes"]["added"] == 1
+    bad = jobshare("diff", "--private", "nowhere", cwd=repo)
+    assert bad.exit_code == 7 and "log --private" in bad.stderr
+    assert jobshare("diff", "--private", "--exit-code", cwd=repo).exit_code == 1

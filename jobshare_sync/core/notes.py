@@ -70,7 +70,7 @@ def note_errors(note: Mapping[str, Any]) -> list[str]:
 
 def _text(value: str, field: str) -> str:
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return value.rstrip() + "\n" if field == "notes" and value.strip() else value.strip()
+    return value.strip() + "\n" if field == "notes" and value.strip() else value.strip()
 
 
 def apply_changes(

@@ -150,6 +150,16 @@ class PrivateRepository:
             raise RepositoryStateError("there is no private side yet")
         return _commit(reader.repo[commit_id].peel(pygit2.Commit))
 
+    def resolve(self, rev: str) -> str | None:
+        """The private commit a revision names (`private~2`, a hash, a prefix), or None."""
+        reader = self._open()
+        if reader is None:
+            return None
+        try:
+            return str(reader.repo.revparse_single(rev).peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+
     def merge_base(self, a: str, b: str) -> str | None:
         reader = self._open()
         return reader.merge_base(a, b) if reader is not None else None
