@@ -137,3 +137,51 @@ def test_a_private_write_killed_at_any_checkpoint(tmp_path: Path, name: str) -> 
     assert "before" in cases
     if name in ("share", "unshare"):
         assert "both" in cases
+
+
+def two_machines(path: Path) -> Path:
+    """A desk and a laptop whose private sides both changed since they last met, with
+    their private remote beside them (the URL relative to the private repository, so
+    that a copy of the folder is a world of its own); returns the desk."""
+    path.mkdir()
+    git("init", "-q", "--bare", str(path / "mine.git"), cwd=path)
+    desk = seeded(path / "desk")
+    relative = "../../../../mine.git"  # from desk/.git/jobshare/private.git
+    git("config", "jobshare.privateRemote", relative, cwd=desk)
+    ok("sync", "--no-push", cwd=desk)  # no origin: only the private side is pushed
+    laptop = path / "laptop"
+    shutil.copytree(desk, laptop, symlinks=True)
+    ok("note", "acme", "--set", "tags=late", cwd=laptop)
+    ok("sync", cwd=laptop)
+    ok("note", "acme", "--set", "day_rate=EUR 500", cwd=desk)
+    return desk
+
+
+def test_a_private_sync_killed_at_any_checkpoint(tmp_path: Path) -> None:
+    template = two_machines(tmp_path / "template")
+    world = template.parent
+    before = state(template)
+    reference = tmp_path / "reference"
+    shutil.copytree(world, reference, symlinks=True)
+    assert command(reference / "desk", ["sync"]) == 0
+    after = state(reference / "desk")
+    note = after["private"]["notes/contacts/acme.yaml"]
+    assert b"late" in note and b"EUR 500" in note
+    cases: set[str] = set()
+    for kill_at in range(1, 40):
+        copy = tmp_path / f"killed-{kill_at}"
+        shutil.copytree(world, copy, symlinks=True)
+        work = copy / "desk"
+        code = command(work, ["sync"], kill_at)
+        now = state(work)
+        fsck_ok(work)
+        if code == 0:
+            assert now == after
+            break
+        assert now in (before, after)
+        cases.add("before" if now == before else "after")
+        assert command(work, ["sync"]) == 0
+        assert state(work) == after
+    else:
+        pytest.fail("sync never completed")
+    assert cases == {"before", "after"}  # killed before and after the private branch moved
