@@ -301,3 +301,36 @@ def test_log_and_diff_of_the_private_side(repo: Path) -> None:
     bad = jobshare("diff", "--private", "nowhere", cwd=repo)
     assert bad.exit_code == 7 and "log --private" in bad.stderr
     assert jobshare("diff", "--private", "--exit-code", cwd=repo).exit_code == 1
+
+
+def test_a_private_referral_may_name_a_private_client_a_shared_one_may_not(
+    tmp_path: Path,
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    ok("friend", "add", "bob", str(clone_friend(alice, tmp_path / "bob", "bob")), cwd=alice)
+    ok("fetch", "bob", cwd=alice)
+    label = add_private(alice)
+    record_id = label.split("/")[1]
+    head = git("rev-parse", "HEAD", cwd=alice)
+    shared = jobshare("refer", record_id, "--to", "bob", "--title", "Audit", cwd=alice)
+    assert shared.exit_code == 13 and "is private" in shared.stderr
+    assert "--private" in shared.stderr
+    refused = jobshare(
+        "refer", record_id, "--to", "bob", "--title", "A", "--private", "--push", cwd=alice
+    )
+    assert refused.exit_code == 2
+    made = json.loads(
+        ok("refer", "zqx", "--to", "bob", "--title", "Audit job", "--private", "--json", cwd=alice)
+    )["jobshare.referral/v1"]
+    assert made["record"]["client"] == record_id and not made["pushed"]
+    assert git("rev-parse", "HEAD", cwd=alice) == head  # nothing on the branch
+    entries = {e["label"]: e for e in listed(alice, "referrals")}
+    assert entries[made["label"]]["private"] is True
+    assert "Audit job" in ok("show", made["label"], cwd=alice)
+    # sharing the referral waits for its client
+    refused = jobshare("share", made["label"], cwd=alice)
+    assert refused.exit_code == 6 and "share the client first" in refused.stderr
+    ok("share", record_id, cwd=alice)
+    ok("share", made["label"], cwd=alice)
+    assert (alice / f"{made['label']}.yaml").is_file()
+    assert ok("validate", cwd=alice)

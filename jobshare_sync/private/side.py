@@ -14,6 +14,7 @@ from ..core import labels, normal, notes, records, schema
 from ..core.records import Label
 from ..errors import InvalidRecordError, LabelError, RecordError
 from ..reading import follow_alias
+from ..referrals import ReferralChange
 from ..store import Store
 from ..validation import owner_region, require_valid
 from ..workspace import Saved, new_contact, now
@@ -93,6 +94,37 @@ def add_private_contact(
         message = f'Add private contact "{data.get("name", "")}" ({label})'
         commit = commit_private(store, {label.path: raw}, message, tip)
     return Saved(label, commit, data=dict(data), notices=notices)
+
+
+def refer_private(
+    store: Store,
+    contact: str,
+    to: str,
+    title: str,
+    *,
+    details: str | None = None,
+    budget: str | None = None,
+    deadline: str | None = None,
+) -> ReferralChange:
+    """`refer --private`: a referral kept on the private side, whose client may be a
+    private contact or a shared one; validated as a shared referral is. Raises what
+    `referrals.new_referral` raises, and LabelError for an unknown client."""
+    from ..referrals import find_contact, new_referral
+
+    side = read_side(store)
+    client = find_private(side, contact)
+    if client is None or client.folder != "contacts":
+        client = find_contact(store, contact)
+    label, data = new_referral(
+        store, client, to, title, details=details, budget=budget, deadline=deadline
+    )
+    data = normal.normal_form(label.kind, data)
+    raw = schema.dump_record(label.folder, data)
+    require_valid(label, raw)
+    message = f'Refer "{title}" ({client}) to {to}, privately'
+    with store.locked():
+        commit = commit_private(store, {label.path: raw}, message, store.private.tip())
+    return ReferralChange(label, data, commit, message)
 
 
 # --- notes -------------------------------------------------------------------------------
