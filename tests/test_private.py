@@ -334,3 +334,13 @@ def test_a_private_referral_may_name_a_private_client_a_shared_one_may_not(
     ok("share", made["label"], cwd=alice)
     assert (alice / f"{made['label']}.yaml").is_file()
     assert ok("validate", cwd=alice)
+
+
+def test_duplicates_pair_a_private_contact_with_a_shared_one_marked(repo: Path) -> None:
+    ok("add", "contact", "--name", "Acme", "--id", "acme", "--email", "jobs@acme.example", cwd=repo)
+    label = add_private(repo, "Acme Direct", "--email", "Jobs@Acme.example")
+    groups = json.loads(ok("duplicates", "--json", cwd=repo))["jobshare.duplicates/v1"]
+    [group] = groups
+    assert sorted(group["ids"]) == sorted(["acme", label.split("/")[1]])
+    assert group["private"] == [label.split("/")[1]]
+    assert f"{label} [private]" in ok("duplicates", cwd=repo)
