@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pygit2
+import pytest
 from conftest import clone_friend, git, jobshare, make_repo, publish
 from test_sync import commit, contact, ok, write
 
@@ -344,3 +345,21 @@ def test_duplicates_pair_a_private_contact_with_a_shared_one_marked(repo: Path) 
     assert sorted(group["ids"]) == sorted(["acme", label.split("/")[1]])
     assert group["private"] == [label.split("/")[1]]
     assert f"{label} [private]" in ok("duplicates", cwd=repo)
+
+
+def test_a_note_edited_in_the_editor(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok("add", "contact", "--name", "Acme", "--id", "acme", cwd=repo)
+    ok("note", "acme", "--set", "rating=2", cwd=repo)
+    monkeypatch.setenv("EDITOR", "sed -i -e 's/^rating: 2/rating: 4\\nday_rate: EUR 500/'")
+    out = ok("note", "acme", "--edit", cwd=repo)
+    assert "Saved the private note" in out
+    note = json.loads(ok("note", "acme", "--json", cwd=repo))["jobshare.note/v1"]["note"]
+    assert note["rating"] == 4 and note["day_rate"] == "EUR 500"
+    tip = private_tip(repo)
+    monkeypatch.setenv("EDITOR", "sed -i -e 's/^rating: 4/rating: 11/'")
+    bad = jobshare("note", "acme", "--edit", cwd=repo)
+    assert bad.exit_code == 6 and "rating" in bad.stderr and private_tip(repo) == tip
+    monkeypatch.setenv("EDITOR", "true")
+    assert "unchanged" in ok("note", "acme", "--edit", cwd=repo)
+    assert jobshare("note", "acme", "--edit", "--set", "rating=1", cwd=repo).exit_code == 2
+    assert git("status", "--porcelain", cwd=repo) == ""

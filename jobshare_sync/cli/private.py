@@ -13,10 +13,16 @@ from .base import finish, json_option, open_store
 @click.argument("label")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Set a field.")
 @click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Remove a field.")
+@click.option("--edit", is_flag=True, help="Edit the note in $EDITOR, as YAML.")
 @json_option
 @click.pass_context
 def note(
-    ctx: click.Context, label: str, sets: tuple[str, ...], unsets: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    label: str,
+    sets: tuple[str, ...],
+    unsets: tuple[str, ...],
+    edit: bool,
+    as_json: bool,
 ) -> None:
     """Show or change your private note on any record, a friend's included.
 
@@ -30,8 +36,21 @@ def note(
       jobshare note acme --set rating=2 --set "notes=Pays 60 days late"
       jobshare note acme --set tags=slow-payer,agency --set do_not_refer_to=bob
       jobshare note acme --unset day_rate
+      EDITOR=nano jobshare note acme --edit
     """
-    target, kept, commit = side.save_note(open_store(ctx), label, sets, unsets)
+    store = open_store(ctx)
+    if edit:
+        if sets or unsets:
+            raise click.UsageError("--edit goes without --set and --unset")
+
+        def in_editor(name: str, text: str) -> str:
+            from .records import _run_editor
+
+            return _run_editor(store.state_dir / "edit" / name, text)
+
+        target, kept, commit = side.edit_note(store, label, in_editor)
+    else:
+        target, kept, commit = side.save_note(store, label, sets, unsets)
     if as_json:
         payload = {"label": str(target.label), "note": kept, "commit": commit}
         payload["record"] = target.exists
@@ -45,7 +64,7 @@ def note(
         click.echo(f"{target.label} is gone (removed or combined away): its note is kept", err=True)
     if commit is not None:
         click.echo(f"Saved the private note on {target.label} in private commit {commit[:10]}")
-    elif sets or unsets:
+    elif sets or unsets or edit:
         click.echo(f"private note on {target.label} unchanged")
     elif kept:
         click.echo(render.private_note(kept))

@@ -6,7 +6,7 @@ change is one commit there, made under the repository's jobshare lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,10 +169,51 @@ def save_note(
     if not sets and not unsets:
         return target, old, None
     new = notes.apply_changes(old, sets, unsets)
+    return target, *_keep_note(store, side, target, old, new)
+
+
+def edit_note(
+    store: Store, text: str, edit: Callable[[str, str], str]
+) -> tuple[NoteTarget, dict[str, Any], str | None]:
+    """`note LABEL --edit`: the note as YAML, handed to `edit(file name, text)` (an
+    editor), read back, checked against note.schema.json and kept as `save_note`
+    keeps it. Raises InvalidRecordError with the first problem, nothing saved."""
+    side = read_side(store)
+    target = note_target(store, side, text)
+    old = side.notes.get(target.label, {})
+    shown = {k: v for k, v in old.items() if k != "updated"}
+    name = notes.note_path(target.label)
+    result = edit(name, notes.dump_note(shown).decode("utf-8") if shown else "notes: |\n  \n")
+    try:
+        data = records.load_yaml(result.encode("utf-8"), name, lines=False).data
+    except RecordError as e:
+        raise InvalidRecordError(f"the note is not valid YAML ({e}): nothing saved") from None
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise InvalidRecordError("a note is a mapping of fields: nothing saved")
+    data.pop("updated", None)
+    for key, value in data.items():  # checked as given, not through the text of --set
+        if key == "notes" and isinstance(value, str) and value.strip():
+            data[key] = value.strip() + "\n"
+    new = {k: v for k, v in data.items() if v not in (None, "", [])}
+    problems = notes.note_errors(new)
+    if problems:
+        raise InvalidRecordError(f"invalid note: {problems[0]}: nothing saved")
+    return target, *_keep_note(store, side, target, old, new)
+
+
+def _keep_note(
+    store: Store,
+    side: PrivateSide,
+    target: NoteTarget,
+    old: Mapping[str, Any],
+    new: dict[str, Any],
+) -> tuple[dict[str, Any], str | None]:
+    """Write a changed note as one private commit (removed when left empty)."""
     if {k: v for k, v in new.items() if k != "updated"} == {
         k: v for k, v in old.items() if k != "updated"
     }:
-        return target, old, None
+        return dict(old), None
     path = notes.note_path(target.label)
     if notes.is_empty(new):
         data: bytes | None = None
@@ -186,7 +227,7 @@ def save_note(
         if read_side(store).tip != side.tip:
             raise InvalidRecordError("the private side changed meanwhile: run the command again")
         commit = commit_private(store, {path: data}, message, side.tip)
-    return target, new, commit
+    return new, commit
 
 
 def notes_for(store: Store, side: PrivateSide, label: Label) -> dict[str, Any]:
