@@ -363,3 +363,27 @@ def test_a_note_edited_in_the_editor(repo: Path, monkeypatch: pytest.MonkeyPatch
     assert "unchanged" in ok("note", "acme", "--edit", cwd=repo)
     assert jobshare("note", "acme", "--edit", "--set", "rating=1", cwd=repo).exit_code == 2
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_a_friends_combine_and_deletion_reach_notes_through_a_pull(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    for record_id, name in (("bobs-a", "Bob Agency"), ("bobs-b", "Bob Agency Ltd"), ("old", "Old")):
+        ok("add", "contact", "--name", name, "--id", record_id, cwd=bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("pull", "bob", cwd=alice)
+    ok("note", "bobs-b", "--set", "notes=slow to pay", "--set", "tags=late", cwd=alice)
+    ok("note", "old", "--set", "rating=1", cwd=alice)
+    ok("combine", "bobs-a", "bobs-b", cwd=bob)
+    ok("rm", "old", cwd=bob)
+    ok("pull", "bob", cwd=alice)
+    assert not (alice / "contacts/old.yaml").exists()
+    # the note on the combined-away record shows on the survivor, and is found there
+    assert "slow to pay" in ok("show", "bobs-a", cwd=alice)
+    assert [e["label"] for e in listed(alice, "--tag", "late")] == ["contacts/bobs-a"]
+    # the note on the deleted record is kept, and said to be on a record that is gone
+    status = json.loads(ok("private", "status", "--json", cwd=alice))["jobshare.private/v1"]
+    assert status["orphaned_notes"] == ["contacts/old"]
+    assert status["notes"] == ["contacts/bobs-b", "contacts/old"]
+    shown = jobshare("note", "old", cwd=alice)
+    assert shown.exit_code == 0 and "rating: 1" in shown.stdout and "is gone" in shown.stderr

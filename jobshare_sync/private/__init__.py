@@ -2,5 +2,7 @@
 
 `side` reads and writes private records and notes, `moving` shares and unshares a
 record, `travel` carries the private branch to and from the user's own private
-remote, and `views` lays private records and notes over `list` and `show`.
+remote, `views` lays private records and notes over `list` and `show`, and
+`history` is `log --private` and `diff --private`. The storage is `Store.private`
+(store/private.py).
 """

@@ -19,6 +19,7 @@ from ..core.urls import redacted, without_secret
 __all__ = ["redacted", "remote", "set_remote", "sync_private", "url_key"]
 from ..errors import FriendError, GitCommandError
 from ..store import Store
+from ..store.private import FETCHED_REF
 
 CONFIG_KEY = "jobshare.privateRemote"
 
@@ -102,7 +103,7 @@ def sync_private(store: Store, *, push: bool = True) -> PrivateSync | None:
     reason = private.fetch(url)
     if reason is not None and "has no branch" not in reason:
         raise GitCommandError(f"cannot fetch the private side from {redacted(url)}: {reason}")
-    theirs = private.tip("refs/remotes/own/private") if reason is None else None
+    theirs = private.tip(FETCHED_REF) if reason is None else None
     with store.locked():
         ours = private.tip()
         if (
@@ -133,4 +134,5 @@ def sync_private(store: Store, *, push: bool = True) -> PrivateSync | None:
     if push and private.tip() is not None:
         private.push(url)
         done.pushed = True
+    private.collect_garbage()
     return done

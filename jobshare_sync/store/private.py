@@ -201,6 +201,12 @@ class PrivateRepository:
         """Push the private branch, and nothing else, to `url` (GitCommandError)."""
         transport.push(self.path, url, url, PRIVATE_REF)
 
+    def collect_garbage(self) -> None:
+        """Let git pack the private repository's loose objects when there are many
+        (pygit2 never packs; `sync` calls this)."""
+        if self.exists():
+            transport.collect_garbage(self.path)
+
 
 def _walk(
     repo: pygit2.Repository, tree: pygit2.Tree, prefix: str = ""
