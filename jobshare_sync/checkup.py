@@ -67,8 +67,29 @@ def doctor(store: Store) -> DoctorReport:
             _check_schema_comments(store),
             _check_schema_copy(store),
             _check_friends(store),
+            *_check_private(store),
         ]
     )
+
+
+def _check_private(store: Store) -> list[Check]:
+    """Once there is a private side: that none of it sits in the main repository's
+    objects, where a push (`git push --all`, `--mirror`) could publish it."""
+    if not store.private.exists():
+        return []
+    exposed = store.private_exposure()
+    if exposed:
+        return [
+            Check(
+                "private side",
+                False,
+                f"{len(exposed)} private object(s) are in this repository, where a push can "
+                f"take them (first: {exposed[0][:10]}); a private ref was fetched into it",
+                "delete the ref holding them ('git for-each-ref --contains "
+                f"{exposed[0][:10]}'), then 'git gc --prune=now', before any push",
+            )
+        ]
+    return [Check("private side", True, "kept in .git/jobshare/private.git, apart from pushes")]
 
 
 def _check_git() -> Check:

@@ -58,9 +58,27 @@ def duplicates(
     label that names no record."""
     wanted = [find_record(store, t).id for t in texts] or None
     kwargs: dict[str, Any] = {} if min_score is None else {"min_score": min_score}
+    pool = {**private_contacts(store), **contacts(store)}  # a shared record wins its id
     return identity.find_duplicates(
-        contacts(store).values(), region=owner_region(store), only=wanted, **kwargs
+        pool.values(), region=owner_region(store), only=wanted, **kwargs
     )
+
+
+def private_contacts(store: Store) -> dict[str, Record]:
+    """The private side's readable contacts, by id (see private/): `duplicates` pairs
+    them with shared ones too, so a private client a friend also shares is found."""
+    out: dict[str, Record] = {}
+    for path, raw in store.private.files().items():
+        label = records.label_of_path(path)
+        if label is None or label.folder != "contacts":
+            continue
+        try:
+            data = records.load_yaml(raw, path, lines=False).data
+        except RecordError:
+            continue
+        if isinstance(data, dict):
+            out[label.id] = data
+    return out
 
 
 # --- combine ---------------------------------------------------------------------------

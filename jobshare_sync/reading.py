@@ -23,10 +23,21 @@ def known_labels(store: Store) -> list[Label]:
 
 
 def id_in_use(store: Store) -> Callable[[str], bool]:
-    """Whether an id names a record in either folder (ids are unique across both)."""
-    return lambda record_id: any(
-        (store.root / folder / f"{record_id}.yaml").exists() for folder in FOLDERS
-    )
+    """Whether an id names a record in either folder (ids are unique across both),
+    shared or private (a new id never takes a private record's, which would put the
+    two sides at odds)."""
+    private: set[str] | None = None
+
+    def taken(record_id: str) -> bool:
+        nonlocal private
+        if any((store.root / folder / f"{record_id}.yaml").exists() for folder in FOLDERS):
+            return True
+        if private is None:
+            found = (records.label_of_path(p) for p in store.private.files())
+            private = {label.id for label in found if label is not None}
+        return record_id in private
+
+    return taken
 
 
 def find_label(store: Store, text: str) -> Label:

@@ -69,19 +69,20 @@ def friend_handles(store: Store) -> set[str]:
     return validation.known_handles(store) - {store.handle}
 
 
-def refer(
+def new_referral(
     store: Store,
-    contact: str,
+    client: Label,
     to: str,
     title: str,
     *,
     details: str | None = None,
     budget: str | None = None,
     deadline: str | None = None,
-) -> ReferralChange:
-    """Write referrals/<id>.yaml, open, from the user, and commit it as one commit."""
+) -> tuple[Label, dict[str, Any]]:
+    """A new referral of the job `title` for `client`, open, from the user, to a
+    friend's handle or anyone; not yet written. Raises ReferralError (to oneself),
+    FriendError (a handle that is no friend's)."""
     me = store.handle
-    client = find_contact(store, contact)
     if to == me:
         raise ReferralError(
             f"you cannot refer a job to yourself ('{me}'): name a friend, or --to anyone"
@@ -110,6 +111,24 @@ def refer(
         "history": [{"at": at, "by": me, "status": "open"}],
     }
     data = {k: v for k, v in data.items() if v not in (None, "")}
+    return label, data
+
+
+def refer(
+    store: Store,
+    contact: str,
+    to: str,
+    title: str,
+    *,
+    details: str | None = None,
+    budget: str | None = None,
+    deadline: str | None = None,
+) -> ReferralChange:
+    """Write referrals/<id>.yaml, open, from the user, and commit it as one commit."""
+    client = find_contact(store, contact)
+    label, data = new_referral(
+        store, client, to, title, details=details, budget=budget, deadline=deadline
+    )
     client_name = _contact_name(store, client)
     message = f'Refer "{title}" ({client_name}) to {to}'
     saved = workspace.save_record(store, label, data, message=message)

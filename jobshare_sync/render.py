@@ -302,8 +302,23 @@ def listing(items: Sequence[Any]) -> str:
         else:
             what = data.get("status", "")
             extra = f"{data.get('from', '?')} -> {data.get('to', '?')}"
-        rows.append([str(item.label), record_title(data), str(what), extra])
+        note = getattr(item, "note", None) or {}
+        if note.get("tags"):
+            extra = ", ".join(filter(None, [extra, *(f"({t})" for t in note["tags"])]))
+        where = f"{item.label} [private]" if getattr(item, "private", False) else str(item.label)
+        rows.append([where, record_title(data), str(what), extra])
     return table(rows)
+
+
+def private_note(note: Mapping[str, Any]) -> str:
+    """A private note as `show` prints it below the record, marked as private."""
+    lines = ["# private note (never shared):"]
+    for key, val in note.items():
+        if isinstance(val, list):
+            val = ", ".join(str(v) for v in val)
+        text = safe(str(val).rstrip("\n"))
+        lines += [f"#   {key}: {line}" for line in text.split("\n")]
+    return "\n".join(lines)
 
 
 def record(label: Label, data: Mapping[str, Any], raw: bytes) -> str:

@@ -40,6 +40,11 @@ ORDINARY: dict[str, list[str]] = {
     "list": [],
     "show": ["acme"],
     "validate": [],
+    "note": ["acme", "--set", "rating=2"],
+    "share": ["acme"],
+    "unshare": ["acme", "--yes"],
+    "private remote": ["/nowhere/mine.git"],
+    "private status": [],
     "import": [str(EXAMPLES / "import" / "iphone-3.0.vcf")],
     "export": [],
     "vdir sync": ["../vdir"],  # beside the repository: relative paths follow -C
@@ -95,6 +100,8 @@ WRITES = {
     "referral accept",
     "referral decline",
     "git-setup",
+    "share",
+    "unshare",
 }
 
 
@@ -281,6 +288,7 @@ def test_every_command_in_a_repository_with_a_jobshare_yaml_and_no_commit(tmp_pa
     expected |= {"friend remove": 10, "friend pin": 10, "fetch": 10, "pull": 10, "incoming": 10}
     expected |= {"sync": 10}
     expected |= {"resolve": 8, "merge": 8, "doctor": 1, "log": 7, "combine": 7, "rename": 7}
+    expected |= {"note": 7, "share": 7, "unshare": 7}
     for command in sorted(set(ORDINARY) - NO_REPOSITORY):
         repo = copies()
         result = call(command, repo)

@@ -23,6 +23,7 @@ AREA_COMMANDS: dict[str, tuple[str, ...]] = {
     "review": ("incoming", "diff", "log"),
     "maintenance": ("demo", "git-setup", "doctor", "owner", "help", "textconv", "merge-driver"),
     "interchange": ("import", "export", "vdir"),
+    "private": ("note", "share", "unshare", "private"),
 }
 AREAS = tuple(AREA_COMMANDS)
 
@@ -37,6 +38,10 @@ HELP_ORDER = (
     "list",
     "show",
     "validate",
+    "note",
+    "share",
+    "unshare",
+    "private",
     "import",
     "export",
     "vdir",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import click
@@ -39,18 +40,29 @@ def duplicates(
       jobshare duplicates
       jobshare duplicates acme-recruiting-7k2q --json
     """
-    groups = identity.duplicates(open_store(ctx), labels, min_score=min_score)
+    store = open_store(ctx)
+    groups = identity.duplicates(store, labels, min_score=min_score)
+    shared = {label.id for label in store.worktree_files()[0] if label.folder == "contacts"}
+    private = set(identity.private_contacts(store)) - shared
     if as_json:
-        click.echo(render.envelope("duplicates", [g.to_json() for g in groups]))
+        payload = [g.to_json() | _private_ids(g, private) for g in groups]
+        click.echo(render.envelope("duplicates", payload))
         return
     if not groups:
         click.echo("no likely duplicates")
         return
-    click.echo("\n".join(_group_text(g) for g in groups))
+    click.echo("\n".join(_group_text(g, private) for g in groups))
 
 
-def _group_text(group: DuplicateGroup) -> str:
-    lines = [f"{group.score:.2f}  " + "  ".join(f"contacts/{i}" for i in group.ids)]
+def _private_ids(group: DuplicateGroup, private: set[str]) -> dict[str, list[str]]:
+    """The group's private contacts, for --json (absent when there are none)."""
+    found = [i for i in group.ids if i in private]
+    return {"private": found} if found else {}
+
+
+def _group_text(group: DuplicateGroup, private: AbstractSet[str] = frozenset()) -> str:
+    shown = [f"contacts/{i}" + (" [private]" if i in private else "") for i in group.ids]
+    lines = [f"{group.score:.2f}  " + "  ".join(shown)]
     for match in group.matches:
         for reason in match.reasons:
             same = (

@@ -122,10 +122,18 @@ def add() -> None:
 @click.option("--notes", help="Free text notes.")
 @click.option("--id", "record_id", help="Choose the id instead of slug-plus-random-suffix.")
 @click.option("--no-commit", is_flag=True, help="Write the file but do not commit it.")
+@click.option(
+    "--private", is_flag=True, help="Keep it to yourself: on the private side, never pushed."
+)
 @json_option
 @click.pass_context
 def add_contact(
-    ctx: click.Context, record_id: str | None, no_commit: bool, as_json: bool, **fields: Any
+    ctx: click.Context,
+    record_id: str | None,
+    no_commit: bool,
+    private: bool,
+    as_json: bool,
+    **fields: Any,
 ) -> None:
     """Write contacts/<id>.yaml in canonical form, validate it and commit it.
 
@@ -143,16 +151,23 @@ def add_contact(
       jobshare add contact --name "Zoë Łukasiewicz" --kind recruiter \\
         --phone "(415) 555-0100 ext. 12" --website acme.example \\
         --notes $'Ask for Dana.\\nPays on time.'
+      jobshare add contact --name "My Direct Client Ltd" --kind client --private
     """
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
-    saved = workspace.add_contact(open_store(ctx), values, record_id, commit=not no_commit)
+    if private:
+        from ..private import side
+
+        saved = side.add_private_contact(open_store(ctx), values, record_id)
+    else:
+        saved = workspace.add_contact(open_store(ctx), values, record_id, commit=not no_commit)
     for notice in saved.notices:
         click.echo(f"note: {render.safe(notice)}", err=True)
     if as_json:
         click.echo(render.envelope("add", saved.to_json()))
     elif saved.commit:
         name = render.safe(saved.data["name"], lines=False)
-        click.echo(f"Added {saved.label} ({name}) in commit {saved.commit[:10]}")
+        where = "private " if private else ""
+        click.echo(f"Added {where}{saved.label} ({name}) in commit {saved.commit[:10]}")
     else:
         click.echo(f"Wrote {saved.label.path} (not committed: run 'jobshare commit')")
 
@@ -332,8 +347,12 @@ def list_(
       jobshare list --search fintech --json
       jobshare list --industry health --updated-since 2026-11-01
     """
+    from ..core.search import Query
+    from ..private import views
+
+    store = open_store(ctx)
     found = reading.list_records(
-        open_store(ctx),
+        store,
         folder,
         kind,
         tag,
@@ -342,10 +361,12 @@ def list_(
         added_by=added_by,
         updated_since=updated_since,
     )
+    query = Query(folder, kind, tag, industry, added_by, updated_since, search)
+    shown = views.listing(store, found, query)
     if as_json:
-        click.echo(render.envelope("list", render.to_json(found)))
+        click.echo(render.envelope("list", render.to_json(shown)))
     else:
-        click.echo(render.listing(found))
+        click.echo(render.listing(shown))
 
 
 @click.command()
@@ -366,8 +387,17 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
       jobshare show acme-recruiting-7k2q
       jobshare show HEAD~1
     """
+    from ..private import views
+
     store = open_store(ctx)
-    target = history.show_target(store, label)
+    try:
+        target = history.show_target(store, label)
+    except JobshareError:
+        own = views.private_record(store, label)
+        if own is None:
+            raise
+        _show(own, as_json)
+        return
     if not isinstance(target, Label):
         shown = history.show_commit(store, target)
         if as_json:
@@ -379,12 +409,27 @@ def show(ctx: click.Context, label: str, as_json: bool, color: str) -> None:
     asked, target = target, reading.follow_alias(store, target)
     if target != asked and not as_json:
         click.echo(f"{asked} is an alias of {target}: showing {target}", err=True)
-    raw = (store.root / target.path).read_bytes()
     data = reading.read_worktree_record(store, target)
+    shared, twin = views.shown_shared(store, target, data)
+    _show(shared, as_json, (store.root / target.path).read_bytes())
+    if twin is not None and not as_json:
+        click.echo(f"a private record has the same label: {twin.label}", err=True)
+        _show(twin, as_json)
+
+
+def _show(shown: Any, as_json: bool, raw: bytes | None = None) -> None:
+    """One record, with its private note, marked private when it is."""
     if as_json:
-        click.echo(render.envelope("show", {"label": str(target), "record": data}))
-    else:
-        click.echo(render.record(target, data, raw))
+        click.echo(render.envelope("show", shown.to_json()))
+        return
+    if raw is None:
+        raw = schema.dump_record(shown.label.folder, shown.data)
+    text = render.record(shown.label, shown.data, raw)
+    if shown.private:
+        text = text.replace("\n", "  [private: never shared]\n", 1)
+    click.echo(text)
+    if shown.note:
+        click.echo(render.private_note(shown.note))
 
 
 @click.command()

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .. import referrals, render
+from ..errors import LabelError, ReferralError
 from ..store import Store
 from .base import json_option, open_store
 
@@ -46,6 +47,9 @@ def _report_referral(
 @click.option("--budget", help="Rate or budget as text, e.g. 'EUR 600/day'.")
 @click.option("--deadline", metavar="YYYY-MM-DD", help="When to answer or start by.")
 @push_option
+@click.option(
+    "--private", is_flag=True, help="Keep the referral to yourself (its client may be private)."
+)
 @json_option
 @click.pass_context
 def refer(
@@ -57,6 +61,7 @@ def refer(
     budget: str | None,
     deadline: str | None,
     push: bool,
+    private: bool,
     as_json: bool,
 ) -> None:
     """Offer a job you cannot take to a friend, or to anyone, as one commit.
@@ -70,12 +75,39 @@ def refer(
     Example:
       jobshare refer acme-recruiting-7k2q --to bob --title "Data pipeline, 3 months" \\
         --budget "EUR 600/day" --deadline 2026-12-15 --push
+      jobshare refer my-direct-client --to bob --title "Audit" --private
     """
     store = open_store(ctx)
-    change = referrals.refer(
-        store, contact, to, title, details=details, budget=budget, deadline=deadline
-    )
+    if private:
+        from ..private.side import refer_private
+
+        if push:
+            raise click.UsageError("a private referral is never pushed: leave out --push")
+        change = refer_private(
+            store, contact, to, title, details=details, budget=budget, deadline=deadline
+        )
+        _report_referral(store, change, False, as_json, f"Referred {change.label} privately")
+        return
+    try:
+        change = referrals.refer(
+            store, contact, to, title, details=details, budget=budget, deadline=deadline
+        )
+    except LabelError:
+        _refuse_private_client(store, contact)
+        raise
     _report_referral(store, change, push, as_json, f"Referred {change.label} to {to}")
+
+
+def _refuse_private_client(store: Store, contact: str) -> None:
+    """A shared referral naming a private contact would give its id to every friend."""
+    from ..private.views import private_record
+
+    found = private_record(store, contact)
+    if found is not None:
+        raise ReferralError(
+            f"{found.label} is private: a shared referral would show its id to friends; "
+            "share it first ('jobshare share'), or keep the referral private (--private)"
+        )
 
 
 @click.group()

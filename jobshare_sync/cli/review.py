@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .. import history, render, review, reviewtext
+
+if TYPE_CHECKING:
+    from ..store import Store
+
 from .base import finish, open_store, output_options, page, progress, quiet, use_color
 
 
@@ -26,6 +33,9 @@ class SeparatedArguments(click.Command):
 @click.option("--stat", is_flag=True, help="Only count added, removed and modified records.")
 @output_options
 @click.option("--exit-code", is_flag=True, help="Exit 1 if anything differs, 0 if not.")
+@click.option(
+    "--private", is_flag=True, help="The private side: its last change, or private revisions."
+)
 @click.pass_context
 def diff(
     ctx: click.Context,
@@ -34,6 +44,7 @@ def diff(
     as_json: bool,
     color: str,
     exit_code: bool,
+    private: bool,
 ) -> None:
     """Show what changed, record by record and field by field.
 
@@ -53,8 +64,12 @@ def diff(
       jobshare diff HEAD~3 contacts/acme-recruiting-7k2q
       jobshare diff main...bob/main --stat
       jobshare diff HEAD~1 HEAD --json
+      jobshare diff --private            # the last change to the private side
     """
     store = open_store(ctx)
+    if private:
+        _private_diff(store, arguments, stat, as_json, color, exit_code)
+        return
     if review.SEPARATOR in arguments:
         at = arguments.index(review.SEPARATOR)
         before, after = arguments[:at], arguments[at + 1 :]
@@ -77,15 +92,48 @@ def diff(
     finish(1 if exit_code and result.changes else 0)
 
 
+def _private_diff(
+    store: Store,
+    arguments: tuple[str, ...],
+    stat: bool,
+    as_json: bool,
+    color: str,
+    exit_code: bool,
+) -> None:
+    from ..core.diff import diff_stat
+    from ..private.history import private_diff
+
+    revisions = tuple(a for a in arguments if a != review.SEPARATOR)
+    old, new, changes = private_diff(store, revisions)
+    counts = diff_stat(c.diff for c in changes)
+    if as_json:
+        payload: Any = counts if stat else [c.to_json() for c in changes]
+        click.echo(render.envelope("diffstat" if stat else "diff", payload))
+    elif stat:
+        page(reviewtext.change_stat(counts, old, new, use_color(color)), use_color(color))
+    elif changes:
+        painted = use_color(color)
+        page(reviewtext.record_changes(changes, painted), painted)
+    else:
+        click.echo(f"no private changes ({old} → {new})", err=True)
+    finish(1 if exit_code and changes else 0)
+
+
 @click.command()
 @click.argument("label", required=False)
 @click.option(
     "-n", "--max-count", "limit", type=click.IntRange(min=0), help="Show at most N commits."
 )
+@click.option("--private", is_flag=True, help="The private side's commits instead.")
 @output_options
 @click.pass_context
 def log(
-    ctx: click.Context, label: str | None, limit: int | None, as_json: bool, color: str
+    ctx: click.Context,
+    label: str | None,
+    limit: int | None,
+    private: bool,
+    as_json: bool,
+    color: str,
 ) -> None:
     """List commits, newest first, with the records each added, modified or removed.
 
@@ -99,17 +147,48 @@ def log(
     Examples:
       jobshare log -n 5
       jobshare log contacts/acme-recruiting-7k2q --json
+      jobshare log --private -n 3
     """
     store = open_store(ctx)
+    if private:
+        from ..private.history import private_log
+
+        entries = private_log(store, limit)
+        if label is not None:
+            folder, _, wanted = label.strip("/").removesuffix(".yaml").rpartition("/")
+            kept = []
+            for entry in entries:
+                entry.records = [
+                    r
+                    for r in entry.records
+                    if r.label.rsplit("/", 1)[-1].startswith(wanted) and folder in r.label
+                ]
+                if entry.records:
+                    kept.append(entry)
+            entries = kept
+        _show_log(entries, as_json, color, "no private commits")
+        return
     followed = history.parse_log_label(store, label) if label is not None else None
     entries = history.log(store, followed, limit)
+    if limit != 0:
+        _show_log(
+            entries,
+            as_json,
+            color,
+            f"no commit changed {followed}" if followed else "no commits yet",
+        )
+    else:
+        _show_log(entries, as_json, color, None)
+
+
+def _show_log(entries: Sequence[Any], as_json: bool, color: str, none: str | None) -> None:
     if as_json:
         click.echo(render.envelope("log", [entry.to_json() for entry in entries]))
     elif entries:
         painted = use_color(color)
         page(reviewtext.history(entries, painted), painted)
-    elif limit != 0:
-        click.echo(f"no commit changed {followed}" if followed else "no commits yet", err=True)
+    elif none is not None:
+        click.echo(none, err=True)
 
 
 @click.command()

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import daily, render, sync
 from ..core import merge
-from ..errors import GitCommandError
+from ..errors import GitCommandError, JobshareError
+
+if TYPE_CHECKING:
+    from ..store import Store
+
 from .base import error_line, finish, json_option, open_store, progress, quiet, warning_line
 
 
@@ -219,11 +225,29 @@ def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: 
     """
     store = open_store(ctx)
     done = daily.sync(store, friends, push=not no_push, progress=quiet if as_json else progress)
-    show_synced(done, as_json)
+    show_synced(done, as_json, lambda: _sync_private(store, push=not no_push, as_json=as_json))
 
 
-def show_synced(done: daily.Synced, as_json: bool) -> None:
-    """Print what a sync did (one summary), and exit 1 at conflicts."""
+def _sync_private(store: Store, *, push: bool, as_json: bool) -> bool:
+    """The private side's part of sync (when a private remote is named): one line on
+    stderr, so that --json's output stays one envelope. Whether it failed."""
+    from ..private import travel
+
+    try:
+        done = travel.sync_private(store, push=push)
+    except JobshareError as e:
+        error_line(str(e))
+        return True
+    if done is not None:
+        for message in done.messages:
+            warning_line(message)
+        click.echo(render.safe(done.summary()), err=as_json)
+    return False
+
+
+def show_synced(done: daily.Synced, as_json: bool, then: Callable[[], bool] | None = None) -> None:
+    """Print what a sync did (one summary), run `then` (the private side's part, which
+    says whether it failed), and exit 1 at conflicts, 11 when a fetch failed."""
     for r in done.failed_fetches:
         error_line(r.message)
     if as_json:
@@ -246,9 +270,10 @@ def show_synced(done: daily.Synced, as_json: bool) -> None:
                 "sync stopped at conflicts: 'jobshare merge --continue' carries on with the rest",
                 err=True,
             )
+    failed = then() if then is not None else False
     if done.stopped:
         finish(1)
-    if done.failed_fetches:
+    if done.failed_fetches or failed:
         finish(GitCommandError.exit_code)
 
 

@@ -38,6 +38,7 @@ from .journal import (
     is_temp_file,
     write_atomically,
 )
+from .private import PRIVATE_REF, PrivateRepository
 from .read import GITKEEP, Commit, Reader, Signature, Skipped, blob_id
 from .worktree import CONFIG_FILE, StatKey, Worktree
 from .write import FileContent, Writer
@@ -48,6 +49,7 @@ __all__ = [
     "JOURNAL",
     "KEPT_DELETIONS",
     "MERGE_STATE",
+    "PRIVATE_REF",
     "TEMP_SUFFIX",
     "Commit",
     "FileContent",
@@ -83,6 +85,7 @@ class Store:
         self.worktree = worktree = Worktree(repo, self.root, self.git_dir, reader)
         self.writer = writer = Writer(repo, reader, worktree, journal)
         self.settings = settings = GitConfig(repo)
+        self.private = PrivateRepository(self.state_dir, writer.signature)
 
         # the parts' methods, under the names callers know
         self.current_branch = reader.current_branch
@@ -271,6 +274,15 @@ class Store:
     def push(self, remote: str, url: str, *, show_progress: bool = False) -> None:
         """Push the checked-out branch to `remote` through git (transport.push)."""
         transport.push(self.root, remote, url, self.branch_ref(), show_progress=show_progress)
+
+    def private_exposure(self) -> list[str]:
+        """What of the private side the main repository holds (DESIGN section 7c): the
+        ids of private commits, their top trees and note blobs found in its object
+        database (a private branch fetched or pushed into it by hand). Empty when nothing private can leave by
+        a push of this repository."""
+        odb = self._repo.odb
+        found = sorted(oid for oid in self.private.exposable_ids() if pygit2.Oid(hex=oid) in odb)
+        return found
 
     @staticmethod
     def git_version() -> str | None:

@@ -203,11 +203,11 @@ def push(root: Path, remote: str, url: str, ref: str, *, show_progress: bool = F
     text = (proc.stdout or "") + (proc.stderr or "")
     if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
         raise GitCommandError(
-            f"push to '{remote}' ({redacted(url)}) was rejected: it has commits you do not have. "
+            f"push to '{redacted(remote)}' ({redacted(url)}) was rejected: it has commits you do not have. "
             "Pull them first with 'jobshare sync', which merges them and pushes"
         )
     raise GitCommandError(
-        f"cannot push to '{remote}' ({redacted(url)}): {redact_text(git_reason(proc))}"
+        f"cannot push to '{redacted(remote)}' ({redacted(url)}): {redact_text(git_reason(proc))}"
     )
 
 

@@ -90,33 +90,7 @@ class Writer:
     def _build_tree(
         self, base: pygit2.Tree | None, blobs: Mapping[str, pygit2.Oid | None]
     ) -> pygit2.Oid:
-        """A new tree: `base` with each path set to its blob, or removed for None; a
-        folder left empty is removed."""
-        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
-        nested: dict[str, dict[str, pygit2.Oid | None]] = {}
-        for path, oid in blobs.items():
-            head, _, rest = path.partition("/")
-            if rest:
-                nested.setdefault(head, {})[rest] = oid
-            elif oid is None:
-                if builder.get(head) is not None:
-                    builder.remove(head)
-            else:
-                builder.insert(head, oid, FileMode.BLOB)
-        for name, sub in nested.items():
-            existing = base[name] if base is not None and name in base else None
-            sub_base = (
-                self.reader.tree_object(str(existing.id))
-                if existing is not None and existing.type == pygit2.GIT_OBJECT_TREE
-                else None
-            )
-            oid = self._build_tree(sub_base, sub)
-            if len(self.reader.tree_object(str(oid))) == 0:
-                if builder.get(name) is not None:
-                    builder.remove(name)
-            else:
-                builder.insert(name, oid, FileMode.TREE)
-        return builder.write()
+        return build_tree(self.repo, self.reader, base, blobs)
 
     def signature(
         self, owner: Mapping[str, Any] | None = None
@@ -254,3 +228,38 @@ class Writer:
         ref = self.repo.references.get(name)
         if ref is not None:
             ref.delete()
+
+
+def build_tree(
+    repo: pygit2.Repository,
+    reader: Reader,
+    base: pygit2.Tree | None,
+    blobs: Mapping[str, pygit2.Oid | None],
+) -> pygit2.Oid:
+    """A new tree: `base` with each path set to its blob, or removed for None; a
+    folder left empty is removed."""
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    nested: dict[str, dict[str, pygit2.Oid | None]] = {}
+    for path, oid in blobs.items():
+        head, _, rest = path.partition("/")
+        if rest:
+            nested.setdefault(head, {})[rest] = oid
+        elif oid is None:
+            if builder.get(head) is not None:
+                builder.remove(head)
+        else:
+            builder.insert(head, oid, FileMode.BLOB)
+    for name, sub in nested.items():
+        existing = base[name] if base is not None and name in base else None
+        sub_base = (
+            reader.tree_object(str(existing.id))
+            if existing is not None and existing.type == pygit2.GIT_OBJECT_TREE
+            else None
+        )
+        oid = build_tree(repo, reader, sub_base, sub)
+        if len(reader.tree_object(str(oid))) == 0:
+            if builder.get(name) is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, oid, FileMode.TREE)
+    return builder.write()
