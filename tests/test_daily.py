@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import yaml
 from conftest import clone_friend, free_port, git, jobshare, make_repo, publish
 from test_sync import (
     T1,
@@ -304,3 +306,57 @@ def test_incoming_names_the_merge_base_your_common_history(tmp_path: Path) -> No
     ok("friend", "add", "bob", str(bob), cwd=alice)
     text = ok("incoming", "bob", cwd=alice)
     assert f"bob's changes since your common history, up to their {head(bob)[:10]}:" in text
+
+
+@pytest.mark.parametrize("over", ["path", "daemon"])
+def test_a_friend_removed_on_one_machine_is_removed_on_the_other(
+    tmp_path: Path, git_daemon: Serve, over: str
+) -> None:
+    desk, laptop, origin, _ = machines(tmp_path, git_daemon if over == "daemon" else None)
+    urls = {}
+    for name in ("bob", "carol", "dave"):
+        repo = friend_repo(tmp_path, name)
+        urls[name] = git_daemon(publish(repo)) if over == "daemon" else str(repo)
+    ok("friend", "add", "bob", urls["bob"], cwd=desk)
+    ok("friend", "add", "carol", urls["carol"], cwd=desk)
+    ok("sync", cwd=desk)
+    assert "learned friend 'bob'" in ok("sync", cwd=laptop)
+
+    def friends(machine: Path) -> set[str]:
+        listed = json.loads(ok("friend", "list", "--json", cwd=machine))
+        return {f["name"] for f in listed["jobshare.friends/v1"]}
+
+    def listed(machine: Path) -> set[str]:
+        text = git("show", "HEAD:.jobshare/friends.yaml", cwd=machine)
+        return set(yaml.safe_load(text)["friends"])
+
+    # removed on the desk, while the laptop adds dave
+    ok("friend", "remove", "bob", cwd=desk)
+    ok("sync", cwd=desk)
+    ok("friend", "add", "dave", urls["dave"], cwd=laptop)
+    out = ok("sync", cwd=laptop)
+    assert "removed friend 'bob': removed on another of your clones" in out
+    assert friends(laptop) == {"carol", "dave"} and listed(laptop) == {"carol", "dave"}
+    assert "bob" not in git("remote", cwd=laptop).split()
+    ok("sync", cwd=desk)  # learns dave; bob does not come back
+    for _ in range(2):
+        ok("sync", cwd=laptop)
+        ok("sync", cwd=desk)
+    assert friends(desk) == friends(laptop) == {"carol", "dave"}
+    assert listed(desk) == listed(laptop) == {"carol", "dave"}
+
+    # removed on the laptop: the desk follows, and it never comes back
+    ok("friend", "remove", "carol", cwd=laptop)
+    ok("sync", cwd=laptop)
+    ok("sync", cwd=desk)
+    ok("sync", cwd=laptop)
+    assert friends(desk) == friends(laptop) == {"dave"}
+    assert listed(desk) == listed(laptop) == {"dave"}
+    data = json.loads(ok("sync", "--json", cwd=desk))["jobshare.sync/v1"]
+    assert data["removed_friends"] == [] and data["learned_friends"] == []
+
+    # a friend added again by hand is a new friend, and reaches the other machine
+    ok("friend", "add", "bob", urls["bob"], cwd=laptop)
+    ok("sync", cwd=laptop)
+    assert "learned friend 'bob'" in ok("sync", cwd=desk)
+    assert friends(desk) == {"bob", "dave"}

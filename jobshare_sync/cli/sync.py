@@ -235,6 +235,8 @@ def show_synced(done: daily.Synced, as_json: bool) -> None:
             click.echo(render.safe(done.origin))
         for name in done.learned:
             click.echo(f"learned friend '{name}' from your remote")
+        for name in done.forgotten:
+            click.echo(f"removed friend '{name}': removed on another of your clones")
         for outcome in done.pulled:
             for w in outcome.warnings:
                 warning_line(w)
