@@ -377,9 +377,10 @@ def status(store: Store) -> dict[str, Any]:
 
     Per friend, without fetching: `unmerged` counts the commits of their last fetched
     ref that HEAD lacks (git rev-list --count HEAD..ref), and `incoming` the commits
-    `incoming` would bring: the same, except that when a pull would stay put (they
-    merged us), their merge commits, which only bring our own work back, are not
-    counted. Both None when never fetched."""
+    `incoming` would bring: of those, the ones that change records (a commit that
+    touches only their jobshare.yaml or `.jobshare/` brings none), and none when a
+    pull would stay put (they merged us and added nothing). Both None when never
+    fetched."""
     current = store.current_branch()
     branch = current.removeprefix("refs/heads/") if current is not None else None
     merging = merge_status(store)
@@ -390,8 +391,11 @@ def status(store: Store) -> dict[str, Any]:
         if friend.fetched is not None:
             unmerged = store.count_commits(friend.fetched, head.id if head is not None else None)
             incoming = unmerged
-            if unmerged and head is not None and _pull_stays_put(store, friend, head):
-                incoming = store.count_commits(friend.fetched, head.id, merges=False)
+            if unmerged:
+                head_id = head.id if head is not None else None
+                incoming = store.count_record_commits(friend.fetched, head_id)
+            if incoming and head is not None and _pull_stays_put(store, friend, head):
+                incoming = 0
         friends.append({**friend.to_json(), "unmerged": unmerged, "incoming": incoming})
     return {
         "branch": branch,

@@ -360,3 +360,48 @@ def test_a_friend_removed_on_one_machine_is_removed_on_the_other(
     ok("sync", cwd=laptop)
     assert "learned friend 'bob'" in ok("sync", cwd=desk)
     assert friends(desk) == {"bob", "dave"}
+
+
+def test_status_counts_only_the_commits_that_bring_records_as_incoming_does(
+    tmp_path: Path,
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme"))
+    commit(alice)
+    bob = friend_repo(tmp_path, "bob", alice)  # his branch: alice's, then his owner
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("pull", "bob", cwd=alice)
+
+    def incoming() -> tuple[int, int]:
+        data = json.loads(ok("status", "--json", cwd=alice))["jobshare.status/v1"]
+        friend = data["friends"][0]
+        return friend["incoming"], friend["unmerged"]
+
+    # commits that touch only his jobshare.yaml and .jobshare/ (and the one that made
+    # him the owner): no records to bring
+    (bob / "jobshare.yaml").write_text(
+        (bob / "jobshare.yaml").read_text().replace("name: Bob", "name: Bobby")
+    )
+    git("commit", "-qam", "my name", cwd=bob)
+    (bob / ".jobshare/notes.txt").write_text("mine\n")
+    git("add", ".jobshare/notes.txt", cwd=bob)
+    git("commit", "-qm", "notes", cwd=bob)
+    ok("fetch", cwd=alice)
+    assert "bob has nothing new for you" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (0, 3)
+    assert "up to date" in ok("status", cwd=alice)
+    # the same when alice's branch moved on too (a pull would merge, bringing no record)
+    write(alice, "contacts/beta", contact("beta"))
+    commit(alice)
+    assert "(no record changes)" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (0, 3)
+    assert "up to date" in ok("status", cwd=alice)
+    # a commit that changes a record is one to pull, in both
+    edit(bob, "contacts/acme", location="Hull", updated=T1)
+    commit(bob)
+    ok("fetch", cwd=alice)
+    assert "location" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (1, 4)
+    assert "1 commit to pull" in ok("status", cwd=alice)
+    ok("pull", "bob", cwd=alice)
+    assert incoming() == (0, 0)
