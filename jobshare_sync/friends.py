@@ -215,7 +215,7 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
         elif holders := _pinned_to(store, claim, friend.name):
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) claims the handle '{claim}', pinned for "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) claims the handle '{claim}', pinned for "
                 f"'{holders[0]}': not pinned; if both are the same person, run "
                 f"'jobshare friend pin {friend.name} {claim}'"
             )
