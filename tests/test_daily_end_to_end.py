@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -399,6 +400,22 @@ def test_advice_names_the_real_fix(tmp_path: Path) -> None:
         assert failed.returncode != 0
         [error] = [x for x in failed.stderr.splitlines() if x.startswith("jobshare: ")]
         assert "it has no branch 'main'" in error and "--branch" in error, command
+
+
+def test_a_repository_owned_by_another_user_says_so_with_gits_remedy(tmp_path: Path) -> None:
+    """(The tests run as root: chown to `nobody` makes the repository another user's.)"""
+    repo = new_repo(tmp_path / "theirs", "alice")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert os.geteuid() != nobody
+    for folder, dirs, files in os.walk(repo):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+            os.lchown(name, nobody, -1)
+    refused = installed("status", cwd=repo, code=4)
+    assert "not a jobshare repository" not in refused.stderr
+    assert "is owned by another user" in refused.stderr
+    assert f"git config --global --add safe.directory {repo}" in refused.stderr
+    git("config", "--global", "--add", "safe.directory", str(repo), cwd=tmp_path)
+    installed("status", cwd=repo)
 
 
 # --- smaller things a new user met -----------------------------------------------------------

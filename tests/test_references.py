@@ -119,3 +119,30 @@ def test_vdir_sync_keeps_a_contact_deleted_in_the_folder_that_a_referral_names(
     assert "removed   contacts/other" in out
     assert (alice / "contacts/acme.yaml").exists() and not (alice / "contacts/other.yaml").exists()
     assert jobshare("validate", cwd=alice).exit_code == 0
+
+
+def test_merge_continue_keeps_a_contact_a_referral_names(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = make_repo(tmp_path / "bob", "bob")
+    write(bob, "contacts/bobco", contact("bobco", "bob"))
+    commit(bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("pull", "bob", cwd=alice)
+    ok("refer", "bobco", "--to", "bob", "--title", "Data pipeline", cwd=alice)
+    [referral] = [p.stem for p in (alice / "referrals").glob("*.yaml")]
+    path = alice / "contacts/bobco.yaml"
+    path.write_text(path.read_text().replace("name: Bobco", "name: Bobco Ltd"))
+    commit(alice)
+    ok("rm", "bobco", cwd=bob)  # his own contact, which alice changed: a conflict
+    assert jobshare("pull", "bob", cwd=alice).exit_code == 1
+    ok("resolve", "contacts/bobco", "--delete", cwd=alice)
+    before = head(alice)
+    refused = jobshare("merge", "--continue", cwd=alice)
+    assert refused.exit_code == 8, refused.output
+    assert f"contacts/bobco by referrals/{referral}" in refused.stderr
+    assert "jobshare resolve contacts/bobco --ours" in refused.stderr
+    assert head(alice) == before
+    ok("resolve", "contacts/bobco", "--ours", cwd=alice)
+    ok("merge", "--continue", cwd=alice)
+    assert path.exists()
+    assert jobshare("validate", cwd=alice).exit_code == 0
