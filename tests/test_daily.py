@@ -405,3 +405,18 @@ def test_status_counts_only_the_commits_that_bring_records_as_incoming_does(
     assert "1 commit to pull" in ok("status", cwd=alice)
     ok("pull", "bob", cwd=alice)
     assert incoming() == (0, 0)
+
+
+def test_a_sync_with_nothing_to_sync_with_says_what_to_add(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    out = ok("sync", cwd=alice)
+    assert "no remote 'origin'" in out and "git remote add origin URL" in out
+    assert "no friends yet: add one with 'jobshare friend add NAME URL'" in out
+    bob = make_repo(tmp_path / "bob", "bob")
+    added = ok("friend", "add", "bob", str(bob), cwd=alice)
+    assert "'jobshare sync' merges their sources" in added
+    out = ok("sync", cwd=alice)
+    assert "Merge bob" in out and "no friends yet" not in out
+    git("remote", "add", "origin", str(publish(alice, tmp_path / "alice.git")), cwd=alice)
+    out = ok("sync", cwd=alice)
+    assert "no remote 'origin'" not in out and "pushed main to origin" in out

@@ -38,7 +38,7 @@ def friend_add(ctx: click.Context, name: str, url: str, branch: str) -> None:
     """
     added = sync.add_friend(open_store(ctx), name, url, branch)
     click.echo(
-        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); run 'jobshare pull {added.name}' to merge their sources"
+        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); 'jobshare sync' merges their sources (or 'jobshare pull {added.name}', them alone)"
     )
 
 
@@ -220,6 +220,14 @@ def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: 
     store = open_store(ctx)
     done = daily.sync(store, friends, push=not no_push, progress=quiet if as_json else progress)
     show_synced(done, as_json)
+    if not as_json:  # what a sync without a remote or a friend could not do, and why
+        if done.origin is None:
+            click.echo(
+                "no remote 'origin' (your own, where friends pull from): nothing merged "
+                "from your other machines or pushed; add it with 'git remote add origin URL'"
+            )
+        if not friends and not done.fetched and not done.stopped:
+            click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
 
 
 def show_synced(done: daily.Synced, as_json: bool) -> None:
