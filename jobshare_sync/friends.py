@@ -351,7 +351,7 @@ def friends_at(store: Store, commit: Commit) -> dict[str, dict[str, str]]:
     return found
 
 
-def learn_friends(store: Store, commit: Commit) -> tuple[list[str], list[str]]:
+def learn_friends(store: Store, commit: Commit) -> tuple[list[str], list[str], list[str]]:
     """Bring this clone's friends in step with FRIENDS_FILE of `commit` (the user's own
     remote), merged three-way by name (README, "jobshare sync"): the base is the list
     at the merge base of `commit` and the commit this clone was last in step with
@@ -359,13 +359,14 @@ def learn_friends(store: Store, commit: Commit) -> tuple[list[str], list[str]]:
     are this clone's friends, theirs the list in `commit`. A friend theirs added is
     added (with the pinned handle) unless this clone has that name; a friend theirs
     removed is removed here unless this clone changed its URL or branch since; what
-    this clone added or removed stays so, and reaches the list at the next push.
-    Returns (names added, names removed)."""
+    this clone added or removed stays so, and reaches the list at the next push. A
+    friend whose URL, branch or pinned handle theirs changed follows it, unless this
+    clone changed it too. Returns the names (added, removed, updated)."""
     base_commit = _friends_base(store, commit)
     base = friends_at(store, store.commit(base_commit)) if base_commit is not None else {}
     theirs = friends_at(store, commit)
     ours = {f.name: f for f in list_friends(store)}
-    added, removed = [], []
+    added, removed, updated = [], [], []
     for name in sorted(theirs.keys() - base.keys()):
         entry = theirs[name]
         if name in ours or name in store.remote_urls():
@@ -387,8 +388,44 @@ def learn_friends(store: Store, commit: Commit) -> tuple[list[str], list[str]]:
             continue  # changed here since: kept, as a merge keeps a modify/delete's edit
         remove_friend(store, name)
         removed.append(name)
+    for name in sorted(base.keys() & theirs.keys() & ours.keys()):
+        if _follow_change(store, ours[name], base[name], theirs[name]):
+            updated.append(name)
     store.set_git_config(FRIENDS_BASE_KEY, commit.id)
-    return added, removed
+    return added, removed, updated
+
+
+def _follow_change(store: Store, friend: Friend, was: dict[str, str], now: dict[str, str]) -> bool:
+    """Take another clone's change of a friend's URL, branch or pinned handle (`was` ->
+    `now`) where this clone still has `was`: whether anything changed."""
+    mine = (without_secret(friend.url), friend.branch)
+    where = (now["url"], now["branch"])
+    changed = False
+    if where != (was["url"], was["branch"]) and mine == (was["url"], was["branch"]):
+        try:
+            remove_friend(store, friend.name)
+            add_friend(store, friend.name, now["url"], now["branch"])
+        except FriendError:  # a URL or branch this clone cannot take: the old one back
+            add_friend(store, friend.name, friend.url, friend.branch)
+            if friend.handle is not None:
+                pin_handle(store, friend.name, friend.handle)
+            return False
+        if friend.handle is not None:
+            store.set_git_config(f"{FRIEND_SECTION}.{friend.name}.handle", friend.handle)
+        changed = True
+    handle = now.get("handle")
+    if (
+        isinstance(handle, str)
+        and handle != was.get("handle")
+        and friend.handle == was.get("handle")
+        and handle != store.handle
+    ):
+        try:
+            pin_handle(store, friend.name, handle)
+            changed = True
+        except FriendError:
+            pass
+    return changed
 
 
 def _friends_base(store: Store, commit: Commit) -> str | None:

@@ -345,6 +345,19 @@ def test_a_friend_removed_on_one_machine_is_removed_on_the_other(
     assert friends(desk) == friends(laptop) == {"carol", "dave"}
     assert listed(desk) == listed(laptop) == {"carol", "dave"}
 
+    # carol moved: her new URL, set on the desk, reaches the laptop
+    moved = publish(tmp_path / "carol", tmp_path / "carol-moved.git")
+    moved_url = git_daemon(moved) if over == "daemon" else str(moved)
+    ok("friend", "remove", "carol", cwd=desk)
+    ok("friend", "add", "carol", moved_url, cwd=desk)
+    ok("sync", cwd=desk)
+    out = ok("sync", cwd=laptop)
+    assert "updated friend 'carol'" in out
+    assert git("config", "remote.carol.url", cwd=laptop).strip() == moved_url
+    assert git("config", "jobshare-friend.carol.handle", cwd=laptop).strip() == "carol"
+    ok("sync", cwd=desk)
+    assert git("config", "remote.carol.url", cwd=desk).strip() == moved_url
+
     # removed on the laptop: the desk follows, and it never comes back
     ok("friend", "remove", "carol", cwd=laptop)
     ok("sync", cwd=laptop)

@@ -245,6 +245,8 @@ def show_synced(done: daily.Synced, as_json: bool) -> None:
             click.echo(f"learned friend '{name}' from your remote")
         for name in done.forgotten:
             click.echo(f"removed friend '{name}': removed on another of your clones")
+        for name in done.followed:
+            click.echo(f"updated friend '{name}' (URL, branch or handle) from your remote")
         for outcome in done.pulled:
             for w in outcome.warnings:
                 warning_line(w)
