@@ -87,6 +87,19 @@ def _check_references(store: Store, files: dict[str, bytes | None]) -> None:
         and (label := records.label_of_path(path)) is not None
         and label.folder == "contacts"
     }
+    for path, data in files.items():  # a referral written by the merge names a contact
+        if data is None or not path.startswith("referrals/"):
+            continue
+        client = records.load_yaml(data, path, lines=False).data.get("client")
+        target = f"contacts/{client}.yaml"
+        kept = files[target] is not None if target in files else (store.root / target).is_file()
+        if isinstance(client, str) and client not in removed and not kept:
+            where = path.removesuffix(".yaml")
+            raise MergeStateError(
+                f"{where}: its client {client!r} names no contact in the result: nothing "
+                f"committed; resolve it so that it does ('jobshare resolve {where} --field "
+                "client=CONTACT-ID'), then 'jobshare merge --continue'"
+            )
     if not removed:
         return
     named = {

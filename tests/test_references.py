@@ -146,3 +146,26 @@ def test_merge_continue_keeps_a_contact_a_referral_names(tmp_path: Path) -> None
     ok("merge", "--continue", cwd=alice)
     assert path.exists()
     assert jobshare("validate", cwd=alice).exit_code == 0
+
+
+def test_merge_continue_refuses_a_referral_resolved_to_name_no_contact(tmp_path: Path) -> None:
+    alice, referral = with_referral(tmp_path, "open")
+    bob = tmp_path / "bob"
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    ok("pull", "alice", cwd=bob)
+    label = f"referrals/{referral}"
+    for repo, title in ((alice, "Data pipeline, 3 months"), (bob, "Data pipeline, 4 months")):
+        path = repo / f"{label}.yaml"
+        path.write_text(path.read_text().replace("title: Data pipeline", f"title: {title}"))
+        commit(repo)
+    assert jobshare("pull", "bob", cwd=alice).exit_code == 1
+    ok("resolve", f"{label}:title", "--ours", cwd=alice)
+    ok("resolve", label, "--field", "client=nobody", cwd=alice)
+    before = head(alice)
+    refused = jobshare("merge", "--continue", cwd=alice)
+    assert refused.exit_code == 8, refused.output
+    assert f"{label}: its client 'nobody' names no contact in the result" in refused.stderr
+    assert head(alice) == before
+    ok("resolve", label, "--field", "client=other", cwd=alice)
+    ok("merge", "--continue", cwd=alice)
+    assert jobshare("validate", cwd=alice).exit_code == 0
