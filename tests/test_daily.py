@@ -418,6 +418,16 @@ def test_status_counts_only_the_commits_that_bring_records_as_incoming_does(
     assert "1 commit to pull" in ok("status", cwd=alice)
     ok("pull", "bob", cwd=alice)
     assert incoming() == (0, 0)
+    # his merge of her own work, while she moved on: nothing to bring, in both
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    write(alice, "contacts/gamma", contact("gamma"))
+    commit(alice)
+    ok("pull", "alice", cwd=bob)
+    write(alice, "contacts/delta", contact("delta"))
+    commit(alice)
+    ok("fetch", cwd=alice)
+    assert "(no record changes)" in ok("incoming", "bob", cwd=alice)
+    assert incoming()[0] == 0 and "up to date" in ok("status", cwd=alice)
 
 
 def test_a_sync_with_nothing_to_sync_with_says_what_to_add(tmp_path: Path) -> None:
