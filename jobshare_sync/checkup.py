@@ -14,6 +14,7 @@ from typing import Any
 
 from .core import records, schema
 from .core.records import SCHEMA_COMMENT_PREFIX
+from .core.urls import redacted
 from .drivers import ATTRIBUTES_FILE, DRIVER, HOOK_MARK, PATTERNS, _hook_path, driver_config
 from .review import read_file
 from .store import Store
@@ -228,7 +229,8 @@ def _check_schema_copy(store: Store) -> Check:
 def _check_friends(store: Store) -> Check:
     names = sorted(
         {
-            name.split(".")[1]
+            # the name is everything between the section and the key, dots included
+            name.removeprefix("jobshare-friend.").rpartition(".")[0]
             for name in store.git_config_names("jobshare-friend.")
             if name.count(".") >= 2
         }
@@ -237,7 +239,8 @@ def _check_friends(store: Store) -> Check:
         return Check("friends", True, "no friends yet ('jobshare friend add NAME URL' adds one)")
     remotes = store.remote_urls()
     missing = [name for name in names if name not in remotes]
-    listed = ", ".join(f"{n} ({remotes[n]})" for n in names if n in remotes)
+    # a password or token in a URL is never shown (as git shows it: `user:***@`)
+    listed = ", ".join(f"{n} ({redacted(remotes[n] or n)})" for n in names if n in remotes)
     if missing:
         return Check(
             "friends",

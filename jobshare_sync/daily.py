@@ -42,6 +42,8 @@ class Synced:
     origin: str | None = None  # what the own-remote step did, in words; None: no origin
     origin_pull: Pulled | None = None
     learned: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # removed on another clone
+    followed: list[str] = field(default_factory=list)  # URL, branch or handle changed there
     fetched: list[Fetched] = field(default_factory=list)
     pulled: list[Pulled] = field(default_factory=list)
     pushed: str | None = None
@@ -56,6 +58,8 @@ class Synced:
             "origin": self.origin,
             "origin_merge": self.origin_pull.to_json() if self.origin_pull else None,
             "learned_friends": self.learned,
+            "removed_friends": self.forgotten,
+            "updated_friends": self.followed,
             "fetched": [f.to_json() for f in self.fetched],
             "pulled": [p.to_json() for p in self.pulled],
             "pushed": self.pushed,
@@ -167,4 +171,4 @@ def _own_remote(store: Store, url: str, done: Synced, progress: Progress) -> Non
             done.origin = f"{ORIGIN}: stopped at conflicts"
             return
         done.origin = f"{ORIGIN}: {outcome.summary()}"
-    done.learned = learn_friends(store, theirs)
+    done.learned, done.forgotten, done.followed = learn_friends(store, theirs)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .conflicts import load_merge_state, merge_state_path
-from .core import schema
+from .core import records, schema
 from .errors import MergeStateError
+from .reading import references_to
 from .store import MERGE_STATE, Store, checkpoint
 
 
@@ -58,6 +59,7 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
             files[f"{label}.yaml"] = _dump(label, data)
         for c in state["conflicts"]:
             files[f"{c['label']}.yaml"] = _dump(c["label"], c["working"])
+        _check_references(store, files)
         parents = [h for h in (state["ours"], state["theirs"]) if h]
         n = len(state["conflicts"])
         message = (
@@ -72,3 +74,55 @@ def finish(store: Store) -> tuple[str | None, list[str]]:
 
 def _dump(label: str, data: dict[str, Any] | None) -> bytes | None:
     return None if data is None else schema.dump_record(label.split("/", 1)[0], data)
+
+
+def _check_references(store: Store, files: dict[str, bytes | None]) -> None:
+    """Refuse a merge commit that removes a contact a referral (or an alias) of the
+    result still names, as `rm` does (DESIGN section 2: `validate` passes after the
+    merge if it passed before). Raises MergeStateError naming them and the way out."""
+    removed = {
+        label.id: label
+        for path, data in files.items()
+        if data is None
+        and (label := records.label_of_path(path)) is not None
+        and label.folder == "contacts"
+    }
+    for path, data in files.items():  # a referral written by the merge names a contact
+        if data is None or not path.startswith("referrals/"):
+            continue
+        client = records.load_yaml(data, path, lines=False).data.get("client")
+        target = f"contacts/{client}.yaml"
+        kept = files[target] is not None if target in files else (store.root / target).is_file()
+        if isinstance(client, str) and client not in removed and not kept:
+            where = path.removesuffix(".yaml")
+            raise MergeStateError(
+                f"{where}: its client {client!r} names no contact in the result: nothing "
+                f"committed; resolve it so that it does ('jobshare resolve {where} --field "
+                "client=CONTACT-ID'), then 'jobshare merge --continue'"
+            )
+    if not removed:
+        return
+    named = {
+        record_id: [r for r in refs if r.path not in files]
+        for record_id, refs in references_to(store, removed).items()
+    }
+    for path, data in files.items():  # what the merge writes names them too
+        label = records.label_of_path(path)
+        if data is None or label is None:
+            continue
+        loaded = records.load_yaml(data, path, lines=False).data
+        value = loaded.get("client" if label.folder == "referrals" else "alias_of")
+        if value in removed and label.id not in removed:
+            named.setdefault(str(value), []).append(label)
+    found = [(record_id, refs) for record_id, refs in sorted(named.items()) if refs]
+    if found:
+        listed = "; ".join(
+            f"{removed[i]} by {', '.join(str(r) for r in sorted(refs, key=str))}"
+            for i, refs in found
+        )
+        first = removed[found[0][0]]
+        raise MergeStateError(
+            f"the merge would remove contacts that records still name ({listed}): nothing "
+            f"committed; keep them, e.g. 'jobshare resolve {first} --ours', then "
+            "'jobshare merge --continue'"
+        )

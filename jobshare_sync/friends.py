@@ -25,6 +25,9 @@ FRIEND_SECTION = "jobshare-friend"
 # sync` before it pushes, so that the user's other clones learn them from their own
 # remote; never merged from a friend's
 FRIENDS_FILE = ".jobshare/friends.yaml"
+# the commit whose FRIENDS_FILE this clone's friends were last in step with: the base of
+# the three-way merge of the list (learn_friends); this clone's own, never shared
+FRIENDS_BASE_KEY = "jobshare.friendsbase"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 Progress = Callable[[str], None]
 
@@ -212,7 +215,7 @@ def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Prog
         elif holders := _pinned_to(store, claim, friend.name):
             result.ok = False
             result.message = (
-                f"friend '{friend.name}' ({friend.url}) claims the handle '{claim}', pinned for "
+                f"friend '{friend.name}' ({shown_url(friend.url)}) claims the handle '{claim}', pinned for "
                 f"'{holders[0]}': not pinned; if both are the same person, run "
                 f"'jobshare friend pin {friend.name} {claim}'"
             )
@@ -318,11 +321,13 @@ def save_friends_file(store: Store) -> None:
         return
     data = friends_file(store)
     oid = store.blob_id_at(head.tree, FRIENDS_FILE)
-    if oid is None and not list_friends(store):
-        return  # no friends, and none listed yet: no file
-    if oid is not None and store.read_blob(oid) == data:
+    if (oid is None and not list_friends(store)) or (
+        oid is not None and store.read_blob(oid) == data
+    ):  # no friends and none listed yet (no file), or listed as they are
+        store.set_git_config(FRIENDS_BASE_KEY, head.id)
         return
-    store.commit_files({FRIENDS_FILE: data}, "Update the list of friends\n")
+    new = store.commit_files({FRIENDS_FILE: data}, "Update the list of friends\n")
+    store.set_git_config(FRIENDS_BASE_KEY, new)
 
 
 def friends_at(store: Store, commit: Commit) -> dict[str, dict[str, str]]:
@@ -346,13 +351,25 @@ def friends_at(store: Store, commit: Commit) -> dict[str, dict[str, str]]:
     return found
 
 
-def learn_friends(store: Store, commit: Commit) -> list[str]:
-    """Add the friends that FRIENDS_FILE of `commit` (the user's own remote) lists and
-    this clone does not know, with their pinned handles: the names added."""
-    known = {f.name for f in list_friends(store)}
-    added = []
-    for name, entry in sorted(friends_at(store, commit).items()):
-        if name in known or name in store.remote_urls():
+def learn_friends(store: Store, commit: Commit) -> tuple[list[str], list[str], list[str]]:
+    """Bring this clone's friends in step with FRIENDS_FILE of `commit` (the user's own
+    remote), merged three-way by name (README, "jobshare sync"): the base is the list
+    at the merge base of `commit` and the commit this clone was last in step with
+    (FRIENDS_BASE_KEY; an empty list when none is recorded, as in a new clone), ours
+    are this clone's friends, theirs the list in `commit`. A friend theirs added is
+    added (with the pinned handle) unless this clone has that name; a friend theirs
+    removed is removed here unless this clone changed its URL or branch since; what
+    this clone added or removed stays so, and reaches the list at the next push. A
+    friend whose URL, branch or pinned handle theirs changed follows it, unless this
+    clone changed it too. Returns the names (added, removed, updated)."""
+    base_commit = _friends_base(store, commit)
+    base = friends_at(store, store.commit(base_commit)) if base_commit is not None else {}
+    theirs = friends_at(store, commit)
+    ours = {f.name: f for f in list_friends(store)}
+    added, removed, updated = [], [], []
+    for name in sorted(theirs.keys() - base.keys()):
+        entry = theirs[name]
+        if name in ours or name in store.remote_urls():
             continue
         try:
             add_friend(store, name, entry["url"], entry["branch"])
@@ -362,7 +379,63 @@ def learn_friends(store: Store, commit: Commit) -> list[str]:
         except FriendError:
             continue  # a name or handle this clone cannot take: the others still come
         added.append(name)
-    return added
+    for name in sorted(base.keys() - theirs.keys()):
+        friend = ours.get(name)
+        if friend is None:
+            continue
+        was = base[name]
+        if (without_secret(friend.url), friend.branch) != (was["url"], was["branch"]):
+            continue  # changed here since: kept, as a merge keeps a modify/delete's edit
+        remove_friend(store, name)
+        removed.append(name)
+    for name in sorted(base.keys() & theirs.keys() & ours.keys()):
+        if _follow_change(store, ours[name], base[name], theirs[name]):
+            updated.append(name)
+    store.set_git_config(FRIENDS_BASE_KEY, commit.id)
+    return added, removed, updated
+
+
+def _follow_change(store: Store, friend: Friend, was: dict[str, str], now: dict[str, str]) -> bool:
+    """Take another clone's change of a friend's URL, branch or pinned handle (`was` ->
+    `now`) where this clone still has `was`: whether anything changed."""
+    mine = (without_secret(friend.url), friend.branch)
+    where = (now["url"], now["branch"])
+    changed = False
+    if where != (was["url"], was["branch"]) and mine == (was["url"], was["branch"]):
+        try:
+            remove_friend(store, friend.name)
+            add_friend(store, friend.name, now["url"], now["branch"])
+        except FriendError:  # a URL or branch this clone cannot take: the old one back
+            add_friend(store, friend.name, friend.url, friend.branch)
+            if friend.handle is not None:
+                pin_handle(store, friend.name, friend.handle)
+            return False
+        if friend.handle is not None:
+            store.set_git_config(f"{FRIEND_SECTION}.{friend.name}.handle", friend.handle)
+        changed = True
+    handle = now.get("handle")
+    if (
+        isinstance(handle, str)
+        and handle != was.get("handle")
+        and friend.handle == was.get("handle")
+        and handle != store.handle
+    ):
+        try:
+            pin_handle(store, friend.name, handle)
+            changed = True
+        except FriendError:
+            pass
+    return changed
+
+
+def _friends_base(store: Store, commit: Commit) -> str | None:
+    """The commit whose FRIENDS_FILE is the base of `learn_friends`: the merge base of
+    `commit` and the one this clone was last in step with (None: none recorded, or
+    gone)."""
+    recorded = store.git_config(FRIENDS_BASE_KEY)
+    if not recorded or store.resolve_commit(recorded) is None:
+        return None
+    return store.merge_base(recorded, commit.id)
 
 
 def shown_url(url: str) -> str:

@@ -7,7 +7,7 @@ when it is fresh and scans the files otherwise. Nothing here writes a record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +107,43 @@ def aliases_of(store: Store, label: Label) -> list[Label]:
         if identity.is_alias(data) and follow_alias(store, other) == label:
             found.append(other)
     return found
+
+
+def naming_clients(store: Store, contact_ids: Iterable[str]) -> dict[str, list[Label]]:
+    """The referrals of the working tree whose `client` is one of `contact_ids`,
+    whatever their status: contact id -> the referrals naming it, in label order. A
+    closed referral names its client as much as an open one (DESIGN section 2:
+    `validate` checks every referral's client). A referral file that cannot be read
+    names nothing (validate reports it)."""
+    return references_to(store, contact_ids, aliases=False)
+
+
+def references_to(
+    store: Store, contact_ids: Iterable[str], *, aliases: bool = True
+) -> dict[str, list[Label]]:
+    """The records of the working tree that name one of `contact_ids`: referrals as
+    their `client`, and (with `aliases`) contacts as their `alias_of`; contact id ->
+    those records, in label order. What `validate` would report as naming no contact
+    once those contacts are gone (DESIGN section 2). Only files that mention the key
+    at all are parsed; one that cannot be read names nothing (validate reports it)."""
+    wanted = set(contact_ids)
+    named: dict[str, list[Label]] = {}
+    if not wanted:
+        return named
+    for label in sorted(known_labels(store), key=str):
+        key = "client" if label.folder == "referrals" else "alias_of" if aliases else None
+        if key is None:
+            continue
+        try:
+            if key.encode() not in (store.root / label.path).read_bytes():
+                continue
+            data = read_worktree_record(store, label)
+        except (RecordError, OSError):
+            continue
+        value = data.get(key)
+        if value in wanted and label.id not in wanted:
+            named.setdefault(str(value), []).append(label)
+    return named
 
 
 def _close_matches(store: Store, wanted: str) -> str:

@@ -19,7 +19,6 @@ from .core.records import Label
 from .core.rules import (
     ACTIONS,
     ANYONE,
-    FINAL,
     accepted_by,
     history_entries,
     parse_time,
@@ -415,27 +414,3 @@ def totals(rows: Sequence[LedgerRow]) -> LedgerRow:
             mine.accepted += theirs.accepted
             mine.completed += theirs.completed
     return total
-
-
-def naming_clients(
-    store: Store, contact_ids: Iterable[str], *, closed: bool = False
-) -> dict[str, list[Label]]:
-    """The referrals of the working tree whose `client` is one of `contact_ids`:
-    contact id -> the referrals naming it; those still under way (open, accepted), or
-    with `closed` those in a final state (declined, completed, withdrawn). A referral
-    file that cannot be read names nothing (validate reports it)."""
-    wanted = set(contact_ids)
-    named: dict[str, list[Label]] = {}
-    if not wanted:
-        return named
-    for label in reading.known_labels(store):
-        if label.folder != "referrals":
-            continue
-        try:
-            data = reading.read_worktree_record(store, label)
-        except (RecordError, OSError):
-            continue
-        client = data.get("client")
-        if client in wanted and (data.get("status") in FINAL) == closed:
-            named.setdefault(str(client), []).append(label)
-    return named

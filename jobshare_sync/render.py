@@ -149,6 +149,15 @@ def conflicts(views: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
+def _notice_word(kind: str) -> str:
+    """How a pull's notice reads: a change of theirs refused (a fixed field), a record
+    of ours kept (a deletion not applied), or a note on what was done (an alias came,
+    edits were carried into a survivor)."""
+    if kind.startswith("refused-"):
+        return "refused"
+    return "kept" if kind.startswith("kept-") else "note"
+
+
 def pulled(outcome: Any) -> str:
     """What one friend's pull did, for people."""
     if outcome.up_to_date:
@@ -163,10 +172,7 @@ def pulled(outcome: Any) -> str:
         if record.outcome in ("added", "updated", "removed"):
             title = safe(record_title(record.result or {}), lines=False)
             lines.append(f"  {record.outcome:8} {safe(record.label)}  {title}".rstrip())
-    lines.extend(
-        safe(f"  kept     {n.message}" if n.kind.startswith("kept-") else f"  refused  {n.message}")
-        for n in result.notices
-    )
+    lines.extend(safe(f"  {_notice_word(n.kind):8} {n.message}") for n in result.notices)
     lines.extend(safe(f"  skipped  {s.path}: {s.reason}", lines=False) for s in outcome.skipped)
     for c in result.conflicts:
         fields = ", ".join(f.field for f in c.fields)

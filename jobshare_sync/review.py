@@ -21,6 +21,7 @@ from .core import labels, records, schema
 from .core.diff import RecordDiff, diff_record, diff_stat
 from .core.identity import is_alias
 from .core.records import FOLDERS, Label
+from .core.urls import redacted
 from .errors import FriendError, JobshareError, LabelError, RecordError
 from .store import Commit, Store
 
@@ -433,7 +434,10 @@ def incoming(store: Store, name: str, progress: Callable[[str], None] = lambda m
     sync.check_not_shallow(store)  # as pull does: no merge to predict
     friend = sync.peek(store, name, progress=progress)
     if friend.handle is None:
-        raise FriendError(f"friend '{name}' ({friend.url}) has no valid jobshare.yaml")
+        raise FriendError(
+            f"friend '{name}' ({redacted(friend.url)}) has no valid jobshare.yaml: ask them "
+            "to run 'jobshare init'"
+        )
     preview = sync.merge_friend(store, friend, dry_run=True)
     theirs = store.commit(friend.fetched or "")
     head = store.head_commit()

@@ -329,6 +329,16 @@ def _remove_late_deletions(store: Store, outcome: Pulled, late: list[str]) -> No
     outcome.commit = store.commit_files(removals, message, state=kept)
 
 
+def _brings_records(store: Store, fetched: str, head: Commit) -> bool:
+    """Whether the friend's records differ between your common history and their tip
+    (what `incoming` lists as their changes): their commits since may all have come
+    back to what you share (a merge of your own work, an edit undone)."""
+    base = store.merge_base(head.id, fetched)
+    skipped: list[Skipped] = []
+    base_tree = store.commit(base).tree if base is not None else None
+    return bool(store.changed_entries(base_tree, store.commit(fetched).tree, skipped) or skipped)
+
+
 def _pull_stays_put(store: Store, friend: Friend, head: Commit) -> bool:
     """Whether a pull of the fetched friend would bring nothing although their branch
     has commits HEAD lacks: they merged us and added nothing (see merge_friend)."""
@@ -377,9 +387,11 @@ def status(store: Store) -> dict[str, Any]:
 
     Per friend, without fetching: `unmerged` counts the commits of their last fetched
     ref that HEAD lacks (git rev-list --count HEAD..ref), and `incoming` the commits
-    `incoming` would bring: the same, except that when a pull would stay put (they
-    merged us), their merge commits, which only bring our own work back, are not
-    counted. Both None when never fetched."""
+    `incoming` would bring: of those, the ones that change records (a commit that
+    touches only their jobshare.yaml or `.jobshare/` brings none), and none when
+    their records are as in your common history (their merge of your own work) or a
+    pull would stay put (they merged us and added nothing). Both None when never
+    fetched."""
     current = store.current_branch()
     branch = current.removeprefix("refs/heads/") if current is not None else None
     merging = merge_status(store)
@@ -390,8 +402,18 @@ def status(store: Store) -> dict[str, Any]:
         if friend.fetched is not None:
             unmerged = store.count_commits(friend.fetched, head.id if head is not None else None)
             incoming = unmerged
-            if unmerged and head is not None and _pull_stays_put(store, friend, head):
-                incoming = store.count_commits(friend.fetched, head.id, merges=False)
+            if unmerged:
+                head_id = head.id if head is not None else None
+                incoming = store.count_record_commits(friend.fetched, head_id)
+            if (
+                incoming
+                and head is not None
+                and (
+                    not _brings_records(store, friend.fetched, head)
+                    or _pull_stays_put(store, friend, head)
+                )
+            ):
+                incoming = 0
         friends.append({**friend.to_json(), "unmerged": unmerged, "incoming": incoming})
     return {
         "branch": branch,

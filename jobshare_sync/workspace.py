@@ -21,9 +21,9 @@ from . import owner as ownership
 from .core import identity, labels, normal, records, schema, values
 from .core.records import FOLDERS, Label, Loaded
 from .errors import InvalidRecordError, NotARepositoryError, RecordError, RepositoryStateError
-from .reading import aliases_of, id_in_use, read_worktree_record
+from .reading import aliases_of, id_in_use, read_worktree_record, references_to
 from .store import CONFIG_FILE, GITKEEP, Store, write_atomically
-from .validation import check_bytes, owner_region, require_valid
+from .validation import check_bytes, owner_region, require_valid, validate
 
 
 def now() -> str:
@@ -375,6 +375,8 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
             canonical = schema.dump_record(label.folder, data)
             if path in stamped or canonical != raw:
                 rewrite[path] = files[path] = canonical
+        if not problems:
+            problems = _references_broken(store, changes)
         if problems:
             raise InvalidRecordError(
                 "nothing committed; fix these first ('jobshare validate' shows them all):\n"
@@ -392,6 +394,30 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
             message = _describe_changes(changes)
         oid = store.commit_files(files, message)
     return CommitResult(str(oid), changes, stamped, sorted(rewrite))
+
+
+def _references_broken(store: Store, changes: Mapping[str, str]) -> list[str]:
+    """What committing `changes` (path -> added/modified/removed) would break across
+    records (DESIGN section 2), so that `validate` passes after `commit` if it passed
+    before: a removed contact that a referral names as its client or an alias leads to,
+    and a changed record whose client or alias_of names no contact or whose id another
+    record uses."""
+    changed = [str(store.root / p) for p, state in changes.items() if state != "removed"]
+    found = [str(p) for p in validate(store, changed).errors] if changed else []
+    removed = {
+        label.id: label
+        for path, state in changes.items()
+        if state == "removed"
+        and (label := records.label_of_path(path)) is not None
+        and label.folder == "contacts"
+    }
+    for record_id, named in sorted(references_to(store, removed).items()):
+        found.append(
+            f"{removed[record_id].path}: removed, but {', '.join(map(str, named))} still "
+            "name its id: remove or change them too, or restore it with "
+            f"'git checkout -- {removed[record_id].path}'"
+        )
+    return found
 
 
 def _needs_stamp(store: Store, head: str | None, label: Label, data: Mapping[str, Any]) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import yaml
 from conftest import clone_friend, free_port, git, jobshare, make_repo, publish
 from test_sync import (
     T1,
@@ -304,3 +306,140 @@ def test_incoming_names_the_merge_base_your_common_history(tmp_path: Path) -> No
     ok("friend", "add", "bob", str(bob), cwd=alice)
     text = ok("incoming", "bob", cwd=alice)
     assert f"bob's changes since your common history, up to their {head(bob)[:10]}:" in text
+
+
+@pytest.mark.parametrize("over", ["path", "daemon"])
+def test_a_friend_removed_on_one_machine_is_removed_on_the_other(
+    tmp_path: Path, git_daemon: Serve, over: str
+) -> None:
+    desk, laptop, origin, _ = machines(tmp_path, git_daemon if over == "daemon" else None)
+    urls = {}
+    for name in ("bob", "carol", "dave"):
+        repo = friend_repo(tmp_path, name)
+        urls[name] = git_daemon(publish(repo)) if over == "daemon" else str(repo)
+    ok("friend", "add", "bob", urls["bob"], cwd=desk)
+    ok("friend", "add", "carol", urls["carol"], cwd=desk)
+    ok("sync", cwd=desk)
+    assert "learned friend 'bob'" in ok("sync", cwd=laptop)
+
+    def friends(machine: Path) -> set[str]:
+        listed = json.loads(ok("friend", "list", "--json", cwd=machine))
+        return {f["name"] for f in listed["jobshare.friends/v1"]}
+
+    def listed(machine: Path) -> set[str]:
+        text = git("show", "HEAD:.jobshare/friends.yaml", cwd=machine)
+        return set(yaml.safe_load(text)["friends"])
+
+    # removed on the desk, while the laptop adds dave
+    ok("friend", "remove", "bob", cwd=desk)
+    ok("sync", cwd=desk)
+    ok("friend", "add", "dave", urls["dave"], cwd=laptop)
+    out = ok("sync", cwd=laptop)
+    assert "removed friend 'bob': removed on another of your clones" in out
+    assert friends(laptop) == {"carol", "dave"} and listed(laptop) == {"carol", "dave"}
+    assert "bob" not in git("remote", cwd=laptop).split()
+    ok("sync", cwd=desk)  # learns dave; bob does not come back
+    for _ in range(2):
+        ok("sync", cwd=laptop)
+        ok("sync", cwd=desk)
+    assert friends(desk) == friends(laptop) == {"carol", "dave"}
+    assert listed(desk) == listed(laptop) == {"carol", "dave"}
+
+    # carol moved: her new URL, set on the desk, reaches the laptop
+    moved = publish(tmp_path / "carol", tmp_path / "carol-moved.git")
+    moved_url = git_daemon(moved) if over == "daemon" else str(moved)
+    ok("friend", "remove", "carol", cwd=desk)
+    ok("friend", "add", "carol", moved_url, cwd=desk)
+    ok("sync", cwd=desk)
+    out = ok("sync", cwd=laptop)
+    assert "updated friend 'carol'" in out
+    assert git("config", "remote.carol.url", cwd=laptop).strip() == moved_url
+    assert git("config", "jobshare-friend.carol.handle", cwd=laptop).strip() == "carol"
+    ok("sync", cwd=desk)
+    assert git("config", "remote.carol.url", cwd=desk).strip() == moved_url
+
+    # removed on the laptop: the desk follows, and it never comes back
+    ok("friend", "remove", "carol", cwd=laptop)
+    ok("sync", cwd=laptop)
+    ok("sync", cwd=desk)
+    ok("sync", cwd=laptop)
+    assert friends(desk) == friends(laptop) == {"dave"}
+    assert listed(desk) == listed(laptop) == {"dave"}
+    data = json.loads(ok("sync", "--json", cwd=desk))["jobshare.sync/v1"]
+    assert data["removed_friends"] == [] and data["learned_friends"] == []
+
+    # a friend added again by hand is a new friend, and reaches the other machine
+    ok("friend", "add", "bob", urls["bob"], cwd=laptop)
+    ok("sync", cwd=laptop)
+    assert "learned friend 'bob'" in ok("sync", cwd=desk)
+    assert friends(desk) == {"bob", "dave"}
+
+
+def test_status_counts_only_the_commits_that_bring_records_as_incoming_does(
+    tmp_path: Path,
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme"))
+    commit(alice)
+    bob = friend_repo(tmp_path, "bob", alice)  # his branch: alice's, then his owner
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("pull", "bob", cwd=alice)
+
+    def incoming() -> tuple[int, int]:
+        data = json.loads(ok("status", "--json", cwd=alice))["jobshare.status/v1"]
+        friend = data["friends"][0]
+        return friend["incoming"], friend["unmerged"]
+
+    # commits that touch only his jobshare.yaml and .jobshare/ (and the one that made
+    # him the owner): no records to bring
+    (bob / "jobshare.yaml").write_text(
+        (bob / "jobshare.yaml").read_text().replace("name: Bob", "name: Bobby")
+    )
+    git("commit", "-qam", "my name", cwd=bob)
+    (bob / ".jobshare/notes.txt").write_text("mine\n")
+    git("add", ".jobshare/notes.txt", cwd=bob)
+    git("commit", "-qm", "notes", cwd=bob)
+    ok("fetch", cwd=alice)
+    assert "bob has nothing new for you" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (0, 3)
+    assert "up to date" in ok("status", cwd=alice)
+    # the same when alice's branch moved on too (a pull would merge, bringing no record)
+    write(alice, "contacts/beta", contact("beta"))
+    commit(alice)
+    assert "(no record changes)" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (0, 3)
+    assert "up to date" in ok("status", cwd=alice)
+    # a commit that changes a record is one to pull, in both
+    edit(bob, "contacts/acme", location="Hull", updated=T1)
+    commit(bob)
+    ok("fetch", cwd=alice)
+    assert "location" in ok("incoming", "bob", cwd=alice)
+    assert incoming() == (1, 4)
+    assert "1 commit to pull" in ok("status", cwd=alice)
+    ok("pull", "bob", cwd=alice)
+    assert incoming() == (0, 0)
+    # his merge of her own work, while she moved on: nothing to bring, in both
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    write(alice, "contacts/gamma", contact("gamma"))
+    commit(alice)
+    ok("pull", "alice", cwd=bob)
+    write(alice, "contacts/delta", contact("delta"))
+    commit(alice)
+    ok("fetch", cwd=alice)
+    assert "(no record changes)" in ok("incoming", "bob", cwd=alice)
+    assert incoming()[0] == 0 and "up to date" in ok("status", cwd=alice)
+
+
+def test_a_sync_with_nothing_to_sync_with_says_what_to_add(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    out = ok("sync", cwd=alice)
+    assert "no remote 'origin'" in out and "git remote add origin URL" in out
+    assert "no friends yet: add one with 'jobshare friend add NAME URL'" in out
+    bob = make_repo(tmp_path / "bob", "bob")
+    added = ok("friend", "add", "bob", str(bob), cwd=alice)
+    assert "'jobshare sync' merges their sources" in added
+    out = ok("sync", cwd=alice)
+    assert "Merge bob" in out and "no friends yet" not in out
+    git("remote", "add", "origin", str(publish(alice, tmp_path / "alice.git")), cwd=alice)
+    out = ok("sync", cwd=alice)
+    assert "no remote 'origin'" not in out and "pushed main to origin" in out

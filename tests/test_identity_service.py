@@ -172,6 +172,9 @@ def test_a_friend_pulls_a_combine_and_keeps_their_own_edits(tmp_path: Path) -> N
     assert "combined contacts/acme-b into contacts/acme-a (by alice)" in preview
     out = pull_ok(bob, "alice")
     assert "combined contacts/acme-b into contacts/acme-a (by alice)" in out
+    # a note on what the pull did, not a change of alice's refused
+    assert "  note     combined contacts/acme-b into contacts/acme-a (by alice)" in out
+    assert "refused" not in out
     kept = read(bob, "contacts/acme-a")
     assert "+44 20 7946 0123" in kept["phones"]
     assert "New office in Leeds." in kept["notes"]

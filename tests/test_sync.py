@@ -1098,7 +1098,10 @@ def test_status_shows_changes_merge_and_what_friends_have_new(tmp_path: Path) ->
     ]
     text = ok("status", cwd=alice)
     assert "No uncommitted record changes." in text
-    assert "bob    (bob)    3 commits to pull" in text and "1 commit to pull" in text
+    # to pull: his two; the commit that made him (or her) the owner brings no record
+    assert "bob    (bob)    2 commits to pull" in text and "carol  (carol)  up to date" in text
+    assert "bob has nothing new" not in ok("incoming", "bob", cwd=alice)
+    assert "carol has nothing new for you" in ok("incoming", "carol", cwd=alice)
 
     edit(alice, "contacts/acme", name="Acme Alice", updated=T1)
     commit(alice)

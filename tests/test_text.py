@@ -672,7 +672,9 @@ def test_every_command_finds_a_record_by_its_name(
     refer = ok("refer", "łukasiewicz", "--to", "bob", "--title", "Données, 3 mois", cwd=repo)
     assert refer.stdout.startswith("Referred referrals/donnees-3-mois-")
     ok("referral", "withdraw", "donnees 3 mois", cwd=repo)
-    ok("rm", "Zoë Łukasiewicz", cwd=repo)
+    kept = jobshare("rm", "Zoë Łukasiewicz", cwd=repo)  # a withdrawn referral names her
+    assert kept.exit_code == 13 and "referrals/donnees-3-mois-" in kept.stderr
+    ok("rm", "Zoë Łukasiewicz", "--force", cwd=repo)
     assert not (repo / f"{zoe}.yaml").exists()
 
 

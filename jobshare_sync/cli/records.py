@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .. import editing, history, reading, referrals, render, reviewtext, validation, workspace
+from .. import editing, history, reading, render, reviewtext, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
 from ..errors import InvalidRecordError, JobshareError, ReferralError
@@ -230,9 +230,10 @@ def _committed(saved: workspace.Saved) -> str:
 def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool) -> None:
     """Remove records and commit the removal.
 
-    A contact that a referral under way (open or accepted) names as its client is
-    kept, and the referrals are listed, unless --force; the referrals that then name
-    a contact that is gone are named.
+    A contact that a referral names as its client (whatever the referral's status) is
+    kept, and the referrals are listed, unless --force (or unless they are removed in
+    the same command); with --force, the referrals that then name a contact that is
+    gone are named.
 
     \b
     Example:
@@ -246,29 +247,23 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
         workspace.check_removable(store, found)
     removing = set(found_all)
     contacts = {label.id for label in found_all if label.folder == "contacts"}
-
-    def left_naming(closed: bool) -> str:
-        """The referrals kept that name a removed contact, in words ('' for none)."""
-        named = referrals.naming_clients(store, contacts, closed=closed)
-        kept = {c: [r for r in refs if r not in removing] for c, refs in named.items()}
-        return "; ".join(
-            f"contacts/{c} by {', '.join(str(r) for r in refs)}"
-            for c, refs in sorted(kept.items())
-            if refs
-        )
-
-    listed, closed = left_naming(False), left_naming(True)
-    if listed and not force:
+    named = reading.naming_clients(store, contacts)
+    kept = {c: [r for r in refs if r not in removing] for c, refs in named.items()}
+    left = "; ".join(
+        f"contacts/{c} by {', '.join(str(r) for r in refs)}"
+        for c, refs in sorted(kept.items())
+        if refs
+    )
+    if left and not force:
         raise ReferralError(
-            f"referrals name the contact as their client ({listed}): nothing removed; "
+            f"referrals name the contact as their client ({left}): nothing removed; "
             "remove or change those referrals first, or use --force"
         )
-    dangling = "; ".join(x for x in (listed, closed) if x)
     for found in dict.fromkeys(found_all):
         saved = workspace.remove_record(store, found, commit=not no_commit)
         click.echo(f"Removed {found}{_committed(saved)}")
-    if dangling:
-        warning_line(f"these referrals now name a client that is gone: {dangling}")
+    if left:
+        warning_line(f"these referrals now name a client that is gone: {left}")
 
 
 @click.command()

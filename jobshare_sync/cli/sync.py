@@ -44,7 +44,7 @@ def friend_add(ctx: click.Context, name: str, url: str, branch: str) -> None:
     """
     added = sync.add_friend(open_store(ctx), name, url, branch)
     click.echo(
-        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); run 'jobshare pull {added.name}' to merge their sources"
+        f"Added friend '{added.name}' ({sync.shown_url(added.url)}); 'jobshare sync' merges their sources (or 'jobshare pull {added.name}', them alone)"
     )
 
 
@@ -226,6 +226,14 @@ def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: 
     store = open_store(ctx)
     done = daily.sync(store, friends, push=not no_push, progress=quiet if as_json else progress)
     show_synced(done, as_json, lambda: _sync_private(store, push=not no_push, as_json=as_json))
+    if not as_json:  # what a sync without a remote or a friend could not do, and why
+        if done.origin is None:
+            click.echo(
+                "no remote 'origin' (your own, where friends pull from): nothing merged "
+                "from your other machines or pushed; add it with 'git remote add origin URL'"
+            )
+        if not friends and not done.fetched and not done.stopped:
+            click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
 
 
 def _sync_private(store: Store, *, push: bool, as_json: bool) -> bool:
@@ -259,6 +267,10 @@ def show_synced(done: daily.Synced, as_json: bool, then: Callable[[], bool] | No
             click.echo(render.safe(done.origin))
         for name in done.learned:
             click.echo(f"learned friend '{name}' from your remote")
+        for name in done.forgotten:
+            click.echo(f"removed friend '{name}': removed on another of your clones")
+        for name in done.followed:
+            click.echo(f"updated friend '{name}' (URL, branch or handle) from your remote")
         for outcome in done.pulled:
             for w in outcome.warnings:
                 warning_line(w)

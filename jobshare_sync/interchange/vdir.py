@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import validation, workspace
+from .. import reading, validation, workspace
 from ..conflicts import save_merge_state
 from ..core import cards, merge, policy, schema
 from ..core.fieldmerge import AncestorOursTheirs
@@ -270,17 +270,26 @@ class _Planner:
         """A card deleted in the folder, whose contact the repository holds."""
         base, ours = item.base, item.ours
         file = item.entry.file
+        propagate = self.propagate
+        named = reading.references_to(self.store, [item.entry.id]) if propagate else {}
+        if named:  # removing it would leave them naming no contact (DESIGN section 2)
+            propagate = False
+            self.outcome.skipped.append(
+                f"{file}: deleted in the folder, but {label} is named by "
+                f"{', '.join(str(r) for r in named[item.entry.id])}: kept"
+            )
         if same(ours, base):
-            if self.propagate:
+            if propagate:
                 self.merges.append(RecordMerge(label, "removed", None))
                 self.entries[file] = current
                 self.pending[file] = None
             else:
-                self.outcome.kept.append(label)
+                if not named:  # (a named one is reported among the skipped)
+                    self.outcome.kept.append(label)
                 self.entries[file] = current
             return
         self.entries[file] = current
-        if not self.propagate:  # changed since: the card comes back with the change
+        if not propagate:  # changed since: the card comes back with the change
             self.to_folder.append(_Write(current, ours))
             return
         self.merges.append(  # a modify/delete conflict, as a pull would have it

@@ -102,6 +102,7 @@ class Store:
         self.is_shallow = reader.is_shallow
         self.walk_commits = reader.walk_commits
         self.count_commits = reader.count_commits
+        self.count_record_commits = reader.count_record_commits
         self.changed_entries = reader.changed_entries
         self.blob_id_at = reader.blob_id_at
         self.read_blob = reader.read_blob

@@ -221,6 +221,22 @@ class Reader:
             walker.hide(hidden)
         return sum(1 for commit in walker if merges or len(commit.parent_ids) < 2)
 
+    def count_record_commits(self, start: str, hidden: str | None = None) -> int:
+        """Commits reachable from `start` but not from `hidden` that change a record, or a
+        file a pull would skip, in the record folders against their first parent: the
+        commits that bring records work. One that touches only other files (its
+        jobshare.yaml, `.jobshare/`) brings none and is not counted."""
+        walker = self.repo.walk(start)
+        if hidden is not None:
+            walker.hide(hidden)
+        count = 0
+        for commit in walker:
+            parent = str(commit.parents[0].tree_id) if commit.parent_ids else None
+            skipped: list[Skipped] = []
+            if self.changed_entries(parent, str(commit.tree_id), skipped) or skipped:
+                count += 1
+        return count
+
     # --- trees and their records -------------------------------------------------------
 
     def changed_entries(
