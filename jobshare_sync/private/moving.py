@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from ..core.records import Label
 from ..errors import InvalidRecordError, LabelError
-from ..reading import find_label, read_worktree_record
-from ..referrals import naming_clients
+from ..reading import find_label, naming_clients, read_worktree_record
 from ..store import Store
 from ..workspace import check_removable, save_record
 from .side import commit_private, find_private, read_side
@@ -82,12 +81,7 @@ def unshare(store: Store, text: str) -> Moved:
         raise
     check_removable(store, label)
     if label.folder == "contacts":
-        named = [
-            str(r)
-            for closed in (False, True)
-            for refs in naming_clients(store, {label.id}, closed=closed).values()
-            for r in refs
-        ]
+        named = [str(r) for refs in naming_clients(store, {label.id}).values() for r in refs]
         if named:
             raise InvalidRecordError(
                 f"shared referrals name {label} as their client ({', '.join(named)}): "
