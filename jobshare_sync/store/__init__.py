@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pygit2
@@ -263,6 +264,19 @@ class Store:
             source,
             branch,
             ref,
+            show_progress=show_progress,
+            timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
+            objects=self.git_dir / "objects",
+        )
+
+    def fetch_many(
+        self, wanted: Sequence[tuple[str, str, str]], *, show_progress: bool = False
+    ) -> list[str | None]:
+        """Fetch several (source, branch, ref) at once through a bounded pool of git
+        processes: per entry, in order, None or why it failed (transport.fetch_many)."""
+        return transport.fetch_many(
+            self.root,
+            wanted,
             show_progress=show_progress,
             timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
             objects=self.git_dir / "objects",
