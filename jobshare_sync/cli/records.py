@@ -341,6 +341,7 @@ def list_(
         industry=industry,
         added_by=added_by,
         updated_since=updated_since,
+        fields=None if as_json else render.LISTING_FIELDS,
     )
     if as_json:
         click.echo(render.envelope("list", render.to_json(found)))
