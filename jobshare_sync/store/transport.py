@@ -13,7 +13,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..core.urls import redact_text, redacted
@@ -242,6 +241,8 @@ def fetch_many(
             fetch(root, *one, show_progress=show_progress, timeout=timeout, objects=objects)
             for one in wanted
         ]
+    from concurrent.futures import ThreadPoolExecutor  # only here: imports take time
+
     watched = objects if objects is not None else root / ".git" / "objects"
     cancel = threading.Event()
 
