@@ -40,7 +40,7 @@ from .journal import (
     write_atomically,
 )
 from .read import GITKEEP, Commit, Reader, Signature, Skipped, blob_id
-from .worktree import CONFIG_FILE, StatKey, Worktree
+from .worktree import CONFIG_FILE, StatKey, Worktree, git_unmerged
 from .write import FileContent, Writer
 
 __all__ = [
@@ -229,12 +229,13 @@ class Store:
     def git_merge_paths(self) -> list[str] | None:
         """A merge by git in progress: the paths its index holds unmerged (stages 1-3),
         possibly none (`.git/MERGE_HEAD` alone); None when git is not merging."""
-        index = self._repo.index
-        index.read(False)
-        conflicts = index.conflicts
-        paths = sorted(
-            {entry.path for entries in (conflicts or ()) for entry in entries if entry is not None}
-        )
+        unmerged = git_unmerged(self.root)
+        if unmerged is None:  # no git to ask: libgit2 reads the index
+            index = self._repo.index
+            index.read(False)
+            conflicts = index.conflicts or ()
+            unmerged = {e.path for entries in conflicts for e in entries if e is not None}
+        paths = sorted(unmerged)
         if paths or (self.git_dir / "MERGE_HEAD").exists():
             return paths
         return None
