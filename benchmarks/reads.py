@@ -87,8 +87,8 @@ def measure(runner: Runner, work: Path, runs: int) -> list[dict[str, Any]]:
 
 def measure_scaling(runner: Runner, work: Path, runs: int) -> list[dict[str, Any]]:
     """The reading rows of the scaling table, the index warm: show, list --search,
-    status, each beside git's command for the same answer, and the interpreter's start
-    with the imports of `show` (the floor of `show`)."""
+    list --tag, status, each beside git's command for the same answer, and the
+    interpreter's start with the imports of `show` (the floor of `show`)."""
     import sys
 
     from run import Timing
@@ -121,6 +121,12 @@ def measure_scaling(runner: Runner, work: Path, runs: int) -> list[dict[str, Any
             "jobshare": js("list", "--search", "fenwick"),
             "reference": "git grep -il fenwick",
             "ref": git("grep", "-il", "fenwick"),
+        },
+        {
+            "operation": "list --tag hiring-now",
+            "jobshare": js("list", "--tag", "hiring-now"),
+            "reference": "git grep -l hiring-now",
+            "ref": git("grep", "-l", "hiring-now"),
         },
         {
             "operation": "status",

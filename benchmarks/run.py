@@ -977,17 +977,19 @@ def run_table(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[s
         repos = prepare(runner, workdir, n, args.changes)
         bench = Bench(runner, repos, workdir / "scratch", args.runs)
         bench.scratch.mkdir(parents=True, exist_ok=True)
-        [_, pull] = measure_pull(bench, floor=False)
+        rows = []
+        if not args.table_reads_only:
+            [_, pull] = measure_pull(bench, floor=False)
+            rows.append(
+                {
+                    "operation": f"pull --no-fetch, K = {repos.k:,}",
+                    "jobshare": pull.jobshare,
+                    "reference": "git merge (ort), same commits",
+                    "ref": pull.ref,
+                }
+            )
         work = clone(runner, repos, bench.scratch / f"table-{n}")
         log(f"reads at N = {n:,} (index built first): {args.runs} run(s) each")
-        rows = [
-            {
-                "operation": f"pull --no-fetch, K = {repos.k:,}",
-                "jobshare": pull.jobshare,
-                "reference": "git merge (ort), same commits",
-                "ref": pull.ref,
-            }
-        ]
         rows += reads.measure_scaling(runner, work, args.runs)
         remove(work)
         by_n[n] = rows
@@ -1145,6 +1147,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N,N,...",
         help="only the scaling table: pull (K = --changes), show, list --search and status "
         "at these N, each beside git's figure (e.g. 10000,100000,1000000)",
+    )
+    parser.add_argument(
+        "--table-reads-only",
+        action="store_true",
+        help="with --table: leave out pull (the slowest to measure)",
     )
     parser.add_argument(
         "--fetch-friends",
