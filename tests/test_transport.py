@@ -114,8 +114,8 @@ def test_friends_are_fetched_at_once_and_each_silent_one_is_given_up(
 def test_a_pool_of_fetches_runs_at_most_jobs_git_processes(tmp_path: Path, mute: Mute) -> None:
     alice = make_repo(tmp_path / "alice")
     wanted = [(f"git://127.0.0.1:{mute.port}/r{i}", "main", f"refs/x/r{i}") for i in range(4)]
-    failures = transport.fetch_many(alice, wanted, timeout=1, jobs=2)
-    assert failures == ["no answer for 1 s: gave up (jobshare.fetchTimeout sets the limit)"] * 4
+    failures = transport.fetch_many(alice, wanted, timeout=2, jobs=2)
+    assert failures == ["no answer for 2 s: gave up (jobshare.fetchTimeout sets the limit)"] * 4
     assert len(mute.held) == 4 and mute.most_open == 2
     assert git("for-each-ref", "refs/x", cwd=alice) == ""
 
