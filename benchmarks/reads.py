@@ -85,6 +85,58 @@ def measure(runner: Runner, work: Path, runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def measure_scaling(runner: Runner, work: Path, runs: int) -> list[dict[str, Any]]:
+    """The reading rows of the scaling table, the index warm: show, list --search,
+    list --tag, status, each beside git's command for the same answer, and the
+    interpreter's start with the imports of `show` (the floor of `show`)."""
+    import sys
+
+    from run import Timing
+
+    def js(*args: str) -> Timing:
+        return Timing.of([runner.js(*args, cwd=work) for _ in range(runs)])
+
+    def git(*args: str, ok: tuple[int, ...] = (0, 1)) -> Timing:
+        return Timing.of([runner.timed(["git", *args], work, ok=ok) for _ in range(runs)])
+
+    record_id = runner.git("ls-tree", "--name-only", "HEAD", "contacts/", cwd=work).split("\n")[7]
+    record_id = record_id.rpartition("/")[2].removesuffix(".yaml")
+    runner.js("list", "--search", "warm", cwd=work)  # the index built, the overlay kept
+    imports = [sys.executable, "-c", "import jobshare_sync.cli, jobshare_sync.cli.records"]
+    return [
+        {
+            "operation": "show ID",
+            "jobshare": js("show", record_id),
+            "reference": "git show HEAD:contacts/ID.yaml",
+            "ref": git("show", f"HEAD:contacts/{record_id}.yaml", ok=(0,)),
+        },
+        {
+            "operation": "show's floor: python + imports",
+            "jobshare": Timing.of([runner.timed(imports, work) for _ in range(runs)]),
+            "reference": "",
+            "ref": None,
+        },
+        {
+            "operation": "list --search fenwick",
+            "jobshare": js("list", "--search", "fenwick"),
+            "reference": "git grep -il fenwick",
+            "ref": git("grep", "-il", "fenwick"),
+        },
+        {
+            "operation": "list --tag hiring-now",
+            "jobshare": js("list", "--tag", "hiring-now"),
+            "reference": "git grep -l hiring-now",
+            "ref": git("grep", "-l", "hiring-now"),
+        },
+        {
+            "operation": "status",
+            "jobshare": js("status"),
+            "reference": "git status --porcelain",
+            "ref": git("status", "--porcelain", ok=(0,)),
+        },
+    ]
+
+
 def table(by_n: dict[int, list[dict[str, Any]]]) -> str:
     """One markdown table: each operation, per N, jobshare's seconds and git's."""
     ns = sorted(by_n)

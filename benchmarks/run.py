@@ -3,6 +3,8 @@
     python benchmarks/run.py                        # N = 100,000 records, K = 1,000 changes
     python benchmarks/run.py --records 10000 --runs 1
     python benchmarks/run.py --scaling              # pull time per N and per K
+    python benchmarks/run.py --fetch-friends 30 -n 10000 -k 100  # many friends at once
+    python benchmarks/run.py --table 10000,100000,1000000  # the README's scaling table
 
 It builds repositories with generate.py (a base of N records and two branches, 'ours' and
 'theirs', each changing K records, 50 of them on both sides in different fields), then
@@ -965,6 +967,93 @@ def run_reads(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[s
     return {"params": {"runs": args.runs, "records": args.reads}, "reads": reads.to_json(by_n)}
 
 
+def run_table(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[str, Any]:
+    """pull (K fixed), show, list --search and status per N, each beside git's figure
+    for the same operation: the scaling table of the README."""
+    import reads
+
+    by_n: dict[int, list[dict[str, Any]]] = {}
+    for n in args.table:
+        repos = prepare(runner, workdir, n, args.changes)
+        bench = Bench(runner, repos, workdir / "scratch", args.runs)
+        bench.scratch.mkdir(parents=True, exist_ok=True)
+        rows = []
+        if not args.table_reads_only:
+            [_, pull] = measure_pull(bench, floor=False)
+            rows.append(
+                {
+                    "operation": f"pull --no-fetch, K = {repos.k:,}",
+                    "jobshare": pull.jobshare,
+                    "reference": "git merge (ort), same commits",
+                    "ref": pull.ref,
+                }
+            )
+        work = clone(runner, repos, bench.scratch / f"table-{n}")
+        log(f"reads at N = {n:,} (index built first): {args.runs} run(s) each")
+        rows += reads.measure_scaling(runner, work, args.runs)
+        remove(work)
+        by_n[n] = rows
+    print(f"\nper N, median of {args.runs} run(s): jobshare's seconds, git's, and the ratio\n")
+    print(scaling_rows_table(by_n))
+    return {"params": {"runs": args.runs, "records": args.table}, "table": reads.to_json(by_n)}
+
+
+def scaling_rows_table(by_n: dict[int, list[dict[str, Any]]]) -> str:
+    ns = sorted(by_n)
+    header = ["operation", "git's operation"]
+    header += [f"{label} N = {n:,}" for n in ns for label in ("jobshare", "git", "ratio")]
+    rows = []
+    for i, first in enumerate(by_n[ns[0]]):
+        cells = [first["operation"], first["reference"]]
+        for n in ns:
+            ours, ref = by_n[n][i]["jobshare"], by_n[n][i]["ref"]
+            cells += [f"{ours.seconds:.3f} s", f"{ref.seconds:.3f} s" if ref else ""]
+            cells.append(f"{ours.seconds / ref.seconds:.2f}" if ref and ref.seconds else "")
+        rows.append(cells)
+    return markdown(header, rows, text={0, 1})
+
+
+def run_fetch_friends(args: argparse.Namespace, runner: Runner, workdir: Path) -> dict[str, Any]:
+    """M friends fetched by one `jobshare fetch` against the slowest alone (friends.py)."""
+    import friends
+
+    repos = prepare(runner, workdir, args.records, args.changes)
+    scratch = workdir / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    log(
+        f"fetch of {args.fetch_friends} friends adding {args.fetch_k:,} contacts each, "
+        f"N = {repos.n:,}: each alone once, all at once {args.runs} time(s), "
+        f"round trips {', '.join(f'{x * 1000:.0f} ms' for x in args.fetch_latency)}"
+    )
+    rows = friends.measure(
+        runner,
+        repos,
+        scratch,
+        friends=args.fetch_friends,
+        k=args.fetch_k,
+        runs=args.runs,
+        latencies=args.fetch_latency,
+    )
+    print(
+        f"\nfetch of {args.fetch_friends} friends (K = {args.fetch_k:,} new contacts each) into "
+        f"N = {repos.n:,}, git daemon on 127.0.0.1; target: all at once ≤ 1.5× the slowest alone\n"
+    )
+    print(friends.table(rows))
+    return {
+        "params": {
+            "records": repos.n,
+            "friends": args.fetch_friends,
+            "new_per_friend": args.fetch_k,
+            "runs": args.runs,
+        },
+        "fetch_friends": rows,
+    }
+
+
+def _float_list(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
 def _int_list(text: str) -> list[int]:
     return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
 
@@ -1053,6 +1142,40 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "beside git grep / show / status / log",
     )
     parser.add_argument(
+        "--table",
+        type=_int_list,
+        metavar="N,N,...",
+        help="only the scaling table: pull (K = --changes), show, list --search and status "
+        "at these N, each beside git's figure (e.g. 10000,100000,1000000)",
+    )
+    parser.add_argument(
+        "--table-reads-only",
+        action="store_true",
+        help="with --table: leave out pull (the slowest to measure)",
+    )
+    parser.add_argument(
+        "--fetch-friends",
+        type=int,
+        metavar="M",
+        help="only the fetch of M friends at once against the slowest alone, over git "
+        "daemon (friends.py); --records sets the user's N (10000 is plenty)",
+    )
+    parser.add_argument(
+        "--fetch-k",
+        type=int,
+        default=100,
+        metavar="K",
+        help="new contacts each friend has (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fetch-latency",
+        type=_float_list,
+        default=[0.0, 0.05, 0.2],
+        metavar="S,S,...",
+        help="round-trip times in seconds to measure at, through a delaying proxy "
+        "(default: 0,0.05,0.2)",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         metavar="DIR",
@@ -1083,8 +1206,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.reads:
+    if args.table:
+        sizes = [(n, args.changes) for n in args.table]
+    elif args.reads:
         sizes = []
+    elif args.fetch_friends:
+        if args.fetch_friends < 1 or args.fetch_k < 1:
+            parser.error("--fetch-friends and --fetch-k must be at least 1")
+        sizes = [(args.records, args.changes)]
     elif args.scaling:
         sizes = [(n, args.scaling_k) for n in args.scaling_records]
         sizes += [(args.scaling_n, k) for k in args.scaling_changes]
@@ -1105,15 +1234,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     runner = Runner(clean_env(workdir / "home"), jobshare_command(args.jobshare))
     runner.start()
-    name = "reads.json" if args.reads else "scaling.json" if args.scaling else "latest.json"
+    name = (
+        "table.json"
+        if args.table
+        else "reads.json"
+        if args.reads
+        else "fetch.json"
+        if args.fetch_friends
+        else "scaling.json"
+        if args.scaling
+        else "latest.json"
+    )
     out = args.json_out or HERE / "results" / name
     try:
         report: dict[str, Any] = {
             "benchmark": "jobshare.bench/v1",
             **provenance(runner, args.label),
         }
-        if args.reads:
+        if args.table:
+            report.update(run_table(args, runner, workdir))
+        elif args.reads:
             report.update(run_reads(args, runner, workdir))
+        elif args.fetch_friends:
+            report.update(run_fetch_friends(args, runner, workdir))
         elif args.scaling:
             report.update(run_scaling(args, runner, workdir))
         else:

@@ -163,16 +163,29 @@ def fetch(
     show_progress: bool = False,
     progress: Progress = no_progress,
 ) -> list[Fetched]:
-    """Fetch friends (all when none named); each failure is reported, the others go on."""
-    friends = [get_friend(store, n) for n in names] or list_friends(store)
+    """Fetch friends (all when none named): one Fetched per friend, in the order named
+    (once each; else by name); each failure is reported, the others go on.
+
+    The git fetches run at once, at most transport.FETCH_JOBS of them; what follows
+    each (checking the branch names a commit, pinning the handle, DESIGN section 4)
+    runs friend by friend, in order, so a handle is pinned for the first friend that
+    claims it, as when they are fetched one by one.
+    """
+    friends = [get_friend(store, n) for n in dict.fromkeys(names)] or list_friends(store)
     if not friends:
         raise FriendError("no friends yet: add one with 'jobshare friend add NAME URL'")
-    return [_fetch_one(store, friend, show_progress, progress) for friend in friends]
+    for friend in friends:
+        progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
+    failures = store.fetch_many(
+        [(f.name, f.branch, f.ref) for f in friends], show_progress=show_progress
+    )
+    return [
+        _fetched(store, friend, failed) for friend, failed in zip(friends, failures, strict=True)
+    ]
 
 
-def _fetch_one(store: Store, friend: Friend, show_progress: bool, progress: Progress) -> Fetched:
-    progress(f"Fetching {friend.name} ({shown_url(friend.url)})")
-    failed = store.fetch(friend.name, friend.branch, friend.ref, show_progress=show_progress)
+def _fetched(store: Store, friend: Friend, failed: str | None) -> Fetched:
+    """What a friend's fetch came to, given git's failure (None: it worked)."""
     if failed is not None:
         if failed == f"it has no branch '{friend.branch}'":
             failed += (

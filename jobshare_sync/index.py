@@ -29,9 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core import records, values
+from .core import records
 from .core.records import Label
-from .core.search import Entry, Query, entry_of, matches, since_key
+from .core.search import Entry, Query, entry_of, matches, select, since_key
 from .errors import RecordError
 from .store import Store
 
@@ -334,25 +334,33 @@ class Index:
 
     # --- queries ------------------------------------------------------------------------
 
-    def entries(self, query: Query | None = None) -> list[Entry]:
+    def entries(
+        self, query: Query | None = None, fields: tuple[str, ...] | None = None
+    ) -> list[Entry]:
         """Records of the working tree that answer `query` (see `matches`): by label, or,
-        with a search, best match first (FTS5's bm25), then by label."""
+        with a search, best match first (FTS5's bm25), then by label. With `fields`,
+        each entry's data holds only those of its fields (as the record has them): a
+        listing that shows a few fields need not decode every record whole."""
         query = query if query is not None else Query()
         parts, args = [], []
         for db in ("main", "temp"):
-            sql, more = select(db, query)
+            sql, more = select(db, query, fields)
             if sql is None:
                 return []
             parts.append(sql)
             args += more
         rows = self.db.execute(
-            f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY rank, label", args
+            "SELECT label, blob, CASE WHEN part IS NULL THEN data END, name, kind, rank, part"
+            f" FROM ({' UNION ALL '.join(parts)}) ORDER BY rank, label",
+            args,
         ).fetchall()
         out = []
-        for label, blob, data, name, kind, _ in rows:
-            parsed = records.label_of_path(f"{label}.yaml")
-            if parsed is not None:
-                out.append(Entry(parsed, blob, json.loads(data), name=name or "", kind=kind))
+        for label, blob, data, name, kind, _, part in rows:
+            folder, _, record_id = label.partition("/")  # a label as Label wrote it
+            shown = json.loads(part) if part is not None else json.loads(data)
+            if part is None and fields:  # a real number among them: decoded whole
+                shown = {k: v for k, v in shown.items() if k in fields}
+            out.append(Entry(Label(folder, record_id), blob, shown, name=name or "", kind=kind))
         return out
 
     def labels(self) -> list[Label]:
@@ -455,46 +463,6 @@ def _progress(total: int, wanted: bool | None) -> Callable[[int], None] | None:
 def rebuild_all(store: Store) -> None:
     """Forget the index (the next open rebuilds it): `jobshare doctor`'s remedy."""
     _remove(store.state_dir / FILE_NAME)
-
-
-def select(db: str, query: Query) -> tuple[str | None, list[Any]]:
-    """The SELECT of one database's rows that answer `query` (rank, then columns)."""
-    where = ["r.data IS NOT NULL"]
-    args: list[Any] = []
-    if db == "main":
-        where.append("r.label NOT IN (SELECT label FROM temp.hidden)")
-    if query.folder:
-        where.append("r.folder = ?")
-        args.append(query.folder)
-    if query.kind:
-        where.append("r.kind = ?")
-        args.append(query.kind)
-    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
-        if wanted is not None:
-            where.append(f"r.rowid IN (SELECT record FROM {db}.keys WHERE field = ? AND key = ?)")
-            args += [field, values.word_key(wanted)]
-    if query.added_by is not None:
-        where.append("r.added_by = ?")
-        args.append(values.word_key(query.added_by))
-    if query.updated_since is not None:
-        since = since_key(query.updated_since)
-        if since is None:
-            return None, []
-        where.append("r.updated >= ?")
-        args.append(since)
-    join, rank = "", "0"
-    if query.search is not None:
-        typed = values.words(query.search)
-        if not typed:
-            return None, []
-        join = f"JOIN {db}.words w ON w.rowid = r.rowid AND w.words MATCH ?"
-        rank = "bm25(w.words)"
-        args.insert(0, " ".join(f'"{t}"*' for t in typed))
-    sql = (
-        f"SELECT r.label, r.blob, r.data, r.name, r.kind, {rank} AS rank"
-        f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
-    )
-    return sql, args
 
 
 __all__ = ["FILE_NAME", "VERSION", "Entry", "Index", "Query", "entry_of", "matches", "since_key"]

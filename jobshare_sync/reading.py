@@ -190,6 +190,7 @@ def list_records(
     industry: str | None = None,
     added_by: str | None = None,
     updated_since: str | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> list[Listed]:
     """Records of the working tree that match every filter given, from the index
     (DESIGN section 7a); unreadable ones are left out.
@@ -199,15 +200,17 @@ def list_records(
     words, each of which must begin a word of the record's id or of any of its text
     values, compared without case or accents (`values.fold`), so that "Muller",
     "müller" and a decomposed "Müller" all find "Müller". Sorted by label, or with a
-    search best match first. An `updated_since` that is no date matches nothing.
+    search best match first. An `updated_since` that is no date matches nothing. With
+    `fields`, each Listed's data holds only those fields of the record (those it has).
     """
     from .index import Index, Query
 
     query = Query(folder, kind, tag, industry, added_by, updated_since, search)
+    wanted = (*fields, "alias_of") if fields is not None else None
     with Index.open(store) as index:
         return [  # an alias is left out: its survivor is listed (core/identity)
             Listed(e.label, e.data)
-            for e in index.entries(query)
+            for e in index.entries(query, wanted)
             if e.data is not None and not identity.is_alias(e.data)
         ]
 

@@ -101,7 +101,14 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str] | None = None) -
     all_rows = [list(headers)] + [list(r) for r in rows] if headers else [list(r) for r in rows]
     if not all_rows:
         return ""
-    all_rows = [[safe(cell, lines=False) for cell in row] for row in all_rows]
+    every = " ".join(" ".join(row) for row in all_rows)
+    if _UNSAFE.search(every):  # else no cell has anything to escape
+        all_rows = [[safe(cell, lines=False) for cell in row] for row in all_rows]
+    if every.isascii():  # a column per character: as `pad`, done by str.ljust
+        widths = [max(len(r[i]) for r in all_rows) for i in range(len(all_rows[0]) - 1)]
+        return "\n".join(
+            "  ".join([*map(str.ljust, row, widths), row[-1]]).rstrip() for row in all_rows
+        )
     widths = [max(width(r[i]) for r in all_rows) for i in range(len(all_rows[0]) - 1)]
     lines = []
     for row in all_rows:
@@ -295,6 +302,9 @@ def record_title(data: Mapping[str, Any]) -> str:
     return str(data.get("name") or data.get("title") or "")
 
 
+LISTING_FIELDS = ("name", "title", "kind", "tags", "status", "from", "to")  # what `listing` reads
+
+
 def listing(items: Sequence[Any]) -> str:
     """A table of records: label, title, and the fields that tell them apart."""
     if not items:
@@ -304,7 +314,8 @@ def listing(items: Sequence[Any]) -> str:
         data = item.data
         if item.label.folder == "contacts":
             what = data.get("kind", "")
-            extra = ", ".join(data.get("tags") or [])
+            tags = data.get("tags") or []  # an invalid record's may hold anything
+            extra = ", ".join(map(str, tags)) if isinstance(tags, list) else str(tags)
         else:
             what = data.get("status", "")
             extra = f"{data.get('from', '?')} -> {data.get('to', '?')}"

@@ -161,6 +161,64 @@ def test_unreachable_friends_are_reported_and_the_others_fetched(
     assert_clean(alice)
 
 
+def test_many_friends_fetched_at_once_are_reported_in_order(
+    tmp_path: Path, git_daemon: Serve
+) -> None:
+    """Friends are fetched by a pool of git processes; the results, the errors and the
+    pinning of handles still come friend by friend, in the order of the friends."""
+    alice = make_repo(tmp_path / "alice")
+    names = ["bea", "bea-copy", "cem", "dov", "eli", "fay", "gus", "hal", "ida", "jon"]
+    served = {}
+    for name in names:
+        repo = clone_friend(alice, tmp_path / name, "bea" if name == "bea-copy" else name)
+        write(repo, f"contacts/{name}-agency", contact(f"{name}-agency", name))
+        commit(repo)
+        served[name] = repo
+        ok("friend", "add", name, git_daemon(publish(repo)), cwd=alice)
+    broken = git_daemon(tmp_path / "absent.git")
+    ok("friend", "add", "eve", broken, cwd=alice)
+
+    result = jobshare("fetch", "--json", cwd=alice)
+    assert result.exit_code == 11, result.output
+    listed = json.loads(result.stdout)["jobshare.fetch/v1"]
+    assert [r["friend"] for r in listed] == sorted([*names, "eve"])
+    for r in listed:
+        if r["friend"] in ("eve", "bea-copy"):
+            assert not r["ok"], r
+        else:
+            assert r["ok"] and r["commit"] == head(served[r["friend"]]), r
+    errors = [x for x in result.stderr.splitlines() if not x.startswith("Fetching ")]
+    assert len(errors) == 2, result.stderr
+    assert errors[0].startswith("jobshare: friend 'bea-copy' (git://127.0.0.1:"), errors
+    assert "claims the handle 'bea', pinned for 'bea'" in errors[0]
+    assert errors[1] == (
+        f"jobshare: cannot fetch friend 'eve' ({broken}): remote error: no such repository: "
+        "/absent.git"
+    )
+    config = git("config", "--get-regexp", r"jobshare-friend\..*\.handle", cwd=alice)
+    pinned = dict(line.split() for line in config.splitlines())
+    assert pinned == {f"jobshare-friend.{n}.handle": n for n in names if n != "bea-copy"}
+    refs = git("for-each-ref", "--format=%(refname) %(objectname)", "refs/remotes", cwd=alice)
+    assert dict(line.split() for line in refs.splitlines()) == {
+        f"refs/remotes/{n}/main": head(served[n]) for n in names
+    }
+
+    # named friends come in the order named, each once; the text output follows it
+    for name in ("jon", "cem"):
+        edit(served[name], f"contacts/{name}-agency", location="Leeds")
+        commit(served[name])
+        publish(served[name])
+    text = jobshare("fetch", "jon", "eve", "cem", "jon", cwd=alice)
+    assert text.exit_code == 11, text.output
+    assert [line.split(":")[0] for line in text.stdout.splitlines()] == ["jon", "cem"]
+    assert text.stderr.count("cannot fetch friend 'eve'") == 1
+    fetching = [line for line in text.stderr.splitlines() if line.startswith("Fetching ")]
+    assert [line.split()[1] for line in fetching] == ["jon", "eve", "cem"]
+    assert git("rev-parse", "refs/remotes/jon/main", cwd=alice).strip() == head(served["jon"])
+    assert git("rev-parse", "refs/remotes/cem/main", cwd=alice).strip() == head(served["cem"])
+    assert_clean(alice)
+
+
 def test_a_friend_without_the_branch_or_a_jobshare_yaml(tmp_path: Path) -> None:
     alice = make_repo(tmp_path / "alice")
     plain = tmp_path / "plain"

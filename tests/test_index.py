@@ -16,7 +16,7 @@ from conftest import clone_friend, git, jobshare, make_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobshare_sync import index, reading, sync
+from jobshare_sync import index, reading, render, sync
 from jobshare_sync.core import schema
 from jobshare_sync.index import Index, Query
 from jobshare_sync.store import Store
@@ -186,6 +186,36 @@ def test_the_working_tree_is_laid_over_head(town: Path) -> None:
     assert "contacts/c07" not in map(str, labels) and "contacts/broken" in map(str, labels)
     for query in QUERIES:
         assert sorted(listed(town, query)) == scanned(town, query), query
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"kind": True, "tags": [False, 1.5, None, "x"]},
+        {"kind": 0.30000000000000004},
+        {"kind": 123456789012345678901234, "title": None},
+        {"kind": None, "tags": None, "name": 7},
+        {"tags": {"nested": [1e300, "ü"]}, "status": "open", "from": -5, "to": "ß"},
+        {"name": "Ünïcode ✓", "kind": "agency\u202e", "tags": ["tab\there"]},
+    ],
+)
+def test_a_listing_decodes_only_the_fields_it_shows(town: Path, odd: dict[str, Any]) -> None:
+    """The fields picked out of the index are the record's own, whatever their values
+    (true stays true, a real keeps its digits, null stays null), committed or on disk."""
+    fields = ("name", "title", "kind", "tags", "status", "from", "to")
+    write(town, contact("odd-head", **odd))
+    git("add", "-A", cwd=town)
+    git("commit", "-qm", "odd", cwd=town)
+    write(town, contact("odd-disk", **odd))
+    store = Store.open(town)
+    whole = reading.list_records(store)
+    part = reading.list_records(store, fields=fields)
+    assert [p.label for p in part] == [w.label for w in whole]
+    for p, w in zip(part, whole, strict=True):
+        expected = {k: v for k, v in w.data.items() if k in fields}
+        assert p.data == expected and all(type(p.data[k]) is type(v) for k, v in expected.items())
+    assert {"contacts/odd-head", "contacts/odd-disk"} <= {str(p.label) for p in part}
+    assert ok("list", cwd=town) == render.listing(whole) + "\n"
 
 
 # --- the index is a cache ---------------------------------------------------------------------

@@ -16,32 +16,64 @@ from test_sync import ok
 from jobshare_sync.store import transport
 
 
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A listener on 127.0.0.1 that accepts every connection and never says a word."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+class Mute:
+    """A listener on 127.0.0.1 that accepts every connection and never says a word; it
+    counts the most connections open at one time (a closed one reads as end of file)."""
 
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
+    def __init__(self) -> None:
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.port: int = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.closed: set[socket.socket] = set()
+        self.most_open = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _still_open(self, conn: socket.socket) -> bool:
+        if conn in self.closed:
+            return False
+        try:
+            while conn.recv(4096, socket.MSG_DONTWAIT):
+                pass  # the client's request, never answered
+        except BlockingIOError:
+            return True
+        except OSError:
+            pass
+        self.closed.add(conn)
+        return False
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.2)
+        while not self.stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn, _ = self.server.accept()
             except OSError:
                 continue
-            held.append(conn)
+            self.held.append(conn)
+            self.most_open = max(self.most_open, sum(map(self._still_open, self.held)))
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        for conn in self.held:
+            conn.close()
+        self.server.close()
+
+
+@pytest.fixture
+def mute() -> Iterator[Mute]:
+    server = Mute()
+    yield server
     server.close()
+
+
+@pytest.fixture
+def silent_server(mute: Mute) -> int:
+    """The port of a listener that accepts every connection and never says a word."""
+    return mute.port
 
 
 @pytest.mark.parametrize("scheme", ["git", "http"])
@@ -60,6 +92,32 @@ def test_a_silent_server_is_given_up_and_others_are_fetched(
     [line] = lines
     assert "no answer for 2 s: gave up" in line or "Operation too slow" in line, line
     assert "pinned bob's handle as 'bob'" in result.output
+
+
+def test_friends_are_fetched_at_once_and_each_silent_one_is_given_up(
+    tmp_path: Path, mute: Mute
+) -> None:
+    alice = make_repo(tmp_path / "alice")
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    git("config", "jobshare.fetchTimeout", "2", cwd=alice)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    for name in ("mute1", "mute2", "mute3"):
+        ok("friend", "add", name, f"git://127.0.0.1:{mute.port}/{name}", cwd=alice)
+    result = jobshare("fetch", cwd=alice)
+    assert result.exit_code == 11, result.output
+    given_up = [x for x in result.stderr.splitlines() if "no answer for 2 s: gave up" in x]
+    assert [x.split("'")[1] for x in given_up] == ["mute1", "mute2", "mute3"]
+    assert "pinned bob's handle as 'bob'" in result.output
+    assert mute.most_open == 3  # one at a time, each would be closed before the next
+
+
+def test_a_pool_of_fetches_runs_at_most_jobs_git_processes(tmp_path: Path, mute: Mute) -> None:
+    alice = make_repo(tmp_path / "alice")
+    wanted = [(f"git://127.0.0.1:{mute.port}/r{i}", "main", f"refs/x/r{i}") for i in range(4)]
+    failures = transport.fetch_many(alice, wanted, timeout=2, jobs=2)
+    assert failures == ["no answer for 2 s: gave up (jobshare.fetchTimeout sets the limit)"] * 4
+    assert len(mute.held) == 4 and mute.most_open == 2
+    assert git("for-each-ref", "refs/x", cwd=alice) == ""
 
 
 @pytest.mark.parametrize(

@@ -355,6 +355,7 @@ def list_(
         industry=industry,
         added_by=added_by,
         updated_since=updated_since,
+        fields=None if as_json else render.LISTING_FIELDS,
     )
     query = Query(folder, kind, tag, industry, added_by, updated_since, search)
     shown = views.listing(store, found, query)

@@ -132,3 +132,60 @@ def matches(entry: Entry, query: Query) -> bool:
         if not typed or not all(any(w.startswith(t) for w in own) for t in typed):
             return False
     return True
+
+
+def select(
+    db: str, query: Query, fields: tuple[str, ...] | None = None
+) -> tuple[str | None, list[Any]]:
+    """The SELECT of the index's rows (database `db`: main, or temp for the working
+    tree's) that answer `query`, the rule of `matches` in SQL: None when nothing can.
+    Columns: label, blob, data, name, kind, rank, and with `fields` those fields of
+    the record as a JSON object (the ones it has; NULL when one holds a real number,
+    which SQLite would round, and always NULL without `fields`)."""
+    where = ["r.data IS NOT NULL"]
+    args: list[Any] = []
+    if db == "main":
+        where.append("r.label NOT IN (SELECT label FROM temp.hidden)")
+    if query.folder:
+        where.append("r.folder = ?")
+        args.append(query.folder)
+    if query.kind:
+        where.append("r.kind = ?")
+        args.append(query.kind)
+    for field, wanted in (("tag", query.tag), ("industry", query.industry)):
+        if wanted is not None:
+            where.append(f"r.rowid IN (SELECT record FROM {db}.keys WHERE field = ? AND key = ?)")
+            args += [field, values.word_key(wanted)]
+    if query.added_by is not None:
+        where.append("r.added_by = ?")
+        args.append(values.word_key(query.added_by))
+    if query.updated_since is not None:
+        since = since_key(query.updated_since)
+        if since is None:
+            return None, []
+        where.append("r.updated >= ?")
+        args.append(since)
+    join, rank = "", "0"
+    if query.search is not None:
+        typed = values.words(query.search)
+        if not typed:
+            return None, []
+        join = f"JOIN {db}.words w ON w.rowid = r.rowid AND w.words MATCH ?"
+        rank = "bm25(w.words)"
+        args.insert(0, " ".join(f'"{t}"*' for t in typed))
+    part = "NULL"
+    if fields:
+        wanted = ", ".join(f"'{f}'" for f in fields if re.fullmatch(r"[a-z_]+", f))
+        # true and false as JSON, not 1 and 0; a real number (or an integer too large
+        # for 64 bits) would come back with 15 digits: NULL, the record is decoded whole
+        value = "CASE WHEN type IN ('true', 'false') THEN json(type) ELSE value END"
+        part = (
+            "(SELECT CASE WHEN max(type = 'real' OR typeof(value) = 'real') THEN NULL"
+            f" ELSE json_group_object(key, {value}) END FROM json_each(r.data)"
+            f" WHERE key IN ({wanted}))"
+        )
+    sql = (
+        f"SELECT r.label, r.blob, r.data, r.name, r.kind, {rank} AS rank, {part} AS part"
+        f" FROM {db}.records r {join} WHERE {' AND '.join(where)}"
+    )
+    return sql, args

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pygit2
@@ -40,7 +41,7 @@ from .journal import (
 )
 from .private import PRIVATE_REF, PrivateRepository
 from .read import GITKEEP, Commit, Reader, Signature, Skipped, blob_id
-from .worktree import CONFIG_FILE, StatKey, Worktree
+from .worktree import CONFIG_FILE, StatKey, Worktree, git_unmerged
 from .write import FileContent, Writer
 
 __all__ = [
@@ -232,12 +233,13 @@ class Store:
     def git_merge_paths(self) -> list[str] | None:
         """A merge by git in progress: the paths its index holds unmerged (stages 1-3),
         possibly none (`.git/MERGE_HEAD` alone); None when git is not merging."""
-        index = self._repo.index
-        index.read(False)
-        conflicts = index.conflicts
-        paths = sorted(
-            {entry.path for entries in (conflicts or ()) for entry in entries if entry is not None}
-        )
+        unmerged = git_unmerged(self.root)
+        if unmerged is None:  # no git to ask: libgit2 reads the index
+            index = self._repo.index
+            index.read(False)
+            conflicts = index.conflicts or ()
+            unmerged = {e.path for entries in conflicts for e in entries if e is not None}
+        paths = sorted(unmerged)
         if paths or (self.git_dir / "MERGE_HEAD").exists():
             return paths
         return None
@@ -267,6 +269,19 @@ class Store:
             source,
             branch,
             ref,
+            show_progress=show_progress,
+            timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
+            objects=self.git_dir / "objects",
+        )
+
+    def fetch_many(
+        self, wanted: Sequence[tuple[str, str, str]], *, show_progress: bool = False
+    ) -> list[str | None]:
+        """Fetch several (source, branch, ref) at once through a bounded pool of git
+        processes: per entry, in order, None or why it failed (transport.fetch_many)."""
+        return transport.fetch_many(
+            self.root,
+            wanted,
             show_progress=show_progress,
             timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
             objects=self.git_dir / "objects",

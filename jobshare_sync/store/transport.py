@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ def git_env() -> dict[str, str]:
 
 
 FETCH_TIMEOUT = 60.0  # seconds a fetch may go without progress before it is given up
+FETCH_JOBS = 8  # git fetch processes at once when several branches are fetched
 
 
 def stall_timeout(configured: str | None) -> float:
@@ -72,10 +74,15 @@ def _progress_mark(objects: Path) -> tuple[int, int]:
 
 
 def _run_watched(
-    root: Path, args: Sequence[str], show_progress: bool, timeout: float, objects: Path
+    root: Path,
+    args: Sequence[str],
+    show_progress: bool,
+    timeout: float,
+    objects: Path,
+    cancel: threading.Event | None = None,
 ) -> subprocess.CompletedProcess[str] | None:
     """Run git, killing it (and the ssh or helper it started) once `timeout` seconds
-    pass without an object arriving; None when it was given up."""
+    pass without an object arriving, or once `cancel` is set; None when it was given up."""
     try:
         proc = subprocess.Popen(
             ["git", *args],
@@ -90,18 +97,22 @@ def _run_watched(
     except FileNotFoundError:
         raise GitCommandError("git is not installed or not on PATH: install git first") from None
     mark, since = _progress_mark(objects), time.monotonic()
-    while True:
-        try:
-            out, err = proc.communicate(timeout=0.5)
-            return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-        except subprocess.TimeoutExpired:
-            pass
-        now, seen = time.monotonic(), _progress_mark(objects)
-        if seen != mark:
-            mark, since = seen, now
-        elif now - since > timeout:
-            _kill_group(proc)
-            return None
+    try:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=0.5)
+                return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            except subprocess.TimeoutExpired:
+                pass
+            now, seen = time.monotonic(), _progress_mark(objects)
+            if seen != mark:
+                mark, since = seen, now
+            elif now - since > timeout or (cancel is not None and cancel.is_set()):
+                _kill_group(proc)
+                return None
+    except BaseException:  # interrupted: git, in a session of its own, would go on
+        _kill_group(proc)
+        raise
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
@@ -159,6 +170,28 @@ def _fetch_reason(reason: str, branch: str) -> str:
     return reason
 
 
+def _fetch_args(
+    source: str, branch: str, ref: str, show_progress: bool, timeout: float
+) -> list[str]:
+    refspec = f"+refs/heads/{branch}:{ref}"
+    seconds = max(1, int(timeout))
+    speed = ["-c", "http.lowSpeedLimit=1", "-c", f"http.lowSpeedTime={seconds}"]
+    return [*speed, *FETCH, "--progress" if show_progress else "--quiet", "--", source, refspec]
+
+
+def _fetch_outcome(
+    proc: subprocess.CompletedProcess[str] | None, branch: str, timeout: float
+) -> str | None:
+    if proc is None:
+        seconds = max(1, int(timeout))
+        return f"no answer for {seconds} s: gave up (jobshare.fetchTimeout sets the limit)"
+    if proc.returncode == 0:
+        return None
+    if proc.stderr is None:  # shown to the user as it came
+        return f"git exited with {proc.returncode}"
+    return _fetch_reason(git_reason(proc), branch)
+
+
 def fetch(
     root: Path,
     source: str,
@@ -177,19 +210,59 @@ def fetch(
     process is ended once `timeout` seconds pass without an object arriving in
     `objects` (the repository's object folder; default `root/.git/objects`).
     """
-    refspec = f"+refs/heads/{branch}:{ref}"
-    seconds = max(1, int(timeout))
-    speed = ["-c", "http.lowSpeedLimit=1", "-c", f"http.lowSpeedTime={seconds}"]
-    args = [*speed, *FETCH, "--progress" if show_progress else "--quiet", "--", source, refspec]
+    args = _fetch_args(source, branch, ref, show_progress, timeout)
     watched = objects if objects is not None else root / ".git" / "objects"
-    proc = _run_watched(root, args, show_progress, timeout, watched)
-    if proc is None:
-        return f"no answer for {seconds} s: gave up (jobshare.fetchTimeout sets the limit)"
-    if proc.returncode == 0:
-        return None
-    if proc.stderr is None:  # shown to the user as it came
-        return f"git exited with {proc.returncode}"
-    return _fetch_reason(git_reason(proc), branch)
+    return _fetch_outcome(
+        _run_watched(root, args, show_progress, timeout, watched), branch, timeout
+    )
+
+
+def fetch_many(
+    root: Path,
+    wanted: Sequence[tuple[str, str, str]],
+    *,
+    show_progress: bool = False,
+    timeout: float = FETCH_TIMEOUT,
+    objects: Path | None = None,
+    jobs: int = FETCH_JOBS,
+) -> list[str | None]:
+    """Fetch several (source, branch, ref) at once, each as `fetch` does, with at most
+    `jobs` git processes running: per entry of `wanted`, in its order, None or why not.
+
+    One entry is fetched as `fetch` does, git's progress shown when `show_progress`;
+    several never show git's progress (their bars would mix on one terminal), so each
+    failure keeps git's own reason. The timeout counts time in which no object arrives
+    for any of them, the object folder being shared. git's automatic maintenance runs
+    once, after the last fetch, not in each of them at once. An interrupt ends every
+    git process still running before it propagates.
+    """
+    if len(wanted) <= 1:
+        return [
+            fetch(root, *one, show_progress=show_progress, timeout=timeout, objects=objects)
+            for one in wanted
+        ]
+    from concurrent.futures import ThreadPoolExecutor  # only here: imports take time
+
+    watched = objects if objects is not None else root / ".git" / "objects"
+    cancel = threading.Event()
+
+    def one(entry: tuple[str, str, str]) -> str | None:
+        source, branch, ref = entry
+        args = ["-c", "maintenance.auto=false", "-c", "gc.auto=0"]
+        args += _fetch_args(source, branch, ref, False, timeout)
+        proc = _run_watched(root, args, False, timeout, watched, cancel)
+        return _fetch_outcome(proc, branch, timeout)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wanted))))
+    try:
+        results = list(pool.map(one, wanted))
+    except BaseException:
+        cancel.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    collect_garbage(root)
+    return results
 
 
 def push(root: Path, remote: str, url: str, ref: str, *, show_progress: bool = False) -> None:

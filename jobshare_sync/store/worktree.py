@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -114,21 +115,26 @@ class Worktree:
 
         `remove_debris` (for the holder of the lock) deletes temporary files that a killed
         writer left: their writer held the lock too, so it is gone.
+
+        Asked of `git status` (its checks of file stats run in parallel, and it reads the
+        index faster than libgit2), else, when git cannot answer, of libgit2's status.
         """
+        found = _git_status(self.root)
+        if found is None:
+            found = [
+                (path, _state(flags), bool(flags & FileStatus.WT_NEW))
+                for path, flags in self.repo.status(untracked_files="all").items()
+            ]
         changes: dict[str, str] = {}
-        for path, flags in self.repo.status(untracked_files="all").items():
+        for path, state, untracked in found:
             if not path.startswith(FOLDERS) or path.endswith(f"/{GITKEEP}"):
                 continue
-            if is_temp_file(path.rpartition("/")[2]) and flags & FileStatus.WT_NEW:
+            if is_temp_file(path.rpartition("/")[2]) and untracked:
                 if remove_debris:
                     (self.root / path).unlink(missing_ok=True)
                 continue
-            if flags & (FileStatus.WT_NEW | FileStatus.INDEX_NEW):
-                changes[path] = "added"
-            elif flags & (FileStatus.WT_DELETED | FileStatus.INDEX_DELETED):
-                changes[path] = "removed"
-            elif flags & ~FileStatus.IGNORED:
-                changes[path] = "modified"
+            if state is not None:
+                changes[path] = state
         return changes
 
     # --- updating -----------------------------------------------------------------------
@@ -162,3 +168,66 @@ class Worktree:
         with git_lock_error(self.git_dir, "index"):
             index.write()
         checkpoint("index")
+
+
+def _state(flags: int) -> str | None:
+    """added, removed or modified, from libgit2's status flags (None: ignored only)."""
+    if flags & (FileStatus.WT_NEW | FileStatus.INDEX_NEW):
+        return "added"
+    if flags & (FileStatus.WT_DELETED | FileStatus.INDEX_DELETED):
+        return "removed"
+    return "modified" if flags & ~FileStatus.IGNORED else None
+
+
+_UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}  # git status's codes of a conflict
+
+
+def git_unmerged(root: Path) -> set[str] | None:
+    """The paths git's index holds unmerged (stages 1-3), from `git ls-files --unmerged`
+    (quicker than loading the index into libgit2); None when git cannot answer."""
+    from .transport import git_env
+
+    args = ["git", "--no-optional-locks", "ls-files", "--unmerged", "-z"]
+    try:
+        done = subprocess.run(
+            args, cwd=root, env=git_env(), stdin=subprocess.DEVNULL, capture_output=True
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    return {os.fsdecode(item.partition(b"\t")[2]) for item in done.stdout.split(b"\0") if item}
+
+
+def _git_status(root: Path) -> list[tuple[str, str | None, bool]] | None:
+    """(path, added/removed/modified, untracked) for each path `git status` lists as
+    differing from HEAD (index or working tree), as libgit2's flags are read in
+    `_state`; None when git cannot answer (not installed, or it refuses the folder)."""
+    from .transport import git_env
+
+    args = ["git", "--no-optional-locks", "status", "--porcelain=v1", "-z"]
+    args += ["--untracked-files=all", "--no-renames", "--ignore-submodules=none"]
+    try:
+        done = subprocess.run(
+            args, cwd=root, env=git_env(), stdin=subprocess.DEVNULL, capture_output=True
+        )
+    except OSError:
+        return None
+    if done.returncode != 0:
+        return None
+    found: list[tuple[str, str | None, bool]] = []
+    for item in done.stdout.split(b"\0"):
+        if len(item) < 4:
+            continue
+        code, path = item[:2].decode("ascii", "replace"), os.fsdecode(item[3:])
+        if code in _UNMERGED:
+            found.append((path, "modified", False))
+        elif code == "??":
+            found.append((path, "added", True))
+        elif "A" in code:  # added to the index (or intended to be, ` A`)
+            found.append((path, "added", False))
+        elif "D" in code:
+            found.append((path, "removed", False))
+        elif code != "!!":
+            found.append((path, "modified", False))
+    return found
