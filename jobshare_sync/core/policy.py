@@ -362,6 +362,9 @@ class Facts:
     # contacts we hold that the pull may remove, and that one of our referrals (or one
     # the merge brings) names as its client: label -> our version
     referenced: Mapping[str, Record] = field(default_factory=dict)
+    # records whose fixed fields we changed after they first came, while theirs holds the
+    # first values: label -> those values (a fixed field is set once)
+    restored_fixed: Mapping[str, Record] = field(default_factory=dict)
 
 
 @dataclass
@@ -374,14 +377,34 @@ class Decided:
 
 
 def apply_policy(result: MergeResult, facts: Facts, *, strategy: str | None = None) -> Decided:
-    """Apply, in this order: relayed deletions, late deletions, the strategy (if any),
+    """Apply, in this order: fixed fields set back to their first values, relayed deletions, late deletions, the strategy (if any),
     and referrals without a client. `result` is changed in place and returned."""
+    restore_fixed(result, facts.restored_fixed)
     apply_relayed_deletions(result, facts.owner_deleted, facts.edited_since_deleted)
     add_late_deletions(result, facts.late_deletions)
     resolved = apply_strategy(result, strategy) if strategy is not None else 0
     keep_referenced(result, facts.referenced)
     skipped = skip_referrals_without_client(result, facts.our_contacts)
     return Decided(result, skipped, resolved)
+
+
+def restore_fixed(result: MergeResult, restored: Mapping[str, Record]) -> None:
+    """Fixed fields are set once (DESIGN section 3): where we changed one ourselves after
+    the record came (by hand, with plain git) and theirs holds the value it came with,
+    that first value wins, so that repositories that saw different sides of a refusal
+    end alike. The merge had kept ours' value: its refusal notice gives way to this one."""
+    for i, record in enumerate(result.records):
+        values_ = restored.get(record.label)
+        if values_ is None or record.result is None or record.conflict is not None:
+            continue
+        data = deepcopy(record.result)
+        data.update(deepcopy(dict(values_)))
+        shown = ", ".join(f"{k} {v!r}" for k, v in sorted(values_.items()))
+        message = f"{record.label}: set back to {shown}, as it came: a fixed field is set once"
+        notices = [n for n in record.notices if n.kind != "refused-fixed"]
+        notices.append(Notice(record.label, "restored-fixed", message))
+        outcome = "updated" if record.outcome == "unchanged" else record.outcome
+        result.records[i] = RecordMerge(record.label, outcome, data, None, notices)
 
 
 def apply_relayed_deletions(
