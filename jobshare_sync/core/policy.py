@@ -207,6 +207,8 @@ def drop_unmergeable(
       such a copy would bring the record back for good, to its owner too, and no proof
       of the deletion would be left anywhere. So their stale copy is dropped, and ours
       counts as untouched (the base), so that their deletion applies.
+    - A record new to us whose id we use in the other folder, or that they hold under
+      one id in both folders: two records cannot share an id (section 2).
     - A record new to us whose author (`added_by`, a referral's `from`) is the user
       (`own_handle`), which the user's own branch never held: nobody adds a record in
       the user's name. Refused and reported, never merged.
@@ -219,8 +221,15 @@ def drop_unmergeable(
     """
     skipped = list(not_records)
     items: list[tuple[str, Versions]] = []
+    candidates = list(candidates)
+    twins = _new_in_both_folders(candidates)
     for candidate in candidates:
         base, ours, theirs = candidate.versions
+        if candidate.label in twins:
+            other = "referrals" if candidate.label.startswith("contacts/") else "contacts"
+            reason = f"id: they use this id in {other}/ too: two records cannot share it"
+            skipped.append(Skipped(f"{candidate.label}.yaml", reason))
+            continue
         if candidate.problem is not None:
             problem = values.shorten(candidate.problem, REASON_LIMIT)
             skipped.append(Skipped(f"{candidate.label}.yaml", problem))
@@ -261,6 +270,18 @@ def drop_unmergeable(
             base = ours
         items.append((candidate.label, AncestorOursTheirs(base, ours, theirs)))
     return items, skipped
+
+
+def _new_in_both_folders(candidates: list[Candidate]) -> set[str]:
+    """The labels of records new to us that the friend holds under one id in both
+    folders (a hand-made branch can): neither may enter, or the pull would leave two
+    records sharing an id, which `validate` rejects (DESIGN section 2)."""
+    new: dict[str, set[str]] = {}
+    for c in candidates:
+        if c.problem is None and c.versions.ours is None and c.versions.theirs is not None:
+            folder, _, record_id = c.label.partition("/")
+            new.setdefault(record_id, set()).add(folder)
+    return {f"{f}/{i}" for i, folders in new.items() if len(folders) > 1 for f in folders}
 
 
 # --- merge: aliases first, then every other record -------------------------------------
