@@ -149,6 +149,12 @@ def conflicts(views: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
+def _notice_word(kind: str) -> str:
+    """How a pull's notice is listed: kept (kept-*), refused (refused-*), else note
+    (a combine or rename that arrived, an edit carried into its survivor, ...)."""
+    return kind.split("-", 1)[0] if kind.startswith(("kept-", "refused-")) else "note"
+
+
 def pulled(outcome: Any) -> str:
     """What one friend's pull did, for people."""
     if outcome.up_to_date:
@@ -163,10 +169,7 @@ def pulled(outcome: Any) -> str:
         if record.outcome in ("added", "updated", "removed"):
             title = safe(record_title(record.result or {}), lines=False)
             lines.append(f"  {record.outcome:8} {safe(record.label)}  {title}".rstrip())
-    lines.extend(
-        safe(f"  kept     {n.message}" if n.kind.startswith("kept-") else f"  refused  {n.message}")
-        for n in result.notices
-    )
+    lines.extend(safe(f"  {_notice_word(n.kind):8} {n.message}") for n in result.notices)
     lines.extend(safe(f"  skipped  {s.path}: {s.reason}", lines=False) for s in outcome.skipped)
     for c in result.conflicts:
         fields = ", ".join(f.field for f in c.fields)

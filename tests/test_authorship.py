@@ -238,6 +238,7 @@ def test_a_friends_combine_keeps_the_fixed_fields_you_hold(tmp_path: Path) -> No
     assert survivor["added_by"] == "alice" and survivor["location"] == "Leeds"
     assert "refused bob's change to 'bob' of fixed field 'added_by'; kept 'alice'" in pulled
     assert "contacts/acme-two: refused" in pulled and "contacts/acme: refused" in pulled
+    assert "  note     combined contacts/acme-two into contacts/acme (by bob)" in pulled
     assert_clean(alice)
 
 
