@@ -12,6 +12,7 @@ whenever Carol is pulled.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,23 +41,25 @@ class OwnerBranches:
         if head is not None:
             self.tips[store.handle] = head.id
         self.lookups = 0
-        self._lines: dict[str, list[tuple[str, list[str]]]] = {}
+        # per tip: the steps read so far, and the last commit reached
+        self._lines: dict[str, tuple[list[tuple[str, list[str]]], list[Commit]]] = {}
 
-    def _line(self, tip: str) -> list[tuple[str, list[str]]]:
+    def _line(self, tip: str) -> Iterator[tuple[str, list[str]]]:
         """The owner's line below `tip`, newest first: per step, the commit reached (a
         first parent) and the trees to look in there: those of what the step's merge
-        took in (its other parents), then the first parent's own."""
+        took in (its other parents), then the first parent's own. Read as far as a
+        search goes, once per tip."""
         if tip not in self._lines:
-            steps: list[tuple[str, list[str]]] = []
-            commit = self.store.commit(tip)
-            for _ in range(self.limit):
-                if not commit.parents:
-                    break
-                parents = [self.store.commit(p) for p in commit.parents]
+            self._lines[tip] = ([], [self.store.commit(tip)])
+        steps, last = self._lines[tip]
+        for i in itertools.count():
+            if i == len(steps):
+                if i >= self.limit or not last[0].parents:
+                    return
+                parents = [self.store.commit(p) for p in last[0].parents]
                 steps.append((parents[0].id, [p.tree for p in parents[1:]] + [parents[0].tree]))
-                commit = parents[0]
-            self._lines[tip] = steps
-        return self._lines[tip]
+                last[0] = parents[0]
+            yield steps[i]
 
     def _blob(self, tree: str | None, path: str) -> str | None:
         self.lookups += 1
