@@ -242,6 +242,29 @@ def test_a_friends_combine_keeps_the_fixed_fields_you_hold(tmp_path: Path) -> No
     assert_clean(alice)
 
 
+def test_a_friends_rename_keeps_the_author_you_hold(tmp_path: Path) -> None:
+    """A rename is the record under another id: the new record keeps the `added_by` you
+    hold for the old one (or bob could delete it as his), and bob, who changed it by
+    hand, takes it back from you."""
+    alice, bob = pair(tmp_path, contact("acme", location="Leeds"))
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    ok("rename", "acme", "acme-new", cwd=bob)
+    edit(bob, "contacts/acme-new", added_by="bob", updated=T1)
+    commit(bob)
+    pulled = ok("pull", "bob", cwd=alice)
+    assert "contacts/acme-new: refused bob's change to 'bob' of fixed field 'added_by'" in pulled
+    assert read(alice, "contacts/acme-new")["added_by"] == "alice"
+    ok("pull", "alice", cwd=bob)
+    assert records_bytes(alice) == records_bytes(bob)
+    (bob / "contacts/acme-new.yaml").unlink()
+    commit(bob, "gone")  # bob deletes what is alice's: she keeps it
+    assert "contacts/acme-new: kept; bob deleted it, but alice added it" in ok(
+        "pull", "bob", cwd=alice
+    )
+    assert read(alice, "contacts/acme-new")["location"] == "Leeds"
+    assert_clean(alice)
+
+
 def test_repositories_that_saw_different_sides_of_a_refusal_converge(tmp_path: Path) -> None:
     """bob changes `added_by` of alice's record by hand; alice and carol refuse it. A fixed
     field is set once: bob's repository takes the first value back from them, and the
