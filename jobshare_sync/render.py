@@ -150,9 +150,12 @@ def conflicts(views: Sequence[Any]) -> str:
 
 
 def _notice_word(kind: str) -> str:
-    """How a pull's notice is listed: kept (kept-*), refused (refused-*), else note
-    (a combine or rename that arrived, an edit carried into its survivor, ...)."""
-    return kind.split("-", 1)[0] if kind.startswith(("kept-", "refused-")) else "note"
+    """How a pull's notice reads: a change of theirs refused (a fixed field), a record
+    of ours kept (a deletion not applied), or a note on what was done (an alias came,
+    edits were carried into a survivor)."""
+    if kind.startswith("refused-"):
+        return "refused"
+    return "kept" if kind.startswith("kept-") else "note"
 
 
 def pulled(outcome: Any) -> str:
