@@ -256,7 +256,8 @@ def test_a_friends_rename_keeps_the_author_you_hold(tmp_path: Path) -> None:
     assert read(alice, "contacts/acme-new")["added_by"] == "alice"
     ok("pull", "alice", cwd=bob)
     assert records_bytes(alice) == records_bytes(bob)
-    (bob / "contacts/acme-new.yaml").unlink()
+    for name in ("acme-new", "acme"):  # the record, and the alias that names it
+        (bob / f"contacts/{name}.yaml").unlink()
     commit(bob, "gone")  # bob deletes what is alice's: she keeps it
     assert "contacts/acme-new: kept; bob deleted it, but alice added it" in ok(
         "pull", "bob", cwd=alice
