@@ -11,6 +11,8 @@ whenever Carol is pulled.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 from .core.merge import MergeResult
 from .friends import list_friends
-from .store import KEPT_DELETIONS, Commit, Store
+from .store import KEPT_DELETIONS, Commit, Store, write_atomically
 
 
 class OwnerBranches:
@@ -26,6 +28,9 @@ class OwnerBranches:
     our own for the records we added. Nobody else's word counts.
 
     `limit` is how many commits of the owner's own line are searched for the record.
+    The line is read once per tip (the commits are shared by every record looked up);
+    `lookups` counts the record paths looked up in trees, the work that grows with the
+    records and the commits searched.
     """
 
     def __init__(self, store: Store, limit: int) -> None:
@@ -35,11 +40,39 @@ class OwnerBranches:
         head = store.head_commit()
         if head is not None:
             self.tips[store.handle] = head.id
+        self.lookups = 0
+        # per tip: the steps read so far, and the last commit reached
+        self._lines: dict[str, tuple[list[tuple[str, list[str]]], list[Commit]]] = {}
 
-    def _versions(self, label: str, added_by: Any) -> Iterator[str | None]:
+    def _line(self, tip: str) -> Iterator[tuple[str, list[str]]]:
+        """The owner's line below `tip`, newest first: per step, the commit reached (a
+        first parent) and the trees to look in there: those of what the step's merge
+        took in (its other parents), then the first parent's own. Read as far as a
+        search goes, once per tip."""
+        if tip not in self._lines:
+            self._lines[tip] = ([], [self.store.commit(tip)])
+        steps, last = self._lines[tip]
+        for i in itertools.count():
+            if i == len(steps):
+                if i >= self.limit or not last[0].parents:
+                    return
+                parents = [self.store.commit(p) for p in last[0].parents]
+                steps.append((parents[0].id, [p.tree for p in parents[1:]] + [parents[0].tree]))
+                last[0] = parents[0]
+            yield steps[i]
+
+    def _blob(self, tree: str | None, path: str) -> str | None:
+        self.lookups += 1
+        return self.store.blob_id_at(tree, path)
+
+    def _versions(
+        self, label: str, added_by: Any, since: str | None = None
+    ) -> Iterator[str | None]:
         """The record's blob along its owner's branch, newest first: in each commit of the
         branch's own line (first parents, at most `limit` of them) and in what each of its
-        merges took in; nothing when the branch still holds it, or is unknown.
+        merges took in; nothing when the branch still holds it, or is unknown. With
+        `since` (a tip of the same branch searched before), the search stops at that
+        commit's own version: what lies below it was searched then.
 
         Not the whole history: in a network of many friends it holds every friend's
         commits, thousands of them, and a deletion made long ago fell out of reach (so
@@ -47,28 +80,32 @@ class OwnerBranches:
         """
         tip = self.tips.get(added_by) if isinstance(added_by, str) else None
         path = f"{label}.yaml"
-        if tip is None:
+        if tip is None or self._blob(self.store.commit(tip).tree, path):
             return
-        commit = self.store.commit(tip)
-        if self.store.blob_id_at(commit.tree, path):
-            return
-        for _ in range(self.limit):
-            parents = [self.store.commit(p) for p in commit.parents]
-            for merged in parents[1:]:
-                yield self.store.blob_id_at(merged.tree, path)
-            if not parents:
+        for reached, trees in self._line(tip):
+            for tree in trees:
+                yield self._blob(tree, path)
+            if reached == since:
                 return
-            commit = parents[0]
-            yield self.store.blob_id_at(commit.tree, path)
+
+    def holds(self, label: str, added_by: Any) -> bool:
+        """Whether the owner's branch holds the record at its tip (one look)."""
+        tip = self.tips.get(added_by) if isinstance(added_by, str) else None
+        return (
+            tip is not None and self._blob(self.store.commit(tip).tree, f"{label}.yaml") is not None
+        )
 
     def deleted(self, label: str, added_by: Any) -> bool:
         """Whether the owner had the record, and no longer has it."""
         return any(oid is not None for oid in self._versions(label, added_by))
 
-    def held(self, label: str, added_by: Any, oid: str | None) -> bool:
+    def held(self, label: str, added_by: Any, oid: str | None, since: str | None = None) -> bool:
         """Whether the owner deleted the record after holding exactly this version of it
-        (a blob id): a copy of it is then stale, not a change anyone made since."""
-        return oid is not None and any(found == oid for found in self._versions(label, added_by))
+        (a blob id): a copy of it is then stale, not a change anyone made since. With
+        `since`, only the part of the owner's line above that earlier tip is searched."""
+        return oid is not None and any(
+            found == oid for found in self._versions(label, added_by, since)
+        )
 
 
 def _kept_path(store: Store) -> Path:
@@ -108,12 +145,60 @@ def late_deletions(
 ) -> list[str]:
     """Kept records of the friend with this handle that their own branch shows they
     deleted, as we hold them still (one changed here since is a change made without
-    seeing the deletion: it stays, as it would in a conflict resolved by newest)."""
+    seeing the deletion: it stays, as it would in a conflict resolved by newest).
+
+    Checked on every pull of that friend, so its cost must not grow with their history
+    for every kept record: what was found unproven is remembered with the friend's tip
+    and our version (`kept-checked.json`, a cache), and searched again only above that
+    tip once the branch moved, or in full when our version changed. (A record the tip
+    still holds costs one look, and is not remembered: the search below starts once the
+    owner deletes it.)"""
     if ours is None:
         return []
-    late = []
+    checked = _load_checked(store)
+    tip = owners.tips.get(handle) if handle is not None else None
+    before: dict[str, Any] = checked.get(handle or "", {})
+    since = before.get("tip") if isinstance(before.get("tip"), str) else None
+    records = before.get("records")
+    known: dict[str, Any] = records if isinstance(records, dict) else {}
+    late, unproven = [], {}
     for label, added_by in sorted(load_kept(store).items()):
+        if added_by != handle:
+            continue
         oid = store.blob_id_at(ours.tree, f"{label}.yaml")
-        if added_by == handle and owners.held(label, added_by, oid):
+        searched = known.get(label) == oid and since is not None
+        if searched and since == tip:
+            unproven[label] = oid
+        elif owners.held(label, added_by, oid, since if searched else None):
             late.append(label)
+        elif not owners.holds(label, added_by):  # searched below the tip: remembered
+            unproven[label] = oid
+    if handle is not None and tip is not None and (unproven or handle in checked):
+        _save_checked(store, checked, handle, {"tip": tip, "records": unproven})
     return late
+
+
+CHECKED = "kept-checked.json"  # a cache: kept deletions found unproven, by the owner's tip
+
+
+def _load_checked(store: Store) -> dict[str, dict[str, Any]]:
+    try:
+        found = json.loads((store.state_dir / CHECKED).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, dict)}
+
+
+def _save_checked(
+    store: Store, checked: dict[str, dict[str, Any]], handle: str, entry: dict[str, Any]
+) -> None:
+    """Remember what was searched for one handle. A cache: losing it, or a write that
+    races another command's, costs a search, never a wrong answer (every entry names
+    the tip and the versions it holds for)."""
+    if checked.get(handle) == entry:
+        return
+    checked[handle] = entry
+    with contextlib.suppress(OSError):
+        write_atomically(store.state_dir / CHECKED, json.dumps(checked, sort_keys=True).encode())

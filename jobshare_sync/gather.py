@@ -206,7 +206,58 @@ def gather_facts(
         if store.blob_id_at(ours_tree, f"contacts/{client}.yaml") is not None
     }
     referenced = _referenced_contacts(store, ours_tree, result, late)
-    return Facts(frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited, referenced)
+    restored = _fixed_to_restore(store, ours, items)
+    return Facts(
+        frozenset(owner_deleted), tuple(late), frozenset(our_contacts), edited, referenced, restored
+    )
+
+
+FIXED_HISTORY_LIMIT = 1000  # commits of our own line looked through for a record's first version
+
+
+def _fixed_to_restore(
+    store: Store, ours: Commit | None, items: Mapping[str, Versions]
+) -> dict[str, dict[str, Any]]:
+    """The records whose fixed fields we changed ourselves (by hand, with plain git)
+    after they first came, where theirs still holds the values they came with: label ->
+    those values, which the policy puts back. A fixed field is set once, so everyone
+    ends with the first values, whoever saw the refusal (DESIGN section 3). Only records
+    whose fixed fields differ between ours and theirs are looked up."""
+    found: dict[str, dict[str, Any]] = {}
+    for label, (_, mine, theirs) in sorted(items.items()):
+        if mine is None or theirs is None:
+            continue
+        fixed = [k for k, rule in policy.rules_for(label).items() if rule == "fixed"]
+        differ = [k for k in fixed if k in theirs and mine.get(k) != theirs.get(k)]
+        if not differ or ours is None:
+            continue
+        first = _first_version(store, ours, label)
+        if first is not None and all(first.get(k) == theirs.get(k) for k in differ):
+            found[label] = {k: theirs[k] for k in differ}
+    return found
+
+
+def _first_version(store: Store, ours: Commit, label: str) -> dict[str, Any] | None:
+    """The record as it first came on our own line of history (first parents: a
+    friend's record as the merge that brought it took it), within FIXED_HISTORY_LIMIT
+    commits; None when unreadable."""
+    path = f"{label}.yaml"
+    commit, first = ours, store.blob_id_at(ours.tree, path)
+    for _ in range(FIXED_HISTORY_LIMIT):
+        if not commit.parents:
+            break
+        commit = store.commit(commit.parents[0])
+        oid = store.blob_id_at(commit.tree, path)
+        if oid is None:
+            break
+        first = oid
+    if first is None:
+        return None
+    try:
+        data = store.load(Label(*label.split("/", 1)), first).data
+    except RecordError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _referenced_contacts(

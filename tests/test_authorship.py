@@ -18,10 +18,12 @@ from test_sync import (
     commit,
     contact,
     edit,
+    installed,
     labels,
     ok,
     pair,
     read,
+    records_bytes,
     write,
 )
 
@@ -218,6 +220,88 @@ def test_merge_driver_keeps_fixed_fields(tmp_path: Path) -> None:
     git("merge", "-q", "--no-edit", "bobs", cwd=alice)
     acme = read(alice, "contacts/acme")
     assert acme["added_by"] == "alice" and acme["location"] == "Bath"
+
+
+def test_a_friends_combine_keeps_the_fixed_fields_you_hold(tmp_path: Path) -> None:
+    """A combine reaches you as an alias (and a survivor): the `added_by` you hold stays,
+    and the refusal is listed, as on every other path."""
+    alice, bob = pair(tmp_path, contact("acme"), contact("acme-two", location="Leeds"))
+    edit(bob, "contacts/acme-two", added_by="bob", updated=T1)
+    commit(bob)
+    edit(bob, "contacts/acme", added_by="bob", updated=T1)
+    commit(bob)
+    ok("combine", "acme", "acme-two", cwd=bob)
+    assert read(bob, "contacts/acme-two")["added_by"] == "bob"
+    pulled = installed("pull", "bob", cwd=alice).stdout
+    alias, survivor = read(alice, "contacts/acme-two"), read(alice, "contacts/acme")
+    assert alias["alias_of"] == "acme" and alias["added_by"] == "alice"
+    assert survivor["added_by"] == "alice" and survivor["location"] == "Leeds"
+    assert "refused bob's change to 'bob' of fixed field 'added_by'; kept 'alice'" in pulled
+    assert "contacts/acme-two: refused" in pulled and "contacts/acme: refused" in pulled
+    assert "  note     combined contacts/acme-two into contacts/acme (by bob)" in pulled
+    assert_clean(alice)
+
+
+def test_a_friends_rename_keeps_the_author_you_hold(tmp_path: Path) -> None:
+    """A rename is the record under another id: the new record keeps the `added_by` you
+    hold for the old one (or bob could delete it as his), and bob, who changed it by
+    hand, takes it back from you."""
+    alice, bob = pair(tmp_path, contact("acme", location="Leeds"))
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    ok("rename", "acme", "acme-new", cwd=bob)
+    edit(bob, "contacts/acme-new", added_by="bob", updated=T1)
+    commit(bob)
+    pulled = ok("pull", "bob", cwd=alice)
+    assert "contacts/acme-new: refused bob's change to 'bob' of fixed field 'added_by'" in pulled
+    assert read(alice, "contacts/acme-new")["added_by"] == "alice"
+    ok("pull", "alice", cwd=bob)
+    assert records_bytes(alice) == records_bytes(bob)
+    for name in ("acme-new", "acme"):  # the record, and the alias that names it
+        (bob / f"contacts/{name}.yaml").unlink()
+    commit(bob, "gone")  # bob deletes what is alice's: she keeps it
+    assert "contacts/acme-new: kept; bob deleted it, but alice added it" in ok(
+        "pull", "bob", cwd=alice
+    )
+    assert read(alice, "contacts/acme-new")["location"] == "Leeds"
+    assert_clean(alice)
+
+
+def test_repositories_that_saw_different_sides_of_a_refusal_converge(tmp_path: Path) -> None:
+    """bob changes `added_by` of alice's record by hand; alice and carol refuse it. A fixed
+    field is set once: bob's repository takes the first value back from them, and the
+    three end with the same bytes, and without a merge commit per pull for ever."""
+    alice, bob = pair(tmp_path, contact("acme", location="Leeds"), contact("beta"))
+    carol = clone_friend(alice, tmp_path / "carol", "carol")
+    for repo, friends in ((alice, (carol,)), (bob, (alice, carol)), (carol, (alice, bob))):
+        for friend in friends:
+            ok("friend", "add", friend.name, str(friend), cwd=repo)
+    edit(bob, "contacts/acme", added_by="bob", location="Bath", updated=T1)
+    edit(bob, "contacts/beta", added_by="bob", updated=T1)
+    commit(bob)
+    assert "refused bob's change" in ok("pull", "bob", cwd=carol)
+    for _ in range(2):
+        for repo in (alice, bob, carol):
+            ok("pull", cwd=repo)
+    assert records_bytes(alice) == records_bytes(bob) == records_bytes(carol)
+    acme = read(bob, "contacts/acme")
+    assert acme["added_by"] == "alice" and acme["location"] == "Bath"
+    for repo in (alice, bob, carol):
+        assert "nothing new" not in ok("pull", cwd=repo)
+        assert_clean(repo)
+
+
+@pytest.mark.parametrize("order", ["refusers-first", "owner-first"])
+def test_a_hand_changed_author_converges_in_either_pull_order(tmp_path: Path, order: str) -> None:
+    alice, bob = pair(tmp_path, contact("acme"))
+    ok("friend", "add", "alice", str(alice), cwd=bob)
+    edit(bob, "contacts/acme", added_by="bob", updated=T1)
+    commit(bob)
+    repos = [alice, bob] if order == "refusers-first" else [bob, alice]
+    for _ in range(2):
+        for repo in repos:
+            ok("pull", cwd=repo)
+    assert records_bytes(alice) == records_bytes(bob)
+    assert read(alice, "contacts/acme")["added_by"] == "alice"
 
 
 # --- patterns match whole values ---------------------------------------------------------

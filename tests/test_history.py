@@ -5,6 +5,7 @@ line over real repositories, and the pure steps directly."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,40 @@ def test_a_record_whose_id_we_use_in_the_other_folder_is_skipped(tmp_path: Path)
     )
     assert "contacts/r1" not in labels(alice)
     ok("validate", cwd=alice)
+
+
+@pytest.mark.parametrize("whose", ["ours", "theirs"])
+def test_incoming_predicts_the_skip_of_an_id_used_in_the_other_folder(
+    tmp_path: Path, whose: str
+) -> None:
+    """A record whose id is used in the other folder (ours, or their own second record
+    under that id, which a hand-made branch can hold) never enters; `incoming` lists the
+    same skip before the pull does, and `validate` passes after it."""
+    alice, bob = pair(tmp_path, contact("client-co"))
+    opened = {"history": [{"at": T1, "by": "bob", "status": "open"}], "created": T1, "updated": T1}
+    dup = referral(**{"id": "dup", "from": "bob", "to": "anyone"}) | opened
+    if whose == "ours":
+        write(alice, "contacts/dup", contact("dup"))
+        commit(alice)
+        write(bob, "referrals/dup", dup)
+        commit(bob)
+        skipped = {"referrals/dup.yaml"}
+    else:
+        write(bob, "referrals/dup", dup)
+        write(bob, "contacts/dup", contact("dup", "bob"))
+        git("add", "-A", cwd=bob)
+        git("commit", "-qm", "by hand", cwd=bob)  # jobshare commit would refuse it
+        skipped = {"contacts/dup.yaml", "referrals/dup.yaml"}
+    ok("validate", cwd=alice)
+    listed = jobshare("incoming", "bob", "--json", cwd=alice)
+    assert listed.exit_code == 0, listed.output
+    preview = json.loads(listed.stdout)["jobshare.incoming/v1"]
+    assert {s["path"] for s in preview["skipped"]} == skipped
+    assert all("two records cannot share it" in s["reason"] for s in preview["skipped"])
+    pulled = json.loads(ok("pull", "bob", "--json", cwd=alice))["jobshare.pull/v1"]
+    assert [p["skipped"] for p in pulled] == [preview["skipped"]]
+    assert labels(alice) == {"contacts/client-co"} | (
+        {"contacts/dup"} if whose == "ours" else set()
+    )
+    ok("validate", cwd=alice)
+    assert_clean(alice)

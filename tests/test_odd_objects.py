@@ -121,3 +121,62 @@ def test_commit_writes_a_hand_edited_record_in_canonical_form(tmp_path: Path) ->
     ).stdout
     assert committed == canonical
     assert (repo / "contacts/hand-made.yaml").read_bytes() == canonical
+
+
+def _tagged(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """alice, and bob with a record and two annotated tags: of his commit and of its tree."""
+    alice = make_repo(tmp_path / "alice")
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    write(bob, "contacts/acme", contact("acme", "bob"))
+    commit(bob)
+    git("tag", "-a", "of-commit", "-m", "a tag", cwd=bob)
+    git("tag", "-a", "of-tree", "-m", "a tag of a tree", "HEAD^{tree}", cwd=bob)
+    tags = {name: git("rev-parse", name, cwd=bob).strip() for name in ("of-commit", "of-tree")}
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    return alice, bob, tags
+
+
+def _one_line_or_ok(args: list[str], cwd: Path, code: int | None = None) -> str:
+    result = jobshare(*args, cwd=cwd)
+    assert "Traceback" not in result.output, (args, result.output)
+    if code is not None:
+        assert result.exit_code == code, (args, result.output)
+    if result.exit_code not in (0, 1):
+        errors = [line for line in result.stderr.splitlines() if line.startswith("jobshare:")]
+        assert len(errors) == 1, (args, result.stderr)
+    return result.output
+
+
+@pytest.mark.parametrize("kind", ["of-commit", "of-tree"])
+def test_a_branch_naming_an_annotated_tag_gives_one_line(tmp_path: Path, kind: str) -> None:
+    """Their branch names a tag where a commit was expected: a tag of a commit stands for
+    that commit (pulled as such); a tag of anything else gives one line."""
+    alice, bob, tags = _tagged(tmp_path)
+    (bob / ".git/refs/heads/main").write_text(tags[kind] + "\n")  # plain git refuses this
+    code = 0 if kind == "of-commit" else 11
+    for args in (["fetch"], ["incoming", "bob"], ["pull"]):
+        out = _one_line_or_ok(args, alice, code)
+        assert kind == "of-commit" or "their branch 'main' names no commit" in out
+    assert ("contacts/acme" in ok("list", cwd=alice)) == (kind == "of-commit")
+    git("fetch", "-q", str(bob), "refs/tags/*:refs/tags/*", cwd=alice)
+    tag = tags[kind]
+    for args in (["log"], ["log", "--json"], ["show", tag], ["diff", tag], ["diff", "HEAD", tag]):
+        _one_line_or_ok(args, alice, 0 if kind == "of-commit" else None)
+
+
+@pytest.mark.parametrize("kind", ["of-commit", "of-tree"])
+def test_a_fetched_ref_that_plain_git_made_a_tag_gives_one_line(tmp_path: Path, kind: str) -> None:
+    """Plain git can store an annotated tag as a friend's fetched branch (`git fetch bob
+    refs/tags/x:refs/remotes/bob/main`): every command reads it as the commit it tags, or
+    as nothing fetched, never with a traceback."""
+    alice, bob, tags = _tagged(tmp_path)
+    ok("fetch", cwd=alice)
+    git("fetch", "-q", str(bob), "refs/tags/*:refs/tags/*", cwd=alice)
+    git("update-ref", "refs/remotes/bob/main", tags[kind], cwd=alice)
+    for args in (["status"], ["status", "--json"], ["friend", "list"], ["log"]):
+        _one_line_or_ok(args, alice, 0)
+    pulled = _one_line_or_ok(["pull", "--no-fetch"], alice)
+    if kind == "of-commit":
+        assert "contacts/acme" in ok("list", cwd=alice), pulled
+    else:
+        assert "nothing fetched from 'bob' yet: run 'jobshare fetch bob'" in pulled

@@ -42,3 +42,23 @@ def test_a_journal_of_the_wrong_shape_is_discarded(tmp_path: Path, content: str)
     result = jobshare("add", "contact", "--name", "Acme", "--kind", "agency", cwd=repo)
     assert result.exit_code == 0, result.output
     assert not journal.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [*SHAPES, '{"bob": {"tip": 5, "records": []}}', '{"bob": {"tip": "x", "records": {"a": 1}}}'],
+)
+def test_kept_deletion_files_of_the_wrong_shape_are_ignored(tmp_path: Path, content: str) -> None:
+    """The kept deletions and the cache of their searches: a damaged one is read as none
+    (the cache costs a search again), and pulls go on."""
+    from conftest import clone_friend
+
+    repo = make_repo(tmp_path / "alice")
+    bob = clone_friend(repo, tmp_path / "bob", "bob")
+    assert jobshare("friend", "add", "bob", str(bob), cwd=repo).exit_code == 0
+    for name in ("kept-deletions.json", "kept-checked.json"):
+        (repo / ".git/jobshare" / name).write_text(content)
+    for args in (["pull"], ["status"], ["incoming", "bob"], ["pull"]):
+        result = jobshare(*args, cwd=repo)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Traceback" not in result.output

@@ -142,3 +142,99 @@ def test_a_branch_moved_by_plain_git_meanwhile_is_never_overwritten(repo: Path) 
     assert git("rev-parse", "HEAD", cwd=repo).strip() == theirs
     assert not store.journal_path.exists()
     assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def _pull_to_race(tmp_path: Path) -> tuple[Path, str]:
+    """alice, who has fetched bob: his pull updates a record, adds one, and keeps a
+    deletion (a state file); and her HEAD before it."""
+    from conftest import clone_friend, make_repo
+    from test_sync import commit, contact, edit, ok, write
+
+    alice = make_repo(tmp_path / "alice")
+    write(alice, "contacts/acme", contact("acme", location="Leeds"))
+    write(alice, "contacts/carols", contact("carols", "carol"))
+    commit(alice)
+    bob = clone_friend(alice, tmp_path / "bob", "bob")
+    edit(bob, "contacts/acme", location="Bath")
+    write(bob, "contacts/new", contact("new", "bob"))
+    (bob / "contacts/carols.yaml").unlink()  # not bob's to delete: a kept deletion
+    commit(bob)
+    ok("friend", "add", "bob", str(bob), cwd=alice)
+    ok("fetch", "bob", cwd=alice)
+    return alice, git("rev-parse", "HEAD", cwd=alice).strip()
+
+
+def _commit_meanwhile(repo: Path) -> str:
+    """A plain `git commit` of another file only: what jobshare staged stays staged."""
+    (repo / "notes.txt").write_text("by hand\n")
+    git("add", "notes.txt", cwd=repo)
+    git("commit", "-qm", "meanwhile", "--only", "notes.txt", cwd=repo)
+    return git("rev-parse", "HEAD", cwd=repo).strip()
+
+
+def _assert_put_back(repo: Path, before: str, meanwhile: str) -> None:
+    """git's commit on the branch, on top of `before`, and nothing of the pull left."""
+    from test_sync import ok
+
+    assert git("rev-parse", "HEAD", cwd=repo).strip() == meanwhile
+    assert git("rev-parse", "HEAD~1", cwd=repo).strip() == before
+    assert git("status", "--porcelain", cwd=repo) == ""
+    assert not (repo / ".git/jobshare/journal.json").exists()
+    assert not (repo / ".git/jobshare/kept-deletions.json").exists()
+    ok("pull", "bob", "--no-fetch", cwd=repo)  # run again: on top of git's commit
+    assert meanwhile in git("rev-list", "HEAD", cwd=repo).split()
+    assert "Bath" in (repo / "contacts/acme.yaml").read_text()
+    assert (repo / "contacts/new.yaml").exists() and (repo / "notes.txt").exists()
+    assert (repo / ".git/jobshare/kept-deletions.json").exists()
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
+@pytest.mark.parametrize("step", ["worktree", "index", "state"])
+def test_a_git_commit_made_while_a_pull_writes_its_files_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """Compare and swap through the whole write: a plain `git commit` made while the pull
+    writes the working tree, the index or its state files (at the store's checkpoint of
+    that step) stays on the branch; the pull stops with one line and puts back what it
+    wrote (files, index entries, kept deletions), so nothing of it is left staged; run
+    again, it merges on top of that commit."""
+    from conftest import jobshare
+
+    from jobshare_sync.store import journal, worktree
+
+    alice, before = _pull_to_race(tmp_path)
+    raced: list[str] = []
+
+    def race(name: str) -> None:
+        if name == step and not raced:
+            raced.append(_commit_meanwhile(alice))
+
+    monkeypatch.setattr(worktree, "checkpoint", race)
+    monkeypatch.setattr(journal, "checkpoint", race)
+    result = jobshare("pull", "bob", "--no-fetch", cwd=alice)
+    monkeypatch.undo()
+    assert raced, "the race did not happen"
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("jobshare:")]
+    assert len(errors) == 1 and "main moved while jobshare was writing" in errors[0]
+    _assert_put_back(alice, before, raced[0])
+
+
+def test_a_git_commit_after_a_killed_write_is_kept_and_the_write_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed once the index was written, then a plain `git commit`: the next command
+    finds the journal for a branch that moved, drops it and puts its files back."""
+    import sys
+
+    from test_sync import ok
+
+    alice, before = _pull_to_race(tmp_path)
+    monkeypatch.setenv("JOBSHARE_KILL_AT", "index")
+    command = [sys.executable, "-P", "-m", "jobshare_sync", "-C", str(alice)]
+    subprocess.run([*command, "pull", "bob", "--no-fetch"], capture_output=True, check=False)
+    monkeypatch.delenv("JOBSHARE_KILL_AT")
+    assert (alice / ".git/jobshare/journal.json").exists()
+    meanwhile = _commit_meanwhile(alice)
+    ok("status", cwd=alice)
+    _assert_put_back(alice, before, meanwhile)

@@ -227,14 +227,22 @@ def _race_conflicts(
 # --- records (continued) -------------------------------------------------------------
 
 
-def _keep_fixed(
+def refuse_fixed(
     label: str, record: Record, versions: Versions, rules: Rules, handle: str
 ) -> list[Notice]:
-    """Put ours' fixed fields back into ``record``; report those theirs had changed."""
+    """Put the fixed fields ours holds back into ``record``, in place, and report each
+    change of one that arrived from ``handle`` (DESIGN section 3: the value already
+    held wins). The one place this rule is applied to a merged record: the field merge,
+    the identity merge (combines, renames, aliases) and the resolutions all come here
+    or to ``keep_fixed``.
+
+    The value refused is the record's own where it differs from ours, else theirs'; a
+    value the base held already (ours changed it) is not reported."""
     notices = []
     base, ours, theirs = versions
     for key in (k for k, rule in rules.items() if rule == "fixed"):
-        mine, refused = _get(ours, key), _get(theirs, key)
+        mine, held = _get(ours, key), _get(record, key)
+        refused = held if not _same(mine, held) else _get(theirs, key)
         if mine is MISSING or _same(mine, refused):
             continue
         record[key] = deepcopy(mine)
@@ -333,8 +341,8 @@ def merge_record(
                 if (status := _get(side, "status")) is not MISSING:
                     record["status"] = deepcopy(status)
     if mirror is not None:  # our fixed fields stay, whoever resolves the conflict
-        _keep_fixed(label, mirror, versions, rules, theirs_handle)
-    notices = _keep_fixed(label, merged, versions, rules, theirs_handle)
+        refuse_fixed(label, mirror, versions, rules, theirs_handle)
+    notices = refuse_fixed(label, merged, versions, rules, theirs_handle)
     if fields:  # a whole-record conflict lists the fixed fields itself
         messages = [_race_message(*race)] if race is not None else []
         conflict = RecordConflict(label, reason, fields, versions, merged, messages, mirror)

@@ -154,8 +154,9 @@ class Journal:
     def pending(
         self, ref_target: Callable[[str], str | None]
     ) -> tuple[dict[str, Any] | None, str | None]:
-        """The journal a killed command left, if it still applies: (journal, None); or
-        (None, what was done with one that does not); (None, None) when there is none.
+        """The journal a killed command left, if it still applies: (journal, None); for a
+        branch that moved by other means since, (journal, "moved"), to be undone and
+        dropped; (None, what was done with an unreadable one); (None, None) for none.
 
         `ref_target` gives a ref's commit id (None when the ref does not exist).
         """
@@ -170,14 +171,21 @@ class Journal:
             self.path.unlink()
             return None, "discarded a journal of an unknown shape"
         if ref_target(journal["ref"]) not in (journal["old"], journal["new"]):
-            # the branch moved by other means since: the journal no longer applies
-            self.path.unlink()
-            return None, "discarded a journal for a branch that has moved since"
+            # the branch moved by other means since: the journal no longer applies, and
+            # what it wrote is to be put back (write.Writer.recover)
+            return journal, "moved"
         return journal, None
 
     def done(self) -> None:
         """The change is complete: forget its journal."""
         self.path.unlink()
+
+    def read_state(self, name: str) -> str | None:
+        """A state file's text, or None when it does not exist (or cannot be read)."""
+        try:
+            return (self.state_dir / name).read_text()
+        except (OSError, ValueError):
+            return None
 
     def write_state(self, files: Mapping[str, str | None]) -> None:
         """Write (text) or delete (None) state files, as a journal says."""
@@ -221,6 +229,7 @@ def _journal_well_formed(journal: Any) -> bool:
     if not isinstance(journal, dict):
         return False
     blobs, state = journal.get("blobs") or {}, journal.get("state") or {}
+    before = journal.get("state_before") or {}
     return (
         isinstance(journal.get("ref"), str)
         and journal["ref"].startswith("refs/")
@@ -232,6 +241,8 @@ def _journal_well_formed(journal: Any) -> bool:
         and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in blobs.items())
         and isinstance(state, dict)
         and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in state.items())
+        and isinstance(before, dict)
+        and all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in before.items())
     )
 
 

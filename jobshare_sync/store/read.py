@@ -116,9 +116,16 @@ class Reader:
         return ref
 
     def ref_target(self, name: str) -> str | None:
-        """The commit id a ref (`refs/remotes/bob/main`) points at, or None without it."""
+        """The commit id a ref (`refs/remotes/bob/main`) points at, or None without it.
+        An annotated tag (plain git can store one there) stands for the commit it tags;
+        a ref that names no commit (a tree, a blob, a tag of one) is as good as none."""
         ref = self.repo.references.get(name)
-        return str(ref.target) if ref is not None else None
+        if ref is None:
+            return None
+        try:
+            return str(ref.peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
 
     def head_commit(self) -> Commit | None:
         if self.repo.head_is_unborn:

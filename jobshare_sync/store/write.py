@@ -27,6 +27,13 @@ FileContent = bytes | None  # a file's new bytes, or None to delete it
 GC_AFTER = 1000  # files written by one change after which git may want to pack
 
 
+def _moved_error(ref: str) -> RepositoryStateError:
+    return RepositoryStateError(
+        f"{ref.removeprefix('refs/heads/')} moved while jobshare was writing (a git "
+        "command?): nothing changed; run the command again"
+    )
+
+
 class Writer:
     """Commits on the checked-out branch of one repository, made atomic by its journal."""
 
@@ -55,6 +62,10 @@ class Writer:
         journal, note = self.journal.pending(self.reader.ref_target)
         if journal is None:
             return note
+        if note is not None:  # the branch moved by other means since: put our files back
+            self._undo(journal, self._journal_blobs(journal))
+            self.journal.done()
+            return "discarded a journal for a branch that has moved since"
         self.journal.remove_stale_git_locks(journal["ref"])
         self._replay(journal)
         return f"completed an interrupted change ({len(journal['paths'])} files)"
@@ -167,6 +178,8 @@ class Writer:
             "new": new,
             "paths": paths,
             "state": dict(state or {}),
+            # the state files as they were, put back if the branch moves under us
+            "state_before": {name: self.journal.read_state(name) for name in state or {}},
         }
         if blobs is not None:
             journal["blobs"] = {p: str(o) if o is not None else None for p, o in blobs.items()}
@@ -176,23 +189,64 @@ class Writer:
         if len(paths) > GC_AFTER:
             transport.collect_garbage(self.worktree.root)
 
+    def _journal_blobs(self, journal: Mapping[str, Any]) -> dict[str, str | None]:
+        """Each path of a journal with its blob in the journal's commit (None: deleted)."""
+        tree = str(self.repo[journal["new"]].peel(pygit2.Commit).tree_id)
+        known: dict[str, str | None] = journal.get("blobs") or {}
+        return {
+            path: known[path] if path in known else self.reader.blob_id_at(tree, path)
+            for path in journal["paths"]
+        }
+
     def _replay(self, journal: Mapping[str, Any]) -> None:
         """Bring the working tree, the index, the state files and the branch, in that
-        order, to the journal's commit; then forget the journal."""
+        order, to the journal's commit; then forget the journal.
+
+        The branch moves only from the journal's `old` (compare and swap): if a plain
+        `git commit` moved it while the files were written, that commit stays, the
+        files and state this change wrote are put back as the branch has them, and
+        RepositoryStateError says so in one line (the command can be run again)."""
         new = self.repo[journal["new"]].peel(pygit2.Commit)
-        tree = str(new.tree_id)
         paths: list[str] = journal["paths"]
-        known: dict[str, str | None] = journal.get("blobs") or {}
-        blobs = {
-            path: known[path] if path in known else self.reader.blob_id_at(tree, path)
-            for path in paths
-        }
+        blobs = self._journal_blobs(journal)
         self.worktree.update(blobs)
         self.worktree.stage(paths)
         self.journal.write_state(journal.get("state", {}))
-        self._move_ref(journal["ref"], new, journal.get("old"))
+        if not self._move_ref(journal["ref"], new, journal.get("old")):
+            self._undo(journal, blobs)
+            self.journal.done()
+            raise _moved_error(journal["ref"])
         checkpoint("ref")
         self.journal.done()
+
+    def _undo(self, journal: Mapping[str, Any], blobs: Mapping[str, str | None]) -> None:
+        """Put back what a journal's change wrote, now that the branch moved by other
+        means: each file still as the change wrote it takes the branch's version (and so
+        does its index entry), and each state file still as written its old content.
+        A file or state changed since by someone else is left as it is."""
+        tip = self._target(journal["ref"])
+        tree = str(self.repo[tip].peel(pygit2.Commit).tree_id) if tip is not None else None
+        restore = {}
+        for path, oid in blobs.items():
+            file = self.worktree.root / path
+            held = (
+                self.reader.hash_bytes(file.read_bytes())
+                if file.is_file() and not file.is_symlink()
+                else None
+            )
+            if held == oid:
+                restore[path] = self.reader.blob_id_at(tree, path)
+        self.worktree.update(restore)
+        self.worktree.stage(restore)
+        written: Mapping[str, str | None] = journal.get("state") or {}
+        before: Mapping[str, str | None] = journal.get("state_before") or {}
+        self.journal.write_state(
+            {
+                name: before.get(name)
+                for name, text in written.items()
+                if self.journal.read_state(name) == text
+            }
+        )
 
     def _target(self, name: str) -> str | None:
         ref = self.repo.references.get(name)
@@ -203,25 +257,28 @@ class Writer:
         from, or a commit made meanwhile by other means (plain `git commit`) would be
         lost. Raises RepositoryStateError, with nothing written but unreachable objects."""
         if self._target(name) != expected:
-            raise RepositoryStateError(
-                f"{name.removeprefix('refs/heads/')} moved while jobshare was writing (a git "
-                "command?): nothing changed; run the command again"
-            )
+            raise _moved_error(name)
 
-    def _move_ref(self, name: str, commit: pygit2.Commit, old: str | None) -> None:
-        """Move the branch from `old` to `commit`, unless something else moved it since
-        the journal was written (then the journal is dropped, and one line says so)."""
+    def _move_ref(self, name: str, commit: pygit2.Commit, old: str | None) -> bool:
+        """Move the branch from `old` to `commit`; False when something else moved it
+        since the journal was written. The swap itself compares too: libgit2 moves a
+        loaded reference only from the value it was loaded with."""
         existing = self.repo.references.get(name)
         if existing is not None and str(existing.target) not in (old, str(commit.id)):
-            self.journal.done()
-            self._check_unmoved(name, old)
-        with git_lock_error(self.journal.git_dir, name):
-            if existing is None:
-                self.repo.references.create(name, commit.id)
-            elif existing.target != commit.id:
-                existing.set_target(
-                    commit.id, commit.message.splitlines()[0] if commit.message else "jobshare"
-                )
+            return False
+        try:
+            with git_lock_error(self.journal.git_dir, name):
+                if existing is None:
+                    self.repo.references.create(name, commit.id)
+                elif existing.target != commit.id:
+                    existing.set_target(
+                        commit.id, commit.message.splitlines()[0] if commit.message else "jobshare"
+                    )
+        except pygit2.GitError:
+            if self._target(name) in (old, str(commit.id)):
+                raise
+            return False  # moved between the look and the swap
+        return True
 
     def delete_ref(self, name: str) -> None:
         """Delete a ref, if it exists (not a branch of one's own: those move by commits)."""

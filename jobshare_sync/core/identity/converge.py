@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fieldmerge import AncestorOursTheirs, VirtualBase
-from ..merge import Notice, RecordConflict, RecordMerge, Validate, merge_record
+from ..merge import Notice, RecordConflict, RecordMerge, Validate, merge_record, refuse_fixed
 from ..values import DEFAULT_REGION
 from .aliases import Settled, alias_path, canon, is_alias, settle_aliases
 from .combining import carry_into_survivor, contact_rules
@@ -139,7 +139,44 @@ def merge_identities(
     for i, alias in sorted(settled.chosen.items()):
         out.records.append(_alias_merge(i, alias, group.get(i), theirs_handle, out))
     _settling_notices(settled, out)
+    _keep_fixed_fields(out, group, settled, rules, theirs_handle)
     return out
+
+
+def _keep_fixed_fields(
+    out: IdentityMerge,
+    group: _Group,
+    settled: Settled,
+    rules: Mapping[str, str],
+    theirs_handle: str,
+) -> None:
+    """The fixed fields ours holds (`id`, `added_by`) win in every record decided here,
+    as in the ordinary merge (`refuse_fixed`): an alias, a survivor or a record brought
+    back from a friend's combine or rename cannot change them, and each refusal is
+    reported with its record. A record new to us that a rename made of one we hold is
+    that record under another id: it keeps the `added_by` we hold for it."""
+    renamed_from = {
+        alias["alias_of"]: live
+        for i, alias in settled.chosen.items()
+        if alias.get("alias_reason") == "renamed"
+        and (live := _live(group.get(i).ours)) is not None
+        and "added_by" in live
+    }
+    for n, record in enumerate(out.records):
+        record_id = record.label[len(FOLDER) :]
+        versions = group.get(record_id)
+        if versions.ours is None and record_id in renamed_from:
+            held = {"added_by": renamed_from[record_id]["added_by"]}
+            versions = AncestorOursTheirs(versions.base, held, versions.theirs)
+        for k, target in enumerate(_targets(record)):
+            refused = refuse_fixed(record.label, target, versions, rules, theirs_handle)
+            if k == 0:
+                record.notices += [x for x in refused if x not in record.notices]
+        ours = group.get(record_id).ours
+        if record.outcome == "updated" and ours is not None and _same(record.result, ours):
+            out.records[n] = RecordMerge(
+                record.label, "unchanged", record.result, None, record.notices
+            )
 
 
 def _has_sections(record: Record | None) -> bool:
