@@ -387,3 +387,39 @@ def test_a_friends_combine_and_deletion_reach_notes_through_a_pull(tmp_path: Pat
     assert status["notes"] == ["contacts/bobs-b", "contacts/old"]
     shown = jobshare("note", "old", cwd=alice)
     assert shown.exit_code == 0 and "rating: 1" in shown.stdout and "is gone" in shown.stderr
+
+
+@pytest.mark.parametrize("form", ["vcard", "csv"])
+def test_export_private_marks_them_and_importing_the_file_never_shares_them(
+    tmp_path: Path, form: str
+) -> None:
+    repo = make_repo(tmp_path / "alice")
+    added = ok("add", "contact", "--name", "Shared Agency", "--kind", "agency", "--json", cwd=repo)
+    shared = json.loads(added)["jobshare.add/v1"]["label"].removeprefix("contacts/")
+    secret = add_private(repo).removeprefix("contacts/")
+    plain = ok("export", "--format", form, cwd=repo)
+    assert shared in plain and secret not in plain  # private ones only when asked
+    out = tmp_path / f"all.{form}"
+    ok("export", "--private", "--format", form, "--output", str(out), cwd=repo)
+    text = out.read_text("utf-8")
+    assert shared in text and secret in text
+    if form == "vcard":
+        cards = {c.split("UID;VALUE=text:")[1].split()[0]: c for c in text.split("END:VCARD")[:-1]}
+        assert "X-JOBSHARE-PRIVATE:TRUE" in cards[secret]
+        assert "X-JOBSHARE-PRIVATE" not in cards[shared]
+    else:
+        rows = {r.split(",jobshare id,")[1].split(",")[0]: r for r in text.splitlines()[1:]}
+        assert ",Private,True" in rows[secret] and "Private" not in rows[shared]
+    exported = json.loads(ok("export", "--private", "--format", "json", cwd=repo))
+    marks = {r["id"]: r.get("private") for r in exported["jobshare.export/v1"]}
+    assert marks == {shared: None, secret: True}
+
+    for target in (repo, make_repo(tmp_path / "new")):  # again here, or on a new repository
+        result = jobshare("import", str(out), "--json", cwd=target)
+        assert result.exit_code == 0, result.output
+        files = json.loads(result.output)["jobshare.import/v1"]["files"]
+        skipped = [i for f in files for i in f["items"] if i["action"] == "skipped"]
+        assert len(skipped) == 1 and "marked private" in skipped[0]["reason"]
+        on_branch = git("ls-tree", "-r", "--name-only", "HEAD", cwd=target)
+        assert secret not in on_branch
+        assert not any(SECRET in p.read_text() for p in (target / "contacts").glob("*.yaml"))

@@ -179,6 +179,11 @@ def _item_text(item: ImportItem) -> str:
 @click.option("--kind", type=click.Choice(CONTACT_KINDS), help="Only contacts of this kind.")
 @click.option("--tag", help="Only contacts with this tag.")
 @click.option("--search", help="Only contacts containing this text (any field, any case).")
+@click.option(
+    "--private",
+    is_flag=True,
+    help="Your private contacts too, each marked private (importing the file skips them).",
+)
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -189,17 +194,21 @@ def export(
     kind: str | None,
     tag: str | None,
     search: str | None,
+    private: bool,
 ) -> None:
     """Export contacts as vCard, Google CSV or JSON (all, or the LABELs and filters given).
 
     Each vCard's UID is the contact's id and REV its `updated`, so importing the
-    export again changes nothing.
+    export again changes nothing. Private contacts are left out unless --private;
+    then each is marked (X-JOBSHARE-PRIVATE, a "Private" custom field, "private": true
+    in JSON) and `jobshare import` skips it, so it never becomes shared.
 
     \b
     Examples:
       jobshare export --output contacts.vcf
       jobshare export --tag remote --format csv -o remote.csv
       jobshare export acme-recruiting-7k2q --vcard-version 3.0
+      jobshare export --private -o everything.vcf
     """
     exported = interchange.export_contacts(
         open_store(ctx),
@@ -209,6 +218,7 @@ def export(
         kind=kind,
         tag=tag,
         search=search,
+        private=private,
         output=from_start(ctx, output) if output is not None else None,
     )
     if exported.output is None:  # bytes as they are: vCard's CRLF, UTF-8 whatever the locale

@@ -15,6 +15,7 @@ from typing import Any
 from .. import reading
 from ..core import cards
 from ..core.records import Label
+from ..core.search import Query
 from ..errors import InterchangeError, LabelError
 from ..store import Store, write_atomically
 
@@ -39,18 +40,42 @@ def select_contacts(
     kind: str | None = None,
     tag: str | None = None,
     search: str | None = None,
+    private: bool = False,
 ) -> list[dict[str, Any]]:
     """The contacts to export, sorted by id: those `labels` name (contacts/<id>, an id or
     a unique prefix; all contacts when none), that also match every filter given (as in
-    `jobshare list`). Raises LabelError for a label that names no contact."""
+    `jobshare list`). With `private`, your private contacts too, each with
+    `"private": True` (which the card writers mark, and import skips: see
+    `ImportedContact.private`). Raises LabelError for a label that names no contact."""
+    side = None
+    if private:
+        from ..private import side as private_side
+
+        side = private_side.read_side(store)
     wanted: set[Label] = set()
     for text in labels:
-        label = reading.find_label(store, text)
+        try:
+            label = reading.find_label(store, text)
+        except LabelError:
+            own = private_side.find_private(side, text) if side is not None else None
+            if own is None:
+                raise
+            label = own
         if label.folder != "contacts":
             raise LabelError(f"{label} is not a contact: export writes contacts only")
         wanted.add(label)
     found = reading.list_records(store, "contacts", kind, tag, search)
-    return [item.data for item in found if not wanted or item.label in wanted]
+    if side is None:
+        return [item.data for item in found if not wanted or item.label in wanted]
+    from ..private import views
+
+    query = Query("contacts", kind, tag, None, None, None, search)
+    shown = views.listing(store, found, query)
+    return [
+        {**s.data, "private": True} if s.private else s.data
+        for s in sorted(shown, key=lambda s: (s.label, s.private))
+        if s.label.folder == "contacts" and (not wanted or s.label in wanted)
+    ]
 
 
 def render(contacts: list[dict[str, Any]], format: str = "vcard", version: str = "4.0") -> str:
@@ -76,6 +101,7 @@ def export_contacts(
     kind: str | None = None,
     tag: str | None = None,
     search: str | None = None,
+    private: bool = False,
     output: str | Path | None = None,
 ) -> Exported:
     """Export the contacts `select_contacts` picks, in `format` (see `render`).
@@ -84,7 +110,7 @@ def export_contacts(
     so that a program reading it never sees half an export. Raises LabelError for a
     label naming no contact, InterchangeError when `output` cannot be written.
     """
-    contacts = select_contacts(store, labels, kind=kind, tag=tag, search=search)
+    contacts = select_contacts(store, labels, kind=kind, tag=tag, search=search, private=private)
     text = render(contacts, format, version)
     exported = Exported(text, len(contacts), format)
     if output is not None:

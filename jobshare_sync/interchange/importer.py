@@ -264,6 +264,10 @@ def _plan(
         out.warnings = result.warnings
         out.items = [_skipped_item(p) for p in result.errors]
         for card in result.contacts:
+            if card.private:
+                out.items.append(_private_item(card, result.source))
+                done += 1
+                continue
             fields = _with_tags(card.fields, extra_tags)
             item = _import_one(card, fields, result.source, index, region)
             if item.action == "added":
@@ -338,6 +342,15 @@ def newer(record: Mapping[str, Any]) -> str:
         f"is written by a newer jobshare (record format {records.record_format(record)}; "
         f"this jobshare knows formats up to {records.FORMAT}): upgrade jobshare to change it"
     )
+
+
+def _private_item(card: ImportedContact, source: str) -> ImportItem:
+    """A card `export --private` marked private: skipped, so that importing an export
+    again never makes a private contact shared ('jobshare add contact --private' keeps
+    one to yourself)."""
+    reason = "marked private by 'jobshare export --private': not imported as shared"
+    name = str(card.fields.get("name", ""))
+    return ImportItem(source, card.number, card.line, name, "skipped", reason=reason)
 
 
 def _skipped_item(problem: ReadProblem) -> ImportItem:

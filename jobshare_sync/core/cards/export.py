@@ -125,6 +125,8 @@ def to_vcard(record: Mapping[str, Any], version: str = "4.0") -> str:
         lines.append(_line("X-JOBSHARE-CONNECTED", escape(record["connected"])))
     if "added_by" in record:
         lines.append(_line("X-JOBSHARE-ADDED-BY", escape(record["added_by"])))
+    if record.get("private") is True:  # `export --private`: see ImportedContact.private
+        lines.append(_line("X-JOBSHARE-PRIVATE", "TRUE"))
     for line in lines:
         card.add(line)
     card.behavior = VCard3_0  # only for its property order: VERSION first (RFC 6350 6.7.9)
@@ -146,6 +148,7 @@ _CUSTOM_FIELDS = (
     ("jobshare id", "id"),
     ("Updated", "updated"),
     ("Added by", "added_by"),
+    ("Private", "private"),
 )
 _ADDRESS_COLUMNS = (
     ("Street", "street"),

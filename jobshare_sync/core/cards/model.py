@@ -116,6 +116,7 @@ class ImportedContact:
     uid: str | None = None
     updated: str | None = None  # REV, as jobshare writes date-times (UTC, Z)
     added_by: str | None = None
+    private: bool = False  # written by `jobshare export --private`: never imported as shared
 
     @property
     def record_id(self) -> str | None:

@@ -261,6 +261,7 @@ _CUSTOM: dict[str, Callable[[ContactBuilder, ImportedContact, str, str], object]
     "jobshare id": lambda _, c, value, what: setattr(c, "uid", clean_line(value) or None),
     "updated": lambda _, c, value, what: setattr(c, "updated", parse_rev(value)),
     "added by": lambda _, c, value, what: setattr(c, "added_by", valid_handle(value)),
+    "private": lambda _, c, value, what: setattr(c, "private", value.strip().lower() == "true"),
 }
 _OUTLOOK_PHONES = (
     "Primary Phone",

@@ -293,6 +293,8 @@ class _CardReader:
             b.set_connected(text, "X-JOBSHARE-CONNECTED")
         elif name == "ADDED-BY":
             contact.added_by = valid_handle(text)
+        elif name == "PRIVATE":
+            contact.private = text.strip().upper() == "TRUE"
         else:
             return False
         return True
