@@ -423,3 +423,25 @@ def test_export_private_marks_them_and_importing_the_file_never_shares_them(
         on_branch = git("ls-tree", "-r", "--name-only", "HEAD", cwd=target)
         assert secret not in on_branch
         assert not any(SECRET in p.read_text() for p in (target / "contacts").glob("*.yaml"))
+
+
+def test_merge_continue_after_a_stopped_sync_carries_the_private_side_too(tmp_path: Path) -> None:
+    desk = make_repo(tmp_path / "desk")
+    write(desk, "contacts/acme", contact("acme"))
+    commit(desk)
+    bob = clone_friend(desk, tmp_path / "bob", "bob")
+    write(bob, "contacts/acme", contact("acme", name="Acme Bob"))
+    commit(bob)
+    write(desk, "contacts/acme", contact("acme", name="Acme Alice"))
+    commit(desk)
+    mine = tmp_path / "mine.git"
+    git("init", "-q", "--bare", str(mine), cwd=tmp_path)
+    ok("friend", "add", "bob", str(bob), cwd=desk)
+    ok("private", "remote", str(mine), cwd=desk)
+    assert jobshare("sync", cwd=desk).exit_code == 1  # stopped at contacts/acme
+    second = add_private(desk, "Qvz Second Client")  # while the merge waits
+    ok("resolve", "contacts/acme", "--theirs", cwd=desk)
+    carried = ok("merge", "--continue", cwd=desk)
+    assert "private side with" in carried
+    tree = git("ls-tree", "-r", "--name-only", "private", cwd=mine)
+    assert f"{second}.yaml" in tree.split()

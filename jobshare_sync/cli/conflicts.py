@@ -7,7 +7,7 @@ import click
 from .. import conflicts as conflicts_module
 from .. import daily, finishing, render
 from .base import finish, json_option, open_store, progress
-from .sync import show_synced
+from .sync import show_synced, sync_private
 
 
 @click.command()
@@ -129,7 +129,12 @@ def merge_(ctx: click.Context, cont: bool, abort: bool) -> None:
     click.echo(f"Merge committed: {(commit or '')[:10]}")
     if rest is not None:
         click.echo("Carrying on with the sync")
-        show_synced(daily.carry_on(store, rest, progress=progress), False)
+        push = bool(rest.get("push", True))
+        show_synced(
+            daily.carry_on(store, rest, progress=progress),
+            False,
+            lambda: sync_private(store, push=push, as_json=False),  # the sync's last part
+        )
 
 
 COMMANDS = (conflicts, resolve, merge_)

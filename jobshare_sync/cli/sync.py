@@ -225,7 +225,7 @@ def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: 
     """
     store = open_store(ctx)
     done = daily.sync(store, friends, push=not no_push, progress=quiet if as_json else progress)
-    show_synced(done, as_json, lambda: _sync_private(store, push=not no_push, as_json=as_json))
+    show_synced(done, as_json, lambda: sync_private(store, push=not no_push, as_json=as_json))
     if not as_json:  # what a sync without a remote or a friend could not do, and why
         if done.origin is None:
             click.echo(
@@ -236,7 +236,7 @@ def sync_(ctx: click.Context, friends: tuple[str, ...], no_push: bool, as_json: 
             click.echo("no friends yet: add one with 'jobshare friend add NAME URL'")
 
 
-def _sync_private(store: Store, *, push: bool, as_json: bool) -> bool:
+def sync_private(store: Store, *, push: bool, as_json: bool) -> bool:
     """The private side's part of sync (when a private remote is named): one line on
     stderr, so that --json's output stays one envelope. Whether it failed."""
     from ..private import travel
