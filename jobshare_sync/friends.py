@@ -302,8 +302,26 @@ def push(store: Store, remote: str = "origin", *, show_progress: bool = False) -
             "(the place your friends pull from)"
         )
     url = urls[remote] or remote
+    _refuse_private_place(store, remote)
     store.push(remote, url, show_progress=show_progress)
     return f"pushed {ref.removeprefix('refs/heads/')} to {remote} ({shown_url(url)})"
+
+
+def _refuse_private_place(store: Store, remote: str) -> None:
+    """Refuse to push to a remote whose place is the private remote's (it would hold the
+    private branch where friends read): GitCommandError, with what to do."""
+    from .private import travel
+
+    private = travel.remote(store)
+    if private is None:
+        return
+    mine = travel.place_keys(store, private)
+    places = store.remote_places().get(remote, [])
+    if any(travel.place_keys(store, url) & mine for url in places):
+        raise GitCommandError(
+            f"'{remote}' is the place of your private side (jobshare private remote): "
+            "nothing pushed, since friends read it; point one of them somewhere else"
+        )
 
 
 # --- the friends file: what the user's other clones learn through their own remote ------

@@ -5,6 +5,7 @@ private remote, and never sent to origin or a friend (README "What is private").
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pygit2
@@ -445,3 +446,72 @@ def test_merge_continue_after_a_stopped_sync_carries_the_private_side_too(tmp_pa
     assert "private side with" in carried
     tree = git("ls-tree", "-r", "--name-only", "private", cwd=mine)
     assert f"{second}.yaml" in tree.split()
+
+
+def test_url_key_gives_one_place_one_key(tmp_path: Path) -> None:
+    from jobshare_sync.private.travel import url_key
+
+    same = [
+        ("ssh://git@Host.example:22/a/jobs.git", "git@host.example:a/jobs"),
+        ("ssh://host.example/~/a/jobs", "host.example:a/jobs.git/"),
+        ("git://127.0.0.1:9418/o.git", "git://127.0.0.1/o"),
+        ("https://tok:pw@Git.example.com:443/x.git", "https://git.example.com/x"),
+        (f"file://localhost{tmp_path}/o.git", f"{tmp_path}/o.git"),
+        (f"FILE://LOCALHOST{tmp_path}/o.git/", f"file://{tmp_path}/o"),
+    ]
+    for a, b in same:
+        assert url_key(a, tmp_path) == url_key(b, tmp_path), (a, b)
+    assert url_key("https://host.example/a", tmp_path) != url_key(
+        "https://host.example/b", tmp_path
+    )
+    assert url_key("git://host:9419/o", tmp_path) != url_key("git://host/o", tmp_path)
+
+
+def test_a_private_remote_in_disguise_never_receives_the_private_side(tmp_path: Path) -> None:
+    alice = make_repo(tmp_path / "alice")
+    origin = publish(alice, tmp_path / "origin.git")
+    git("remote", "add", "origin", str(origin), cwd=alice)
+    add_private(alice)
+    pub = tmp_path / "pub.git"
+    git("init", "-q", "--bare", str(pub), cwd=tmp_path)
+    git("config", "remote.origin.pushurl", str(pub), cwd=alice)
+    git("config", f"url.{tmp_path}/.insteadOf", "play:", cwd=alice)
+    for disguise in (
+        f"file://localhost{origin}",  # git reads it as the same path
+        str(pub),  # where the shared branch is pushed
+        "play:origin.git",  # an insteadOf alias of origin
+        f"{tmp_path}/./origin.git/",
+    ):
+        refused = jobshare("private", "remote", disguise, cwd=alice)
+        assert refused.exit_code == 10, (disguise, refused.output)
+        assert "friends can read" in refused.output
+
+    # named while it was a place of its own, then made origin: refused both ways at sync
+    mine = tmp_path / "mine.git"
+    git("init", "-q", "--bare", str(mine), cwd=tmp_path)
+    ok("private", "remote", str(mine), cwd=alice)
+    git("config", "--unset", "remote.origin.pushurl", cwd=alice)
+    git("remote", "set-url", "origin", str(mine), cwd=alice)
+    pushed = jobshare("push", cwd=alice)
+    assert pushed.exit_code != 0 and "private side" in pushed.output
+    assert git("for-each-ref", cwd=mine) == ""
+    synced = jobshare("sync", cwd=alice)
+    assert synced.exit_code != 0 and "place of your private side" in synced.output
+    assert git("for-each-ref", cwd=mine) == ""
+
+    # a private remote that turns out to hold other branches is not pushed to
+    git("remote", "set-url", "origin", str(origin), cwd=alice)
+    shared = tmp_path / "shared.git"
+    git("clone", "-q", "--bare", str(origin), str(shared), cwd=tmp_path)
+    ok("private", "remote", str(shared), cwd=alice)
+    synced = jobshare("sync", cwd=alice)
+    assert synced.exit_code == 11 and "holds other branches" in synced.output
+    assert "refs/heads/private" not in git("for-each-ref", cwd=shared)
+    for place in (origin, pub, shared):
+        blobs = subprocess.run(
+            ["git", "cat-file", "--batch-all-objects", "--batch"],
+            cwd=place,
+            capture_output=True,
+            check=True,
+        ).stdout
+        assert SECRET.encode() not in blobs, place

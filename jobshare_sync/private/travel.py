@@ -22,6 +22,7 @@ from ..store import Store
 from ..store.private import FETCHED_REF
 
 CONFIG_KEY = "jobshare.privateRemote"
+DEFAULT_PORTS = {"ssh": "22", "git": "9418", "http": "80", "https": "443"}
 
 
 def _is_local(url: str) -> bool:
@@ -38,33 +39,64 @@ def url_key(url: str, root: Path) -> str:
     "GIT URLS") with scheme and host lower case and user and password left out, local
     paths and file:// URLs as real absolute paths, no trailing '/' or '.git'."""
     text = without_secret(url.strip())
-    text = re.sub(r"^file://", "", text)
+    text = re.sub(r"^file://(localhost)?(?=/)", "", text, flags=re.IGNORECASE)
     match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)(.*)$", text)
     if match:
         scheme, host, rest = match.groups()
-        text = f"{scheme.lower()}://{host.lower().rsplit('@', 1)[-1]}{rest}"
+        scheme, host = scheme.lower(), host.lower().rsplit("@", 1)[-1]
+        if scheme in ("ssh", "git+ssh", "ssh+git"):
+            scheme, rest = "ssh", re.sub(r"^/~/", "/", rest)  # home or root: same (stricter)
+        port = DEFAULT_PORTS.get(scheme)
+        host = host.removesuffix(f":{port}") if port else host
+        text = f"{scheme}://{host}{rest}"
     elif not _is_local(text):
         user_host, _, rest = text.partition(":")  # scp-like: host:path
-        text = f"ssh://{user_host.lower().rsplit('@', 1)[-1]}/{rest.lstrip('/')}"
+        rest = rest.removeprefix("~/").lstrip("/")
+        text = f"ssh://{user_host.lower().rsplit('@', 1)[-1]}/{rest}"
     else:
         text = os.path.realpath(root / os.path.expanduser(text))
     text = text.rstrip("/")
     return text.removesuffix(".git").rstrip("/")
 
 
+def place_keys(store: Store, url: str) -> set[str]:
+    """The `url_key`s of `url` as typed and as git uses it (insteadOf applied)."""
+    return {url_key(url, store.root), url_key(store.expanded_url(url), store.root)}
+
+
+def shared_place(store: Store, url: str) -> str | None:
+    """Which git remote (origin, a friend) reads from or pushes to the place `url` names,
+    by its `url` or `pushurl`, any spelling (`url_key`, insteadOf): its name, or None."""
+    wanted = place_keys(store, url)
+    for name, urls in sorted(store.remote_places().items()):
+        if any(place_keys(store, other) & wanted for other in urls):
+            return name
+    return None
+
+
+def check_place(store: Store, url: str) -> None:
+    """Refuse `url` as the private remote (FriendError, with the reason) when it is
+    origin's or a friend's place, or this repository: checked when it is named and
+    again at every sync, since remotes change."""
+    if not url.strip() or any(ord(c) < 32 for c in url):
+        raise FriendError("the private remote must be one URL or path on one line")
+    name = shared_place(store, url)
+    if name is not None:
+        whose = "your own remote 'origin'" if name == "origin" else f"the remote '{name}'"
+        raise FriendError(
+            f"{redacted(url)} is {whose}, which friends can read: the private side "
+            "needs a place of its own (a repository only you can read)"
+        )
+    here = {url_key(str(store.root), store.root), url_key(str(store.git_dir), store.root)}
+    if place_keys(store, url) & here:
+        raise FriendError(f"{redacted(url)} is this repository: name another place")
+
+
 def set_remote(store: Store, url: str) -> str:
     """Name the private remote. Raises FriendError when `url` is origin's, a friend's
-    (any git remote of the repository) or the repository itself, with the reason."""
-    wanted = url_key(url, store.root)
-    for name, other in sorted(store.remote_urls().items()):
-        if other and url_key(other, store.root) == wanted:
-            whose = "your own remote 'origin'" if name == "origin" else f"the remote '{name}'"
-            raise FriendError(
-                f"{redacted(url)} is {whose}, which friends can read: the private side "
-                "needs a place of its own (a repository only you can read)"
-            )
-    if wanted in (url_key(str(store.root), store.root), url_key(str(store.git_dir), store.root)):
-        raise FriendError(f"{redacted(url)} is this repository: name another place")
+    (any git remote of the repository, by url or pushurl, any spelling) or the
+    repository itself, with the reason (`check_place`)."""
+    check_place(store, url)
     if _is_local(url):  # git runs in the private repository: a relative path would move
         url = os.path.abspath(store.root / os.path.expanduser(url))
     store.set_git_config(CONFIG_KEY, url)
@@ -98,6 +130,7 @@ def sync_private(store: Store, *, push: bool = True) -> PrivateSync | None:
     url = remote(store)
     if url is None:
         return None
+    check_place(store, url)  # remotes may have changed since it was named
     private = store.private
     done = PrivateSync(redacted(url))
     reason = private.fetch(url)
@@ -132,6 +165,13 @@ def sync_private(store: Store, *, push: bool = True) -> PrivateSync | None:
             )
             done.merged = "merged"
     if push and private.tip() is not None:
+        foreign = private.foreign_refs(url)
+        if foreign:  # a place that holds other branches is shared, whatever its URL says
+            raise FriendError(
+                f"{redacted(url)} holds other branches ({', '.join(sorted(foreign)[:3])}): "
+                "it looks like a shared repository, so the private side was not pushed; "
+                "name a repository of its own with 'jobshare private remote URL'"
+            )
         private.push(url)
         done.pushed = True
     private.collect_garbage()

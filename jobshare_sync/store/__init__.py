@@ -127,6 +127,7 @@ class Store:
         self.unset_git_config = settings.unset
         self.git_config_names = settings.names
         self.remote_urls = settings.remote_urls
+        self.remote_places = settings.remote_places
         self.add_remote = settings.add_remote
         self.remove_remote = settings.remove_remote
         self.attribute = settings.attribute
@@ -286,6 +287,10 @@ class Store:
             timeout=transport.stall_timeout(self.git_config("jobshare.fetchTimeout")),
             objects=self.git_dir / "objects",
         )
+
+    def expanded_url(self, url: str) -> str:
+        """`url` with git's `insteadOf` rules applied, as git would use it here."""
+        return transport.expanded_url(self.root, url)
 
     def push(self, remote: str, url: str, *, show_progress: bool = False) -> None:
         """Push the checked-out branch to `remote` through git (transport.push)."""

@@ -43,6 +43,13 @@ class GitConfig:
         """The git remotes of the repository, name -> URL."""
         return {str(remote.name): remote.url or "" for remote in self.repo.remotes}
 
+    def remote_places(self) -> dict[str, list[str]]:
+        """Every URL each git remote reads from or pushes to (`url`, `pushurl`)."""
+        return {
+            str(remote.name): [u for u in (remote.url, remote.push_url) if u]
+            for remote in self.repo.remotes
+        }
+
     def add_remote(self, name: str, url: str, fetchspec: str) -> None:
         """A new remote; GitCommandError with libgit2's reason when it cannot be added."""
         try:

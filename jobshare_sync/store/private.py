@@ -197,6 +197,12 @@ class PrivateRepository:
             self.path, url, PRIVATE_BRANCH, FETCHED_REF, objects=self.path / "objects"
         )
 
+    def foreign_refs(self, url: str) -> list[str] | None:
+        """The refs at `url` other than the private branch (and HEAD): a place of the
+        private side's own has none. None when `url` cannot be read."""
+        refs = transport.remote_refs(self.path, url)
+        return None if refs is None else [r for r in refs if r not in (PRIVATE_REF, "HEAD")]
+
     def push(self, url: str) -> None:
         """Push the private branch, and nothing else, to `url` (GitCommandError)."""
         transport.push(self.path, url, url, PRIVATE_REF)

@@ -144,6 +144,22 @@ def run_git(
         raise GitCommandError("git is not installed or not on PATH: install git first") from None
 
 
+def expanded_url(root: Path, url: str) -> str:
+    """`url` as git would use it from the repository at `root`: its `url.<base>.insteadOf`
+    rules applied (`git ls-remote --get-url`, which reads config and never connects)."""
+    proc = run_git(root, ["ls-remote", "--get-url", "--", url])
+    out = proc.stdout.strip()
+    return out if proc.returncode == 0 and out and "\n" not in out else url
+
+
+def remote_refs(root: Path, url: str) -> list[str] | None:
+    """The names of the refs at `url` (`git ls-remote`), or None when it cannot be read."""
+    proc = run_git(root, ["ls-remote", "--", url])
+    if proc.returncode != 0:
+        return None
+    return [line.split("\t", 1)[1] for line in proc.stdout.splitlines() if "\t" in line]
+
+
 def git_reason(proc: subprocess.CompletedProcess[str]) -> str:
     """git's own reason on one line: its messages without the generic trailer, a line
     ending in ':' joined with the next ("unable to connect to host: errno=...")."""
