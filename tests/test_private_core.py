@@ -51,6 +51,19 @@ def test_apply_changes_refuses(sets: list[str], words: str) -> None:
         notes.apply_changes({}, sets, [])
 
 
+@pytest.mark.parametrize(
+    ("sets", "unsets"),
+    [(["rating=5"], ["rating"]), (["notes=new"], ["notes"]), (["day-rate=600"], ["day_rate"])],
+)
+def test_a_field_both_set_and_unset_is_refused_and_nothing_lost(
+    sets: list[str], unsets: list[str]
+) -> None:
+    old = {"notes": "keep\n", "rating": 4, "day_rate": 500}
+    with pytest.raises(InvalidRecordError, match="both set and unset"):
+        notes.apply_changes(old, sets, unsets)
+    assert old == {"notes": "keep\n", "rating": 4, "day_rate": 500}
+
+
 def test_note_paths_and_canonical_bytes() -> None:
     label = Label("contacts", "acme-7k2q")
     assert notes.note_path(label) == "notes/contacts/acme-7k2q.yaml"

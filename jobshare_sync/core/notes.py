@@ -80,9 +80,18 @@ def apply_changes(
 
     List fields (tags, do_not_refer_to) take comma-separated items and replace the
     list; `rating` takes a whole number 1 to 5. Raises InvalidRecordError for an
-    unknown field, a value of the wrong shape, or a note that fails the schema."""
+    unknown field, a field both set and unset, a value of the wrong shape, or a note
+    that fails the schema."""
     out = dict(note)
     known = note_fields()
+    sets, unsets = list(sets), list(unsets)
+    both = {i.partition("=")[0].strip().replace("-", "_") for i in sets} & {
+        u.strip().replace("-", "_") for u in unsets
+    }
+    if both:
+        raise InvalidRecordError(
+            f"'{sorted(both)[0]}' is both set and unset: give --set or --unset, not both"
+        )
     for item in sets:
         field, sep, value = item.partition("=")
         field = field.strip().replace("-", "_")
