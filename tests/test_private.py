@@ -515,3 +515,28 @@ def test_a_private_remote_in_disguise_never_receives_the_private_side(tmp_path: 
             check=True,
         ).stdout
         assert SECRET.encode() not in blobs, place
+
+
+def test_import_and_vdir_never_make_a_private_contact_shared(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "alice")
+    secret = add_private(repo, SECRET, "--email", "pp@secret.example")
+    card = tmp_path / "card.vcf"
+    card.write_text(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{SECRET}\r\nEMAIL:PP@secret.example\r\n"
+        "TEL:+44 20 7946 0999\r\nEND:VCARD\r\n"
+    )
+    before = git("rev-parse", "HEAD", cwd=repo)
+    result = jobshare("import", str(card), "--json", cwd=repo)
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)["jobshare.import/v1"]["files"][0]["items"]
+    assert [i["action"] for i in items] == ["skipped"]
+    assert f"your private contact {secret}" in items[0]["reason"]
+    assert git("rev-parse", "HEAD", cwd=repo) == before  # nothing committed
+    folder = tmp_path / "vdir"
+    folder.mkdir()
+    (folder / "new.vcf").write_bytes(card.read_bytes())
+    synced = jobshare("vdir", "sync", str(folder), cwd=repo)
+    assert synced.exit_code == 0, synced.output
+    assert "your private contact" in synced.output
+    assert ".yaml" not in git("ls-tree", "-r", "--name-only", "HEAD", "--", "contacts", cwd=repo)
+    assert not list((repo / "contacts").glob("*.yaml"))

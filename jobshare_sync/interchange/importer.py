@@ -249,6 +249,7 @@ def _plan(
     """What importing `read` does to the repository's contacts, and the files to write."""
     contacts = current_contacts(store)
     index = ContactIndex(contacts, region)
+    own = private_index(store, region)
     taken = set(contacts) | _referral_ids(store)
     handles = validation.known_handles(store)
     owner = store.handle
@@ -264,8 +265,14 @@ def _plan(
         out.warnings = result.warnings
         out.items = [_skipped_item(p) for p in result.errors]
         for card in result.contacts:
-            if card.private:
-                out.items.append(_private_item(card, result.source))
+            reason = private_reason(card, own)
+            if reason is not None:
+                name = str(card.fields.get("name", ""))
+                out.items.append(
+                    ImportItem(
+                        result.source, card.number, card.line, name, "skipped", reason=reason
+                    )
+                )
                 done += 1
                 continue
             fields = _with_tags(card.fields, extra_tags)
@@ -344,15 +351,6 @@ def newer(record: Mapping[str, Any]) -> str:
     )
 
 
-def _private_item(card: ImportedContact, source: str) -> ImportItem:
-    """A card `export --private` marked private: skipped, so that importing an export
-    again never makes a private contact shared ('jobshare add contact --private' keeps
-    one to yourself)."""
-    reason = "marked private by 'jobshare export --private': not imported as shared"
-    name = str(card.fields.get("name", ""))
-    return ImportItem(source, card.number, card.line, name, "skipped", reason=reason)
-
-
 def _skipped_item(problem: ReadProblem) -> ImportItem:
     reason = problem.message.removesuffix(": skipped")
     return ImportItem(problem.source, problem.number, problem.line, "", "skipped", reason=reason)
@@ -387,6 +385,29 @@ def _new_record(
     if (needed := schema.needed_format("contact", record)) > 1:
         record["format"] = needed
     return record
+
+
+def private_reason(card: ImportedContact, index: ContactIndex | None) -> str | None:
+    """Why a card must not become a shared contact, or None: it was marked private by
+    `export --private`, or it is one of your private contacts (by the import's matching
+    rules against `index`, from `private_index`). Private and shared never fight: the
+    card is skipped, the private contact stays as it is."""
+    if card.private:
+        return "marked private by 'jobshare export --private': not imported as shared"
+    found = index.match(card.fields, card.record_id) if index is not None else None
+    if found is None:
+        return None
+    return f"is your private contact contacts/{found.record_id} ({found}): not imported as shared"
+
+
+def private_index(store: Store, region: str) -> ContactIndex | None:
+    """Your private contacts, indexed for matching; None without a private side."""
+    if not store.private.exists():
+        return None
+    from ..private.side import read_side
+
+    held = {k.id: v for k, v in read_side(store).records.items() if k.folder == "contacts"}
+    return ContactIndex(held, region) if held else None
 
 
 def current_contacts(store: Store) -> dict[str, dict[str, Any]]:

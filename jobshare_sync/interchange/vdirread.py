@@ -20,7 +20,7 @@ from ..core.values import parse_instant, word_key
 from ..errors import InterchangeError
 from ..store import Store
 from . import vdirstate
-from .importer import newer
+from .importer import newer, private_index, private_reason
 from .matching import ContactIndex
 from .vdirstate import Entry
 
@@ -81,6 +81,7 @@ class FolderReader:
         self.contacts, self.region, self.now = contacts, region, now
         selected = {k: v for k, v in contacts.items() if has_tag(v, tag)}
         self.index = ContactIndex(selected, region)
+        self.private = private_index(store, region)
         self.taken = set(contacts) | referral_ids(store)
         self.skipped: list[str] = []
         self.kept: dict[str, Entry] = {}
@@ -179,6 +180,11 @@ class FolderReader:
         uid = card.uid or ""
         digest, stat = vdirstate.sha(raw), vdirstate.stat_of(path)
         record_id = card.record_id
+        if record_id is None or record_id not in self.contacts:
+            reason = private_reason(card, self.private)
+            if reason is not None:  # read again next time, and reported again
+                self.skipped.append(f"{name}: {reason}")
+                return None
         if record_id is not None and record_id in self.contacts:
             if self._newer(record_id, name):
                 return None
