@@ -376,7 +376,7 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
             if path in stamped or canonical != raw:
                 rewrite[path] = files[path] = canonical
         if not problems:
-            problems = _references_broken(store, changes)
+            problems = _private_ids(store, changes) or _references_broken(store, changes)
         if problems:
             raise InvalidRecordError(
                 "nothing committed; fix these first ('jobshare validate' shows them all):\n"
@@ -394,6 +394,24 @@ def commit_worktree(store: Store, message: str | None = None) -> CommitResult:
             message = _describe_changes(changes)
         oid = store.commit_files(files, message)
     return CommitResult(str(oid), changes, stamped, sorted(rewrite))
+
+
+def _private_ids(store: Store, changes: Mapping[str, str]) -> list[str]:
+    """New record files whose id is a private record's (a copy of it, or a file brought
+    back after `unshare`): committing one would share it (DESIGN: nothing private
+    leaves by accident); `jobshare share` is the way."""
+    added = [p for p, state in changes.items() if state == "added"]
+    if not added or not store.private.exists():
+        return []
+    from .private.side import read_side
+
+    private = {str(label) for label in read_side(store).records}
+    return [
+        f"{path}: a private record has this id: 'jobshare share {label}' shares it on "
+        "purpose; or remove the file"
+        for path in sorted(added)
+        if (label := path.removesuffix(".yaml")) in private
+    ]
 
 
 def _references_broken(store: Store, changes: Mapping[str, str]) -> list[str]:

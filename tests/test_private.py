@@ -540,3 +540,15 @@ def test_import_and_vdir_never_make_a_private_contact_shared(tmp_path: Path) -> 
     assert "your private contact" in synced.output
     assert ".yaml" not in git("ls-tree", "-r", "--name-only", "HEAD", "--", "contacts", cwd=repo)
     assert not list((repo / "contacts").glob("*.yaml"))
+
+
+def test_a_private_record_copied_into_the_working_tree_is_not_committed(repo: Path) -> None:
+    label = add_private(repo)
+    raw = git("show", f"private:{label}.yaml", cwd=private_git(repo))
+    (repo / f"{label}.yaml").write_text(raw)
+    refused = jobshare("commit", cwd=repo)
+    assert refused.exit_code != 0 and "a private record has this id" in refused.output
+    assert label not in git("ls-tree", "-r", "--name-only", "HEAD", cwd=repo)
+    (repo / f"{label}.yaml").unlink()
+    ok("share", label, cwd=repo)  # the way to share it on purpose still works
+    assert label in git("ls-tree", "-r", "--name-only", "HEAD", cwd=repo)
