@@ -552,3 +552,17 @@ def test_a_private_record_copied_into_the_working_tree_is_not_committed(repo: Pa
     (repo / f"{label}.yaml").unlink()
     ok("share", label, cwd=repo)  # the way to share it on purpose still works
     assert label in git("ls-tree", "-r", "--name-only", "HEAD", cwd=repo)
+
+
+def test_rm_removes_a_private_record_and_its_note_from_the_private_side(repo: Path) -> None:
+    label = add_private(repo)
+    ok("note", label, "--set", f"notes={NOTE_TEXT}", cwd=repo)
+    shared_head = git("rev-parse", "HEAD", cwd=repo)
+    out = ok("rm", label, cwd=repo)
+    assert f"Removed private {label}" in out
+    assert git("rev-parse", "HEAD", cwd=repo) == shared_head  # the shared branch untouched
+    tree = git("ls-tree", "-r", "--name-only", "private", cwd=private_git(repo))
+    assert label not in tree and "notes/" not in tree
+    assert SECRET not in ok("list", cwd=repo)
+    missing = jobshare("rm", "no-such-record", cwd=repo)
+    assert missing.exit_code != 0 and "no-such-record" in missing.output

@@ -11,7 +11,7 @@ import click
 from .. import editing, history, reading, render, reviewtext, validation, workspace
 from ..core import records, schema
 from ..core.records import Label
-from ..errors import InvalidRecordError, JobshareError, ReferralError
+from ..errors import InvalidRecordError, JobshareError, LabelError, ReferralError
 from ..store import Store
 from .base import (
     finish,
@@ -233,14 +233,24 @@ def rm(ctx: click.Context, labels: tuple[str, ...], no_commit: bool, force: bool
     A contact that a referral names as its client (whatever the referral's status) is
     kept, and the referrals are listed, unless --force (or unless they are removed in
     the same command); with --force, the referrals that then name a contact that is
-    gone are named.
+    gone are named. Private records are removed from the private side (with their notes).
 
     \b
     Example:
       jobshare rm contacts/acme-recruiting-7k2q
     """
     store = open_store(ctx)
-    found_all = [reading.find_label(store, text) for text in labels]  # all exist, or none goes
+    try:
+        found_all = [reading.find_label(store, text) for text in labels]  # all, or none goes
+    except LabelError:
+        from ..private import side
+
+        own = side.remove_private(store, labels)  # private records: from the private side
+        if own is None:
+            raise
+        for label in own:
+            click.echo(f"Removed private {label} (never shared)")
+        return
     if not no_commit:
         store.branch_ref()  # a detached HEAD is said first: nothing could be committed
     for found in found_all:  # what must stay is refused before what --force may override

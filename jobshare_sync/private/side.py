@@ -96,6 +96,37 @@ def add_private_contact(
     return Saved(label, commit, data=dict(data), notices=notices)
 
 
+def remove_private(store: Store, texts: Iterable[str]) -> list[Label] | None:
+    """`rm` of private records: each of `texts` names one (as `find_private` finds it),
+    removed from the private side in one private commit, with its note. None when one
+    of `texts` names no private record (the caller then reports it as `rm` does).
+    Raises InvalidRecordError when a private referral names a contact removed as its
+    client (nothing removed)."""
+    side = read_side(store)
+    found = [find_private(side, text) for text in texts]
+    chosen = [label for label in found if label is not None]
+    if len(chosen) != len(found) or not chosen:
+        return None
+    gone = {label.id for label in chosen if label.folder == "contacts"}
+    naming = [
+        str(label)
+        for label, data in sorted(side.records.items())
+        if label.folder == "referrals" and data.get("client") in gone and label not in chosen
+    ]
+    if naming:
+        raise InvalidRecordError(
+            f"private referrals name it as their client ({', '.join(naming)}): nothing removed"
+        )
+    files: dict[str, bytes | None] = {label.path: None for label in dict.fromkeys(chosen)}
+    files.update({notes.note_path(label): None for label in chosen if label in side.notes})
+    names = ", ".join(str(label) for label in dict.fromkeys(chosen))
+    with store.locked():
+        if read_side(store).tip != side.tip:
+            raise InvalidRecordError("the private side changed meanwhile: run the command again")
+        commit_private(store, files, f"Remove private {names}", side.tip)
+    return list(dict.fromkeys(chosen))
+
+
 def refer_private(
     store: Store,
     contact: str,
