@@ -75,6 +75,17 @@ def commit_private(
     return store.private.commit(files, message, expected=expected)
 
 
+def commit_on(
+    store: Store, side: PrivateSide, files: Mapping[str, bytes | None], message: str
+) -> str:
+    """One private commit on top of the tip `side` was read at, under the lock; raises
+    InvalidRecordError when the private side moved since (another command wrote)."""
+    with store.locked():
+        if store.private.tip() != side.tip:
+            raise InvalidRecordError("the private side changed meanwhile: run the command again")
+        return commit_private(store, files, message, side.tip)
+
+
 # --- records -----------------------------------------------------------------------------
 
 
@@ -104,8 +115,8 @@ def remove_private(store: Store, texts: Iterable[str]) -> list[Label] | None:
     client (nothing removed)."""
     side = read_side(store)
     found = [find_private(side, text) for text in texts]
-    chosen = [label for label in found if label is not None]
-    if len(chosen) != len(found) or not chosen:
+    chosen = list(dict.fromkeys(label for label in found if label is not None))
+    if None in found or not chosen:
         return None
     gone = {label.id for label in chosen if label.folder == "contacts"}
     naming = [
@@ -117,14 +128,10 @@ def remove_private(store: Store, texts: Iterable[str]) -> list[Label] | None:
         raise InvalidRecordError(
             f"private referrals name it as their client ({', '.join(naming)}): nothing removed"
         )
-    files: dict[str, bytes | None] = {label.path: None for label in dict.fromkeys(chosen)}
+    files: dict[str, bytes | None] = {label.path: None for label in chosen}
     files.update({notes.note_path(label): None for label in chosen if label in side.notes})
-    names = ", ".join(str(label) for label in dict.fromkeys(chosen))
-    with store.locked():
-        if read_side(store).tip != side.tip:
-            raise InvalidRecordError("the private side changed meanwhile: run the command again")
-        commit_private(store, files, f"Remove private {names}", side.tip)
-    return list(dict.fromkeys(chosen))
+    commit_on(store, side, files, f"Remove private {', '.join(map(str, chosen))}")
+    return chosen
 
 
 def refer_private(
@@ -254,11 +261,7 @@ def _keep_note(
         new["updated"] = now()
         data = notes.dump_note(new)
         message = f"Note on {target.label}"
-    with store.locked():
-        if read_side(store).tip != side.tip:
-            raise InvalidRecordError("the private side changed meanwhile: run the command again")
-        commit = commit_private(store, {path: data}, message, side.tip)
-    return new, commit
+    return new, commit_on(store, side, {path: data}, message)
 
 
 def notes_for(store: Store, side: PrivateSide, label: Label) -> dict[str, Any]:
